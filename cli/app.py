@@ -1,0 +1,25 @@
+"""The ``pdfbinder`` command: one Typer app, one module per command."""
+
+from __future__ import annotations
+
+import typer
+
+from .convert import convert
+from .merge import merge
+from .serve import serve
+
+app = typer.Typer(
+    name="pdfbinder",
+    help="Offline images → PDF and PDF merge, with a PDF.co-compatible API server.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command()(convert)
+app.command()(merge)
+app.command()(serve)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

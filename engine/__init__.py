@@ -1,0 +1,37 @@
+"""pdfbinder's engine: images → PDF and PDF merge, losslessly, in bounded memory.
+
+Pure functions over paths, bytes and binary streams. Nothing here knows about
+HTTP, jobs, URLs or storage; every deliberate failure is an
+:class:`~pdfbinder.engine.errors.EngineError`.
+"""
+
+from .convert import images_to_pdf
+from .errors import (
+    CorruptInput,
+    EngineError,
+    InvalidOption,
+    PasswordRequired,
+    TooLarge,
+    UnsupportedInput,
+    WrongPassword,
+)
+from .inputs import NamedSource, Source
+from .merge import merge_any, merge_pdfs
+from .report import ProgressCallback, Report
+
+__all__ = [
+    "CorruptInput",
+    "EngineError",
+    "InvalidOption",
+    "NamedSource",
+    "PasswordRequired",
+    "ProgressCallback",
+    "Report",
+    "Source",
+    "TooLarge",
+    "UnsupportedInput",
+    "WrongPassword",
+    "images_to_pdf",
+    "merge_any",
+    "merge_pdfs",
+]
