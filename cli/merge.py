@@ -1,7 +1,77 @@
-"""Placeholder: replaced by the merge command."""
+"""``pdfbinder merge IN... -o OUT.pdf``: merge PDFs, keeping outlines, links, forms and labels.
+
+An input is a path, optionally followed by ``:`` and a page range in qpdf's
+grammar (``report.pdf:1-3,z``, ``scan.pdf:r1``). A path that exists as given
+is never split, so file names containing colons still work. ``--password``
+applies to every input without its own; ``--password-for FILE=SECRET`` (repeatable)
+gives one input its own password, matched against the path as typed or its
+file name.
+"""
+
 from __future__ import annotations
 
+import os
+from dataclasses import asdict
+from pathlib import Path
 
-def merge() -> None:
-    """Not built yet."""
-    raise NotImplementedError
+import typer
+
+from pdfbinder.engine import PdfInput, merge_pdfs
+
+from .common import EXIT_USAGE, emit_json, engine_errors, fail, progress_bar
+
+OUTLINE_CHOICES = ("keep", "nest", "drop")
+
+
+def parse_input(argument: str) -> tuple[str, str | None]:
+    """Split ``file.pdf:1-3`` into the path and its page range (None: all pages)."""
+    if os.path.exists(argument):
+        return argument, None
+    for position, char in enumerate(argument):
+        if char == ":" and position > 0 and os.path.isfile(argument[:position]):
+            return argument[:position], argument[position + 1:]
+    return argument, None
+
+
+def parse_passwords(pairs: list[str]) -> dict[str, str]:
+    """``FILE=SECRET`` pairs as a mapping; the secret may itself contain ``=``."""
+    found: dict[str, str] = {}
+    for pair in pairs:
+        name, separator, secret = pair.partition("=")
+        if not separator or not name:
+            fail(f"--password-for expects FILE=PASSWORD, got {pair!r}", EXIT_USAGE)
+        found[name] = secret
+    return found
+
+
+def merge(
+    inputs: list[str] = typer.Argument(
+        ..., metavar="IN...", help="PDF files, each optionally FILE:RANGE (qpdf grammar)."
+    ),
+    output: Path = typer.Option(..., "--output", "-o", help="The merged PDF to write."),
+    password: str | None = typer.Option(None, help="Password for every encrypted input."),
+    password_for: list[str] = typer.Option(
+        [], "--password-for", metavar="FILE=PASSWORD", help="Password for one input (repeatable)."
+    ),
+    outline: str = typer.Option("keep", help="Bookmarks: keep, nest (one per file) or drop."),
+    linearize: bool = typer.Option(False, help="Write a linearized (fast web view) PDF."),
+    title: str | None = typer.Option(None, help="Document title (default: the first input's)."),
+    json_output: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
+    progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
+) -> None:
+    """Merge PDFs in order into one, keeping every input's bookmarks, links, forms and labels."""
+    if outline not in OUTLINE_CHOICES:
+        fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
+    passwords = parse_passwords(password_for)
+    items = []
+    for argument in inputs:
+        path, pages = parse_input(argument)
+        own = passwords.get(path, passwords.get(os.path.basename(path)))
+        items.append(PdfInput(path, pages=pages, password=own))
+    with engine_errors(), progress_bar("Merging", enabled=progress) as on_progress:
+        report = merge_pdfs(items, output, password=password, outline=outline,
+                            linearize=linearize, title=title, on_progress=on_progress)
+    for warning in report.warnings:
+        typer.echo(f"pdfbinder: warning: {warning}", err=True)
+    if json_output:
+        emit_json({"output": str(output), **asdict(report)})

@@ -1,7 +1,79 @@
-"""Placeholder: replaced by the serve command."""
+"""``pdfbinder serve``: run the PDF.co-compatible HTTP server.
+
+Every option maps onto a field of :class:`~pdfbinder.compat.settings.Settings`;
+options left out keep the value from the ``PDFBINDER_*`` environment variables
+(or the default). One server process; ``--workers`` sets its job threads.
+"""
+
 from __future__ import annotations
 
+import logging
+import sys
+from pathlib import Path
+from typing import Any
 
-def serve() -> None:
-    """Not built yet."""
-    raise NotImplementedError
+import typer
+import uvicorn
+from pydantic import ValidationError
+
+from pdfbinder.compat.app import create_app
+from pdfbinder.compat.settings import Settings
+from pdfbinder.compat.urlmap import UrlMap
+
+from .common import EXIT_USAGE, fail
+
+
+def configure_logging() -> None:
+    """Access-log lines (already JSON) and server warnings, one per line, on stderr."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    root = logging.getLogger("pdfbinder")
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    root.propagate = False
+
+
+def serve(
+    host: str = typer.Option(None, help="Interface to listen on [env PDFBINDER_HOST; 127.0.0.1]."),
+    port: int = typer.Option(None, help="TCP port [env PDFBINDER_PORT; 8080]."),
+    data_dir: Path = typer.Option(
+        None, "--data-dir",
+        help="Stored files and job records [env PDFBINDER_DATA_DIR; "
+        "$XDG_STATE_HOME/pdfbinder or ~/.local/state/pdfbinder].",
+    ),
+    workers: int = typer.Option(None, help="Job worker threads [env PDFBINDER_WORKERS; CPUs]."),
+    api_key: list[str] = typer.Option(
+        None, "--api-key",
+        help="Accepted API key (repeatable). Without any, any or no key is accepted.",
+    ),
+    allow_remote: bool = typer.Option(
+        None, "--allow-remote/--offline",
+        help="Fetch http(s) sources and send remote callbacks [default: offline].",
+    ),
+    url_map: Path = typer.Option(
+        None, "--url-map",
+        help="Serve remote URLs from a mirror directory (<host>/<path>) or a JSON file.",
+    ),
+) -> None:
+    """Run the PDF.co-compatible API server (routes at / and /v1)."""
+    given: dict[str, Any] = {
+        "host": host, "port": port, "data_dir": data_dir, "workers": workers,
+        "api_keys": api_key or None, "allow_remote": allow_remote, "url_map": url_map,
+    }
+    try:
+        settings = Settings(**{key: value for key, value in given.items() if value is not None})
+    except ValidationError as error:
+        fail(f"invalid setting: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}",
+             EXIT_USAGE)
+    if settings.url_map is not None:
+        try:
+            UrlMap(settings.url_map)
+        except ValueError as error:  # missing, or a JSON file that is not a URL map
+            fail(f"--url-map: {error}", EXIT_USAGE)
+    configure_logging()
+    mode = "API keys required" if settings.api_keys else "no API key needed"
+    remote = "remote fetching allowed" if settings.allow_remote else "offline"
+    typer.echo(f"pdfbinder serving on http://{settings.host}:{settings.port} "
+               f"(data: {settings.data_dir}; {mode}; {remote})", err=True)
+    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
+                log_level="warning", access_log=False)

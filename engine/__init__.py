@@ -16,15 +16,17 @@ from .errors import (
     WrongPassword,
 )
 from .inputs import NamedSource, Source
-from .merge import merge_any, merge_pdfs
+from .merge import MergeReport, PdfInput, merge_any, merge_pdfs
 from .report import ProgressCallback, Report
 
 __all__ = [
     "CorruptInput",
     "EngineError",
     "InvalidOption",
+    "MergeReport",
     "NamedSource",
     "PasswordRequired",
+    "PdfInput",
     "ProgressCallback",
     "Report",
     "Source",

@@ -1,8 +1,172 @@
-"""Placeholder: replaced by the image→PDF engine."""
+"""images_to_pdf: any number of images in, one PDF out, streamed page by page.
+
+Each input is read, split into frames, and each frame's image, content
+stream and page object are written before the next input is touched — the
+memory high-water mark is one input, not the whole job. The page tree's
+object number is reserved first and the tree itself written last.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from . import images
+from .embed import write_image
+from .errors import EngineError, InvalidOption
+from .inputs import NamedSource, Source, display_name
+from .layout import PageOptions, place
+from .output import Destination, atomic_output
+from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref
+from .report import ProgressCallback, Report
+
+PRODUCER = "pdfbinder"
+DEFAULT_MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 
 
-def images_to_pdf(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+@dataclass(frozen=True)
+class InputSummary:
+    """How one input went into the PDF: its name, pages and embedding per page."""
+
+    name: str
+    pages: int
+    methods: list[str]
+
+
+@dataclass
+class ImagesReport(Report):
+    """:class:`Report` plus, per input, how its frames were embedded."""
+
+    inputs: list[InputSummary] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """The document information dictionary's values."""
+
+    title: str | None = None
+    author: str | None = None
+    subject: str | None = None
+    keywords: str | None = None
+    creator: str | None = None
+    creation_date: datetime | None = None
+    mod_date: datetime | None = None
+
+
+def images_to_pdf(
+    inputs: Iterable[Source | NamedSource],
+    output: Destination,
+    *,
+    page_size: str | None = None,
+    fit: str = "into",
+    margin: str | float | None = None,
+    auto_orient: bool = False,
+    title: str | None = None,
+    author: str | None = None,
+    subject: str | None = None,
+    keywords: str | None = None,
+    creator: str | None = None,
+    creation_date: datetime | None = None,
+    mod_date: datetime | None = None,
+    deterministic: bool = False,
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    on_progress: ProgressCallback | None = None,
+) -> ImagesReport:
+    """Write one PDF page per image frame of ``inputs`` to ``output``.
+
+    Without ``page_size`` each page is the image's size at its own DPI (96
+    when it has none). ``deterministic`` leaves out the current time and
+    derives the file ID from the content, so equal inputs give equal bytes.
+    ``max_pixels=None`` lifts the per-frame pixel limit. Raises an
+    :class:`EngineError` subclass naming the input on any bad input; a path
+    ``output`` is then left untouched.
+    """
+    options = PageOptions.parse(page_size, fit, margin, auto_orient)
+    sources = list(inputs)
+    if not sources:
+        raise InvalidOption("no input images given")
+    if max_pixels is not None and max_pixels <= 0:
+        raise InvalidOption(f"invalid max_pixels {max_pixels}: must be positive")
+    if creation_date is None and not deterministic:
+        creation_date = datetime.now(timezone.utc).replace(microsecond=0)
+    metadata = Metadata(title, author, subject, keywords, creator, creation_date,
+                        mod_date or creation_date)
+    report = ImagesReport()
+    with atomic_output(output) as stream:
+        writer = PdfStreamWriter(stream, deterministic=deterministic)
+        catalog, pages = writer.reserve(), writer.reserve()
+        kids: list[PdfValue] = []
+        for index, source in enumerate(sources):
+            name = display_name(source)
+            methods: list[str] = []
+
+            def warn(message: str, index: int = index, name: str = name) -> None:
+                report.warnings.append(f"input {index + 1} ({name}): {message}")
+
+            try:
+                data = images.read_source(source)
+                for frame in images.image_frames(
+                    data, max_pixels=max_pixels or 2**63, warn=warn
+                ):
+                    kids.append(_write_page(writer, frame, options, pages))
+                    methods.append(frame.image.method)
+            except EngineError as error:
+                raise type(error)(error.reason, index=index, name=name) from None
+            report.inputs.append(InputSummary(name, len(methods), methods))
+            if on_progress is not None:
+                on_progress(index + 1, len(sources))
+        writer.write_object({"Type": Name("Pages"), "Kids": kids, "Count": len(kids)}, pages)
+        writer.write_object({"Type": Name("Catalog"), "Pages": Ref(pages)}, catalog)
+        info = writer.write_object(_info_dictionary(metadata))
+        writer.finish(Ref(catalog), info)
+    report.page_count = len(kids)
+    return report
+
+
+def _write_page(
+    writer: PdfStreamWriter, frame: images.Frame, options: PageOptions, pages: int
+) -> Ref:
+    image = write_image(writer, frame.image)
+    placement = place(frame.image.width, frame.image.height, frame.dpi, frame.orientation,
+                      options)
+    matrix = " ".join(_number(value) for value in placement.matrix)
+    content = writer.write_stream({}, f"q {matrix} cm /Im0 Do Q".encode("ascii"))
+    return writer.write_object({
+        "Type": Name("Page"),
+        "Parent": Ref(pages),
+        "MediaBox": [0, 0, round(placement.page_width, 4), round(placement.page_height, 4)],
+        "Resources": {"XObject": {"Im0": image}},
+        "Contents": content,
+    })
+
+
+def _number(value: float) -> str:
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
+def _info_dictionary(metadata: Metadata) -> dict[str, PdfValue]:
+    info: dict[str, PdfValue] = {"Producer": PRODUCER}
+    for key, value in (("Title", metadata.title), ("Author", metadata.author),
+                       ("Subject", metadata.subject), ("Keywords", metadata.keywords),
+                       ("Creator", metadata.creator)):
+        if value is not None:
+            info[key] = value
+    if metadata.creation_date is not None:
+        info["CreationDate"] = pdf_date(metadata.creation_date)
+    if metadata.mod_date is not None:
+        info["ModDate"] = pdf_date(metadata.mod_date)
+    return info
+
+
+def pdf_date(moment: datetime) -> str:
+    """A PDF date string ``D:YYYYMMDDHHmmSS`` with the offset when ``moment`` has one."""
+    text = moment.strftime("D:%Y%m%d%H%M%S")
+    offset = moment.utcoffset()
+    if offset is None:
+        return text
+    minutes = int(offset.total_seconds()) // 60
+    sign = "+" if minutes >= 0 else "-"
+    hours, minutes = divmod(abs(minutes), 60)
+    return f"{text}{sign}{hours:02d}'{minutes:02d}'"

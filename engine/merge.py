@@ -1,12 +1,484 @@
-"""Placeholder: replaced by the merge engine."""
+"""Merging PDFs: every page, bookmark, link, form field and page label of every input.
+
+Design (chosen by measurement, see tests/benchmarks/test_bench_merge.py): qpdf's
+per-page ``addPage`` (what ``pages.extend`` and ``Job --pages`` do) costs far
+more than copying the objects. So each input is prepared in memory — inherited
+page attributes pushed down, destination names namespaced, colliding field
+names renamed, references rewritten — and then its selected pages, outline,
+fields, named destinations and document info are copied into the output in
+*one* ``copy_foreign`` call. qpdf's copier maps every reference among them
+(a link's destination, a bookmark's page, a widget's /P) to the copied object,
+so links and bookmarks land on their own document's pages by construction; a
+reference to a page left out by a page range becomes null and is dropped.
+Pages are marked with a private /Type while being copied because qpdf refuses
+to copy objects it recognises as pages outside ``addPage`` (and nulls the
+/Pages nodes a page's /Parent leads to, so the source page tree stays behind). Each input is
+closed right after its copy (qpdf keeps what it needs), so thousands of inputs
+do not exhaust file handles. The page tree is written flat at the end,
+identical resource streams are stored once, and the result is saved with
+object streams (optionally linearized) through an atomic output.
+"""
+
 from __future__ import annotations
 
-from typing import Any
+import os
+import tempfile
+import warnings
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name
+
+from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
+from .convert import images_to_pdf
+from .dedupe import StreamDeduplicator
+from .errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
+from .forms import FieldNamespace, FormBuilder, prepare_source_form
+from .inputs import NamedSource, Source, display_name
+from .labels import LabelBuilder, SourceLabels
+from .names import (
+    DestinationNamespace,
+    drop_lost_destination,
+    namespace_destinations,
+    points_nowhere,
+)
+from .outline import OUTLINE_POLICIES, OutlineBuilder, OutlinePolicy, prepare_source_outline
+from .output import Destination, atomic_output
+from .pageranges import PageRangeError, parse_page_ranges
+from .pdfopen import OpenedPdf, head_bytes, open_pdf
+from .report import ProgressCallback, Report
+
+_COPYING_MARK = Name("/PdfbinderPageBeingCopied")
+_INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
+_INFO_FIELDS = {"title": "/Title", "author": "/Author", "subject": "/Subject",
+                "keywords": "/Keywords"}
+_XMP_FIELDS = {"title": "dc:title", "author": "dc:creator", "subject": "dc:description",
+               "keywords": "pdf:Keywords"}
 
 
-def merge_pdfs(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+@dataclass(frozen=True)
+class PdfInput:
+    """One merge input: a PDF source, with an optional name, page range and password.
+
+    ``pages`` uses qpdf's grammar (``1-3,7,z``, ``r1``, ``5-1``); None means all.
+    ``password`` overrides the password given for the whole merge.
+    """
+
+    source: Source | NamedSource
+    name: str | None = None
+    pages: str | None = None
+    password: str | None = None
+
+    @property
+    def named_source(self) -> Source | NamedSource:
+        """The source wrapped with its display name, when one was given."""
+        if self.name is None:
+            return self.source
+        raw = self.source.source if isinstance(self.source, NamedSource) else self.source
+        return NamedSource(raw, self.name)
 
 
-def merge_any(*args: Any, **kwargs: Any) -> Any:
-    raise NotImplementedError
+@dataclass
+class MergeReport(Report):
+    """What a merge produced: pages, renamed form fields and repaired inputs.
+
+    ``renamed_fields`` maps ``"input N (name): old"`` to the field's new name.
+    Every entry of ``repairs`` is also in ``warnings``.
+    """
+
+    renamed_fields: dict[str, str] = field(default_factory=dict)
+    repairs: list[str] = field(default_factory=list)
+
+
+InputGroup = tuple[int, Callable[[], Iterator[PdfInput]]]
+"""One caller-given input (its 0-based position) and the PDFs it expands to."""
+
+
+def _as_pdf_input(item: Source | NamedSource | PdfInput) -> PdfInput:
+    return item if isinstance(item, PdfInput) else PdfInput(item)
+
+
+def _first_line(message: object) -> str:
+    lines = str(message).strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def _label(index: int, name: str) -> str:
+    return f"input {index + 1} ({name})"
+
+
+def merge_pdfs(
+    inputs: Iterable[Source | NamedSource | PdfInput],
+    output: Destination,
+    *,
+    password: str | None = None,
+    outline: str = "keep",
+    linearize: bool = False,
+    on_progress: ProgressCallback | None = None,
+    title: str | None = None,
+    author: str | None = None,
+    subject: str | None = None,
+    keywords: str | None = None,
+) -> MergeReport:
+    """Merge PDF ``inputs`` in order into ``output``, keeping everything each input had.
+
+    Raises an :class:`EngineError` naming the input that could not be merged;
+    a path ``output`` is then left untouched.
+    """
+    items = [_as_pdf_input(item) for item in inputs]
+    groups: list[InputGroup] = [
+        (index, _single_input(item)) for index, item in enumerate(items)
+    ]
+    return merge_groups(
+        groups, output, password=password, outline=outline, linearize=linearize,
+        on_progress=on_progress,
+        info={"title": title, "author": author, "subject": subject, "keywords": keywords},
+    )
+
+
+def _single_input(item: PdfInput) -> Callable[[], Iterator[PdfInput]]:
+    return lambda: iter((item,))
+
+
+def merge_any(
+    inputs: Iterable[Source | NamedSource | PdfInput],
+    output: Destination,
+    *,
+    password: str | None = None,
+    outline: str = "keep",
+    linearize: bool = False,
+    on_progress: ProgressCallback | None = None,
+    limits: ArchiveLimits = ArchiveLimits(),
+    title: str | None = None,
+    author: str | None = None,
+    subject: str | None = None,
+    keywords: str | None = None,
+) -> MergeReport:
+    """Merge PDFs, images and ZIP archives of them, in order, into one PDF.
+
+    Kinds are detected from content. Images go through ``images_to_pdf``
+    (lossless); ZIP members are merged in archive order under the policy in
+    :mod:`.archives`. Office documents and anything else are refused with
+    :class:`UnsupportedInput` naming the file.
+    """
+    items = [_as_pdf_input(item) for item in inputs]
+    conversion_warnings: list[str] = []
+    groups: list[InputGroup] = [
+        (index, (lambda item=item, index=index: _expand_any(  # type: ignore[misc]
+            item, index, limits, conversion_warnings)))
+        for index, item in enumerate(items)
+    ]
+    report = merge_groups(
+        groups, output, password=password, outline=outline, linearize=linearize,
+        on_progress=on_progress,
+        info={"title": title, "author": author, "subject": subject, "keywords": keywords},
+    )
+    report.warnings.extend(conversion_warnings)
+    return report
+
+
+def _expand_any(
+    item: PdfInput, index: int, limits: ArchiveLimits, warnings: list[str]
+) -> Iterator[PdfInput]:
+    """The PDFs one ``merge_any`` input stands for: itself, its conversion or its members."""
+    source = item.named_source
+    name = display_name(source)
+    try:
+        kind = kind_of(head_bytes(source))
+    except OSError as error:
+        raise UnsupportedInput(f"cannot be read: {error.strerror or error}", index=index,
+                               name=name) from error
+    if kind != "zip":
+        yield from _expand_single(item, source, kind, index, warnings)
+        return
+    if is_office_archive(source):
+        raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
+    for member in archive_members(source, index=index, limits=limits):
+        member_kind = kind_of(head_bytes(member))
+        if member_kind == "zip":
+            raise UnsupportedInput("is an archive inside an archive; nested archives are "
+                                   "not merged", index=index, name=member.name)
+        yield from _expand_single(PdfInput(member, password=item.password), member,
+                                  member_kind, index, warnings)
+
+
+_OFFICE_REASON = "is an Office document; convert it to PDF first"
+
+
+def _expand_single(
+    item: PdfInput, source: Source | NamedSource, kind: str, index: int, warnings: list[str]
+) -> Iterator[PdfInput]:
+    name = display_name(source)
+    if kind == "pdf":
+        yield PdfInput(source, pages=item.pages, password=item.password)
+    elif kind == "image":
+        with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
+            named = source if isinstance(source, NamedSource) else NamedSource(source, name)
+            try:
+                result = images_to_pdf([named], converted)  # type: ignore[arg-type]
+            except EngineError as error:
+                raise type(error)(error.reason, index=index, name=name) from error
+            warnings.extend(f"{_label(index, name)}: {w}" for w in result.warnings)
+            converted.seek(0)
+            yield PdfInput(NamedSource(converted, name), pages=item.pages)  # type: ignore[arg-type]
+    elif kind == "office":
+        raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
+    else:
+        raise UnsupportedInput("is not a PDF, an image or a ZIP archive of them", index=index,
+                               name=name)
+
+
+def merge_groups(
+    groups: Sequence[InputGroup],
+    output: Destination,
+    *,
+    password: str | None,
+    outline: str,
+    linearize: bool,
+    on_progress: ProgressCallback | None,
+    info: dict[str, str | None],
+) -> MergeReport:
+    """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position."""
+    if outline not in OUTLINE_POLICIES:
+        choices = ", ".join(OUTLINE_POLICIES)
+        raise InvalidOption(f"outline must be one of {choices}, not {outline!r}")
+    if not groups:
+        raise InvalidOption("nothing to merge: no inputs given")
+    merger = _Merger(outline)
+    for done, (index, expand) in enumerate(groups, start=1):
+        for item in expand():
+            merger.add(item, index=index, password=item.password or password)
+        if on_progress is not None:
+            on_progress(done, len(groups))
+    if merger.page_count == 0:
+        raise InvalidOption("nothing to merge: the inputs have no pages")
+    return merger.save(output, linearize=linearize, info=info)
+
+
+def _push_inherited_attributes(pages: Sequence[pikepdf.Object]) -> None:
+    """Copy attributes a page inherits from the page tree onto the page itself.
+
+    Pages are copied without their /Parent chain, so a /Rotate, /MediaBox or
+    /Resources held by an ancestor would otherwise be lost.
+    """
+    cache: dict[tuple[int, int], dict[str, pikepdf.Object]] = {}
+
+    def inherited(node: pikepdf.Object | None, depth: int = 0) -> dict[str, pikepdf.Object]:
+        if not isinstance(node, Dictionary) or depth > 64:
+            return {}
+        if node.objgen in cache:
+            return cache[node.objgen]
+        values = dict(inherited(node.get("/Parent"), depth + 1))
+        values.update({key: node[key] for key in _INHERITABLE if key in node})
+        cache[node.objgen] = values
+        return values
+
+    for page in pages:
+        if all(key in page for key in _INHERITABLE):
+            continue
+        for key, value in inherited(page.get("/Parent")).items():
+            if key not in page:
+                page[key] = value
+
+
+def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
+    """A per-input bookmark's title: the document's own title, else its file name."""
+    info = pdf.trailer.get("/Info")
+    title = info.get("/Title") if isinstance(info, Dictionary) else None
+    text = str(title).strip() if title is not None else ""
+    return text or os.path.splitext(fallback)[0]
+
+
+class _Merger:
+    """The output document under construction and what each part has collected."""
+
+    def __init__(self, policy: OutlinePolicy) -> None:
+        self.pdf = pikepdf.Pdf.new()
+        self.page_tree = self.pdf.Root.Pages
+        self.kids: list[pikepdf.Object] = []
+        self.placed: set[tuple[int, int]] = set()
+        self.outline = OutlineBuilder(self.pdf, policy)
+        self.forms = FormBuilder(self.pdf)
+        self.labels = LabelBuilder()
+        self.dest_names = DestinationNamespace()
+        self.field_names = FieldNamespace()
+        self.dests: dict[str, pikepdf.Object] = {}
+        self.first_info: pikepdf.Object | None = None
+        self.first_metadata: pikepdf.Object | None = None
+        self.report = MergeReport()
+        self.inputs_added = 0
+
+    @property
+    def page_count(self) -> int:
+        return len(self.kids)
+
+    def add(self, item: PdfInput, *, index: int, password: str | None) -> None:
+        """Copy one input's selected pages and everything attached to them."""
+        opened = open_pdf(item.named_source, index=index, password=password)
+        try:
+            self._copy(opened, item.pages, index)
+        except EngineError:
+            raise
+        except (pikepdf.PdfError, RuntimeError, ValueError, TypeError, KeyError) as error:
+            raise CorruptInput(f"could not be copied ({str(error).strip()[:200]})", index=index,
+                               name=opened.name) from error
+        finally:
+            opened.pdf.close()
+
+    def _copy(self, opened: OpenedPdf, ranges: str | None, index: int) -> None:
+        src = opened.pdf
+        label = _label(index, opened.name)
+        all_pages = [page.obj for page in src.pages]
+        try:
+            indices = parse_page_ranges(ranges, len(all_pages))
+        except PageRangeError as error:
+            raise InvalidOption(str(error), index=index, name=opened.name) from error
+        selected = [all_pages[i] for i in indices]
+        unique = list({page.objgen: page for page in selected}.values())
+        partial = len(unique) < len(all_pages)
+        _push_inherited_attributes(unique)
+
+        self.inputs_added += 1
+        destinations = namespace_destinations(src, self.dest_names, self.inputs_added)
+        copied_annotations: set[tuple[int, int]] = set()
+        for page in unique:
+            annots = page.get("/Annots")
+            if not isinstance(annots, Array):
+                continue
+            for annot in annots:
+                if isinstance(annot, Dictionary):
+                    destinations.rewrite(annot)
+                    if annot.is_indirect:
+                        copied_annotations.add(annot.objgen)
+        outline_root = (
+            prepare_source_outline(src, destinations.rewrite)
+            if self.outline.policy != "drop" else None
+        )
+        form = prepare_source_form(src, self.field_names,
+                                   copied_annotations if partial else None)
+        labels = SourceLabels(src)
+        for page in unique:
+            page.Type = _COPYING_MARK  # /Parent is not followed: qpdf nulls /Pages nodes
+
+        bundle = Dictionary(
+            Pages=Array(unique),
+            Dests=Array(destinations.targets.values()),
+        )
+        if outline_root is not None:
+            bundle.Outlines = outline_root
+        if form is not None:
+            bundle.Fields = Array(form.fields)
+            bundle.Form = form.settings
+        if self.first_info is None:
+            bundle.Info = src.trailer.get("/Info", Dictionary())
+            if "/Metadata" in src.Root:
+                bundle.Metadata = src.Root.Metadata
+        copied = self.pdf.copy_foreign(src.make_indirect(bundle))
+
+        lost_names: set[str] = set()
+        for name, target in zip(destinations.targets, copied.Dests, strict=True):
+            if len(target) > 0 and target[0] is None:
+                lost_names.add(name)
+            else:
+                self.dests[name] = target
+        first_output_index = len(self.kids)
+        by_source = dict(zip((page.objgen for page in unique), copied.Pages, strict=True))
+        for page in selected:
+            self._place(by_source[page.objgen], lost_names if partial else None)
+        self.labels.add(labels, indices, first_output_index)
+        first_page = self.kids[first_output_index] if selected else None
+        self.outline.add(copied.get("/Outlines"), _document_title(src, opened.name), first_page,
+                         lost_names)
+        if form is not None:
+            self.forms.add(copied.Fields, copied.Form, form.has_xfa)
+            for old, new in form.renamed.items():
+                self.report.renamed_fields[f"{label}: {old}"] = new
+        if self.first_info is None:
+            self.first_info = copied.Info
+            self.first_metadata = copied.get("/Metadata")
+        seen = set(opened.repairs)
+        repairs = opened.repairs + [w for w in src.get_warnings() if w not in seen]
+        for repair in repairs:
+            message = f"{label}: repaired: {_first_line(repair)}"
+            self.report.repairs.append(message)
+            self.report.warnings.append(message)
+
+    def _place(self, page: pikepdf.Object, lost_names: set[str] | None) -> None:
+        """Append a copied page to the output's page tree (a repeat gets its own page object).
+
+        ``lost_names`` is given when a page range left pages out: links to them are dropped.
+        """
+        if page.objgen in self.placed:
+            page = self.pdf.make_indirect(Dictionary(dict(page.items())))
+        self.placed.add(page.objgen)
+        page.Type = Name.Page
+        page.Parent = self.page_tree
+        if lost_names is not None:
+            annots = page.get("/Annots")
+            if isinstance(annots, Array):
+                for annot in annots:
+                    if isinstance(annot, Dictionary) and points_nowhere(annot, lost_names):
+                        drop_lost_destination(annot)
+        self.kids.append(page)
+
+    def save(
+        self, output: Destination, *, linearize: bool, info: dict[str, str | None]
+    ) -> MergeReport:
+        """Finish the catalog and write the output atomically."""
+        pdf = self.pdf
+        root = pdf.Root.Pages
+        root.Kids = Array(self.kids)
+        root.Count = len(self.kids)
+        self.outline.finish()
+        self.forms.finish()
+        if self.forms.dropped_xfa:
+            self.report.warnings.append(
+                "XFA form data was dropped; the merged AcroForm fields are kept"
+            )
+        self.labels.finish(pdf)
+        if self.dests:
+            tree = pikepdf.NameTree.new(pdf)
+            for name, target in self.dests.items():
+                tree[name] = target
+            pdf.Root.Names = Dictionary(Dests=tree.obj)
+        self._write_info(info)
+        deduplicator = StreamDeduplicator()
+        for page in self.kids:
+            deduplicator.resources(page.get("/Resources"))
+        with atomic_output(output) as handle, warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", pikepdf.PageCopyWarning)
+            pdf.save(
+                handle,
+                object_stream_mode=pikepdf.ObjectStreamMode.generate,
+                linearize=linearize,
+            )
+        # Widgets an input had outside its /AcroForm stay on their pages, as in the input.
+        self.report.warnings.extend(f"output: {_first_line(w.message)}" for w in caught)
+        self.report.page_count = len(self.kids)
+        self.report.warnings.extend(
+            f"output: {warning}" for warning in pdf.get_warnings()
+        )
+        pdf.close()
+        return self.report
+
+    def _write_info(self, overrides: dict[str, str | None]) -> None:
+        """Document info and XMP come from the first input, overridden by the caller's values."""
+        pdf = self.pdf
+        if isinstance(self.first_info, Dictionary):
+            pdf.trailer.Info = (
+                self.first_info if self.first_info.is_indirect
+                else pdf.make_indirect(self.first_info)
+            )
+        if self.first_metadata is not None:
+            pdf.Root.Metadata = self.first_metadata
+        given = {key: value for key, value in overrides.items() if value is not None}
+        if not given:
+            return
+        for key, value in given.items():
+            pdf.docinfo[Name(_INFO_FIELDS[key])] = value
+        if self.first_metadata is not None:
+            with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+                for key, value in given.items():
+                    xmp[_XMP_FIELDS[key]] = [value] if key == "author" else value
+

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import BinaryIO, Union
 
 Destination = Union[str, "os.PathLike[str]", BinaryIO]
@@ -33,8 +33,6 @@ def atomic_output(destination: Destination) -> Iterator[BinaryIO]:
             os.fsync(handle.fileno())
         os.replace(temp_path, target)
     except BaseException:
-        try:
+        with suppress(FileNotFoundError):
             os.unlink(temp_path)
-        except FileNotFoundError:
-            pass
         raise

@@ -1,0 +1,146 @@
+"""``create_app(settings)``: the ASGI application of the PDF.co-compatible server.
+
+Wires the routes, maps every refusal (ours, FastAPI's validation errors,
+unknown routes, wrong methods) into the protocol's error shape, writes one
+JSON access-log line per request, and runs the service's life cycle: the
+store and job runner open at start-up (recovering interrupted jobs), a
+background thread sweeps expired files, and shutdown closes them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import threading
+import time
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .protocol import ApiError, error_answer
+from .routes import add_routes
+from .service import Service
+from .settings import Settings
+
+access_log = logging.getLogger("pdfbinder.access")
+_log = logging.getLogger("pdfbinder.server")
+_SECRET_QUERY_NAMES = {"x-api-key", "password", "httppassword", "httpusername", "callback"}
+_UPLOAD_TOKEN = re.compile(r"^((?:/v1)?/upload/)[^/]+")
+
+
+def loggable_target(path: str, query: str) -> tuple[str, str]:
+    """The path and query with presign tokens, keys and passwords replaced by ``***``."""
+    safe_path = _UPLOAD_TOKEN.sub(r"\1***", path)
+    pairs = parse_qsl(query, keep_blank_values=True)
+    safe_query = urlencode(
+        [(key, "***" if key.lower() in _SECRET_QUERY_NAMES else value) for key, value in pairs],
+        safe=":/,*",
+    )
+    return safe_path, safe_query
+
+
+class AccessLog:
+    """ASGI middleware: one JSON line per request (method, path, status, duration)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        began = time.perf_counter()
+        status = 500
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            path, query = loggable_target(scope["path"], scope["query_string"].decode("latin-1"))
+            entry: dict[str, Any] = {"method": scope["method"], "path": path, "status": status,
+                                     "duration_ms": round((time.perf_counter() - began) * 1000, 1)}
+            if query:
+                entry["query"] = query
+            access_log.info(json.dumps(entry))
+
+
+def _sweep_forever(service: Service, interval: float, stop: threading.Event) -> None:
+    while not stop.wait(interval):
+        try:
+            service.sweep()
+        except Exception:  # a sweep failure must not kill the loop; it is retried next time
+            _log.exception("sweep failed")
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The server application; nothing touches the data dir until it starts."""
+    config = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        service = Service.local(config)
+        app.state.service = service
+        service.sweep()
+        stop = threading.Event()
+        sweeper = threading.Thread(target=_sweep_forever, name="pdfbinder-sweep",
+                                   args=(service, config.sweep_interval, stop), daemon=True)
+        sweeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            sweeper.join()
+            service.close()
+
+    app = FastAPI(
+        title="pdfbinder",
+        summary="PDF.co-compatible API: images → PDF and PDF merge, offline.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    add_routes(app)
+    _add_error_handlers(app)
+    app.add_middleware(AccessLog)
+    return app
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(request: Request, error: ApiError) -> JSONResponse:
+        return error_answer(error.status, error.message, **error.extra)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException) -> JSONResponse:
+        if error.status_code == 404:
+            message = f"Not found: {request.url.path}"
+        elif error.status_code == 405:
+            message = f"Method {request.method} is not allowed for {request.url.path}"
+        else:
+            message = str(error.detail)
+        return error_answer(error.status_code, message)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, error: RequestValidationError) -> JSONResponse:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in item.get('loc', ()))}: {item.get('msg', '')}"
+            for item in error.errors()
+        )
+        return error_answer(400, f"Invalid request: {problems}")
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception) -> JSONResponse:
+        _log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_answer(500, "Internal server error; the server log has the details.")

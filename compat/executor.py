@@ -1,0 +1,109 @@
+"""Doing one job: resolve its sources, run the engine, commit the result to the store.
+
+:class:`JobExecutor` works from a serialisable
+:class:`~pdfbinder.compat.jobs.base.JobSpec` alone, so any job runner (the
+local pool today, a distributed one later) can call it in any process that
+has the store and the sources.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
+from datetime import timedelta
+from typing import Any, BinaryIO
+
+from pdfbinder.engine import (
+    EngineError,
+    InvalidOption,
+    PasswordRequired,
+    WrongPassword,
+    images_to_pdf,
+    merge_any,
+    merge_pdfs,
+)
+
+from .files.base import FileStore, utcnow
+from .jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec
+from .protocol import timestamp
+from .sources import FetchAuth, SourceError, Sources
+
+
+def error_code_for(error: EngineError) -> int:
+    """The protocol code of an engine refusal.
+
+    Password problems are 441; bad options 400; everything else about an
+    input — damaged, unsupported, or too large to process (pixel or page
+    limits) — is 442, because it names the input and says why. (413 is kept
+    for uploads and fetched sources over the byte limit.)
+    """
+    if isinstance(error, (PasswordRequired, WrongPassword)):
+        return 441
+    if isinstance(error, InvalidOption):
+        return 400
+    return 442
+
+
+class JobExecutor:
+    """Runs one job: resolve the sources, run the engine into the store."""
+
+    def __init__(self, store: FileStore, sources: Sources, *, max_pixels: int | None) -> None:
+        self._store = store
+        self._sources = sources
+        self._max_pixels = max_pixels
+
+    def __call__(self, spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
+        params = spec.params
+        auth = None
+        if params.get("httpusername") or params.get("httppassword"):
+            auth = FetchAuth(params.get("httpusername") or "", params.get("httppassword") or "")
+
+        def on_progress(done: int, total: int) -> None:
+            if should_stop():
+                raise JobCancelled
+
+        started = time.monotonic()
+        try:
+            with ExitStack() as stack:
+                inputs = [self._sources.open(url, stack, auth) for url in spec.urls]
+                if should_stop():
+                    raise JobCancelled
+                expires_at = utcnow() + timedelta(minutes=params["expiration"])
+                with self._store.writer(
+                    params["output_id"], name=params["name"], expires_at=expires_at,
+                    owner=params.get("owner"),
+                ) as sink:
+                    page_count = self._run_engine(
+                        spec.kind, inputs, sink.stream, params, on_progress
+                    )
+        except SourceError as error:
+            raise JobFailure(error.status, error.message) from None
+        except EngineError as error:
+            raise JobFailure(error_code_for(error), error.message) from None
+        return {
+            "pageCount": page_count,
+            "outputLinkValidTill": timestamp(expires_at),
+            "jobDuration": round((time.monotonic() - started) * 1000),
+        }
+
+    def _run_engine(
+        self,
+        kind: str,
+        inputs: list[Any],
+        output: BinaryIO,
+        params: dict[str, Any],
+        on_progress: Callable[[int, int], None],
+    ) -> int:
+        if kind == "convert":
+            limits = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
+            report: Any = images_to_pdf(inputs, output, on_progress=on_progress, **limits)
+        elif kind == "merge":
+            report = merge_pdfs(inputs, output, password=params.get("password"),
+                                on_progress=on_progress)
+        elif kind == "merge2":
+            report = merge_any(inputs, output, password=params.get("password"),
+                               on_progress=on_progress)
+        else:
+            raise JobFailure(400, f"Unknown job kind {kind!r}.")
+        return int(report.page_count)

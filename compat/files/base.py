@@ -1,0 +1,133 @@
+"""The ``FileStore`` interface: where uploads and results live until they expire.
+
+A store keeps opaque files under long random ids, with a little metadata (the
+name to serve them under, size, expiry, owner). Writes are atomic: a file is
+either fully there under its id or not at all, so a crash never leaves a
+truncated document behind a URL. Expired files read as absent even before a
+sweep removes them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import BinaryIO
+
+_ID_BYTES = 24
+_COPY_CHUNK = 1024 * 1024
+
+
+def new_file_id() -> str:
+    """An unguessable id made of ``[A-Za-z0-9_-]`` only (safe raw in a URL path)."""
+    return secrets.token_urlsafe(_ID_BYTES)
+
+
+def utcnow() -> datetime:
+    """The current time, timezone-aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+class FileExists(Exception):
+    """A file with this id was already stored (ids are written once)."""
+
+
+class FileTooLarge(Exception):
+    """A write went past the size limit it was given."""
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    """What the store knows about one file besides its bytes."""
+
+    file_id: str
+    name: str
+    size: int
+    expires_at: datetime
+    owner: str | None = None
+
+    def expired(self, now: datetime | None = None) -> bool:
+        """Whether the file's link is no longer valid."""
+        return (now or utcnow()) >= self.expires_at
+
+
+class FileWriter(ABC):
+    """A binary sink returned by :meth:`FileStore.writer`; committed on clean exit.
+
+    ``info`` is set once the file is committed (``None`` until then).
+    """
+
+    info: FileInfo | None = None
+
+    @abstractmethod
+    def write(self, data: bytes) -> int:
+        """Append ``data``; raise :class:`FileTooLarge` past the writer's limit."""
+
+    @property
+    @abstractmethod
+    def stream(self) -> BinaryIO:
+        """A real binary file object for code that wants one (e.g. the engine)."""
+
+
+class FileStore(ABC):
+    """Stores files by id; every method is safe to call from several threads."""
+
+    @abstractmethod
+    def writer(
+        self,
+        file_id: str,
+        *,
+        name: str,
+        expires_at: datetime,
+        owner: str | None = None,
+        max_bytes: int | None = None,
+    ) -> AbstractContextManager[FileWriter]:
+        """A context manager for writing ``file_id``; nothing is visible unless it exits cleanly.
+
+        Raises :class:`FileExists` on commit when the id is already taken.
+        """
+
+    @abstractmethod
+    def info(self, file_id: str) -> FileInfo | None:
+        """Metadata of a stored, unexpired file, or ``None``."""
+
+    @abstractmethod
+    def open(self, file_id: str) -> tuple[FileInfo, BinaryIO] | None:
+        """The file's metadata and a seekable stream of its bytes (caller closes), or ``None``."""
+
+    @abstractmethod
+    def delete(self, file_id: str) -> bool:
+        """Remove the file; ``False`` when there was nothing to remove."""
+
+    @abstractmethod
+    def sweep(self, now: datetime | None = None) -> int:
+        """Remove every expired file (and leftovers of interrupted writes); return the count."""
+
+    def put(
+        self,
+        stream: BinaryIO,
+        *,
+        file_id: str,
+        name: str,
+        expires_at: datetime,
+        owner: str | None = None,
+        max_bytes: int | None = None,
+    ) -> FileInfo:
+        """Store everything read from ``stream`` atomically under ``file_id``."""
+        with self.writer(
+            file_id, name=name, expires_at=expires_at, owner=owner, max_bytes=max_bytes
+        ) as sink:
+            for chunk in iter_chunks(stream):
+                sink.write(chunk)
+        if sink.info is None:
+            raise RuntimeError(f"store did not commit {file_id}")  # a FileStore bug
+        return sink.info
+
+
+def iter_chunks(stream: BinaryIO, size: int = _COPY_CHUNK) -> Iterator[bytes]:
+    """``stream``'s bytes in chunks of at most ``size``."""
+    while chunk := stream.read(size):
+        yield chunk

@@ -1,0 +1,160 @@
+"""``LocalFileStore``: files in a directory, one sub-directory per id.
+
+Layout under ``root``: ``<id>/content`` (the bytes) and ``<id>/meta.json``.
+A write fills a private directory under ``root/.tmp`` and is committed by one
+``rename`` of that directory to ``root/<id>``, which is atomic on POSIX and
+fails if the id exists — so a crash leaves at most a stray temp directory
+(removed by :meth:`sweep`), never a half file behind a URL, and an id is
+written once. Deletion renames the directory away before removing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+from typing import BinaryIO
+
+from .base import FileExists, FileInfo, FileStore, FileTooLarge, FileWriter, utcnow
+
+_VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
+_STALE_TEMP_SECONDS = 6 * 3600
+_CONTENT = "content"
+_META = "meta.json"
+
+
+class _LocalWriter(FileWriter):
+    """Writes into the temp directory's content file, counting bytes."""
+
+    def __init__(self, handle: BinaryIO, max_bytes: int | None) -> None:
+        self._handle = handle
+        self._max_bytes = max_bytes
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._written += len(data)
+        if self._max_bytes is not None and self._written > self._max_bytes:
+            raise FileTooLarge(f"more than {self._max_bytes} bytes")
+        return self._handle.write(data)
+
+    @property
+    def stream(self) -> BinaryIO:
+        return self._handle
+
+
+class LocalFileStore(FileStore):
+    """A :class:`FileStore` in a local directory (created if missing)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._temp_root = root / ".tmp"
+        self._temp_root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, file_id: str) -> Path | None:
+        return self.root / file_id if _VALID_ID.fullmatch(file_id) else None
+
+    @contextmanager
+    def writer(
+        self,
+        file_id: str,
+        *,
+        name: str,
+        expires_at: datetime,
+        owner: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Iterator[FileWriter]:
+        target = self._path(file_id)
+        if target is None:
+            raise ValueError(f"invalid file id {file_id!r}")
+        temp_dir = Path(tempfile.mkdtemp(prefix="put-", dir=self._temp_root))
+        try:
+            with open(temp_dir / _CONTENT, "wb") as handle:
+                sink = _LocalWriter(handle, max_bytes)
+                yield sink
+                handle.flush()
+                os.fsync(handle.fileno())
+                size = handle.tell()
+            meta = {"name": name, "size": size, "expires_at": expires_at.isoformat(),
+                    "owner": owner}
+            (temp_dir / _META).write_text(json.dumps(meta), encoding="utf-8")
+            try:
+                os.rename(temp_dir, target)
+            except OSError as error:
+                raise FileExists(file_id) from error
+            sink.info = FileInfo(file_id, name, size, expires_at, owner)
+        finally:
+            shutil.rmtree(temp_dir, ignore_errors=True)
+
+    def _read_info(self, file_id: str, directory: Path) -> FileInfo | None:
+        try:
+            meta = json.loads((directory / _META).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return FileInfo(
+            file_id=file_id,
+            name=meta["name"],
+            size=meta["size"],
+            expires_at=datetime.fromisoformat(meta["expires_at"]),
+            owner=meta.get("owner"),
+        )
+
+    def info(self, file_id: str) -> FileInfo | None:
+        directory = self._path(file_id)
+        if directory is None:
+            return None
+        info = self._read_info(file_id, directory)
+        return None if info is None or info.expired() else info
+
+    def open(self, file_id: str) -> tuple[FileInfo, BinaryIO] | None:
+        info = self.info(file_id)
+        directory = self._path(file_id)
+        if info is None or directory is None:
+            return None
+        try:
+            return info, open(directory / _CONTENT, "rb")
+        except FileNotFoundError:  # deleted between the two calls
+            return None
+
+    def delete(self, file_id: str) -> bool:
+        directory = self._path(file_id)
+        if directory is None:
+            return False
+        graveyard = Path(tempfile.mkdtemp(prefix="del-", dir=self._temp_root))
+        try:
+            os.rename(directory, graveyard / file_id)
+        except FileNotFoundError:
+            return False
+        finally:
+            shutil.rmtree(graveyard, ignore_errors=True)
+        return True
+
+    def sweep(self, now: datetime | None = None) -> int:
+        moment = now or utcnow()
+        removed = 0
+        for entry in self.root.iterdir():
+            if entry.name == self._temp_root.name or not entry.is_dir():
+                continue
+            info = self._read_info(entry.name, entry)
+            if info is not None and info.expired(moment) and self.delete(entry.name):
+                removed += 1
+        stale_before = time.time() - _STALE_TEMP_SECONDS
+        for leftover in self._temp_root.iterdir():
+            try:
+                stale = leftover.stat().st_mtime < stale_before
+            except FileNotFoundError:  # a writer committed or gave up meanwhile
+                continue
+            if stale:
+                shutil.rmtree(leftover, ignore_errors=True)
+        return removed
+
+    def remove_interrupted_writes(self) -> None:
+        """Delete every temp directory: call only when no writer can be running."""
+        for leftover in self._temp_root.iterdir():
+            shutil.rmtree(leftover, ignore_errors=True)

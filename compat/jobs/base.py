@@ -1,0 +1,126 @@
+"""The ``JobRunner`` interface: run work in the background, answer for it by id.
+
+A job is described by a :class:`JobSpec` — a kind, source URLs and plain
+parameters, all JSON-serialisable — so a runner may persist it or ship it to
+another process. The runner calls an :data:`Executor` with the spec; the
+executor returns a JSON-able result or raises :class:`JobFailure` (a protocol
+error code and message) or :class:`JobCancelled`.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+SECRET_PARAMS = frozenset({"password", "httpusername", "httppassword", "callback"})
+"""Spec parameters a runner must not keep once the job has ended."""
+
+
+class JobState(str, enum.Enum):
+    """The states ``/job/check`` reports (``unknown`` is never stored)."""
+
+    WORKING = "working"
+    SUCCESS = "success"
+    FAILED = "failed"
+    ABORTED = "aborted"
+
+    @property
+    def finished(self) -> bool:
+        return self is not JobState.WORKING
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """What to do: e.g. ``JobSpec("convert", [url1, url2], {"name": "a.pdf", ...})``."""
+
+    kind: str
+    urls: list[str]
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def without_secrets(self) -> JobSpec:
+        """A copy without passwords and callback credentials, for keeping after the job."""
+        params = {key: value for key, value in self.params.items() if key not in SECRET_PARAMS}
+        return JobSpec(kind=self.kind, urls=list(self.urls), params=params)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": self.kind, "urls": list(self.urls), "params": dict(self.params)}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> JobSpec:
+        return cls(kind=data["kind"], urls=list(data["urls"]), params=dict(data["params"]))
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    """Everything known about one job; ``result`` is the executor's return value."""
+
+    job_id: str
+    spec: JobSpec
+    state: JobState
+    created_at: datetime
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    result: dict[str, Any] | None = None
+    error_code: int | None = None
+    message: str | None = None
+
+
+class JobFailure(Exception):
+    """The job cannot be done; ``code`` is the protocol error code (400, 441, 442, ...)."""
+
+    def __init__(self, code: int, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+class JobCancelled(Exception):
+    """Raised inside a job when its cancellation was requested."""
+
+
+CancelCheck = Callable[[], bool]
+"""Returns ``True`` once the running job should stop (at its next safe point)."""
+
+Executor = Callable[[JobSpec, CancelCheck], dict[str, Any]]
+"""Does the work of one job and returns its JSON-able result."""
+
+FinishHook = Callable[[JobRecord], None]
+"""Called once with the final record of every job that ends (e.g. to send callbacks)."""
+
+
+class JobRunner(ABC):
+    """Runs jobs in the background and keeps their records."""
+
+    @abstractmethod
+    def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
+        """Record ``spec`` as ``working`` under ``job_id`` and schedule it."""
+
+    @abstractmethod
+    def status(self, job_id: str) -> JobRecord | None:
+        """The job's current record, or ``None`` when the id is unknown."""
+
+    @abstractmethod
+    def cancel(self, job_id: str) -> bool:
+        """Ask the job to stop (it ends ``aborted``); ``False`` if it already ended."""
+
+    @abstractmethod
+    def purge(self, finished_before: datetime) -> int:
+        """Forget jobs that ended before ``finished_before``; return how many."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Stop taking jobs and release the workers and storage."""
+
+    def wait(self, job_id: str, timeout: float) -> JobRecord | None:
+        """The job's record once it ended, or its current one after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            record = self.status(job_id)
+            if record is None or record.state.finished or time.monotonic() >= deadline:
+                return record
+            time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))

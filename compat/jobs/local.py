@@ -1,0 +1,206 @@
+"""``LocalJobRunner``: a worker pool in the server process, job records in SQLite.
+
+Records live in ``jobs.sqlite3`` (WAL mode) in the data directory, so
+``/job/check`` keeps answering across restarts. Crash recovery: a job cannot
+be resumed half-way, so on start-up every job still recorded as ``working``
+(the previous process died or was stopped with it queued or running) is
+marked ``failed`` with a message saying it was interrupted and should be
+submitted again. Its result file was never committed (the file store writes
+atomically), so its result URL answers 404 rather than a truncated document.
+Jobs are not re-run automatically: their sources may have expired and a
+client that saw the failure may already have resubmitted.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from .base import (
+    Executor,
+    FinishHook,
+    JobCancelled,
+    JobFailure,
+    JobRecord,
+    JobRunner,
+    JobSpec,
+    JobState,
+)
+
+INTERRUPTED_CODE = 500
+INTERRUPTED_MESSAGE = (
+    "Job interrupted: the server stopped while it was queued or running, so no result "
+    "was produced. Submit it again."
+)
+_log = logging.getLogger("pdfbinder.jobs")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_id TEXT PRIMARY KEY,
+    spec TEXT NOT NULL,
+    state TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    started_at TEXT,
+    finished_at TEXT,
+    result TEXT,
+    error_code INTEGER,
+    message TEXT
+)
+"""
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _time(text: str | None) -> datetime | None:
+    return datetime.fromisoformat(text) if text else None
+
+
+class LocalJobRunner(JobRunner):
+    """Runs jobs on ``workers`` threads; see the module docstring for recovery."""
+
+    def __init__(
+        self,
+        database: Path,
+        execute: Executor,
+        *,
+        workers: int,
+        on_finish: FinishHook | None = None,
+    ) -> None:
+        self._execute = execute
+        self._on_finish = on_finish
+        self._lock = threading.Lock()
+        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute(_SCHEMA)
+        self._done: dict[str, threading.Event] = {}
+        self._cancelled: dict[str, threading.Event] = {}
+        recovered = self._fail_unfinished()
+        if recovered:
+            _log.warning("marked %d interrupted job(s) as failed", recovered)
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pdfbinder-job")
+
+    def _sql(self, statement: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        with self._lock:
+            return self._db.execute(statement, args).fetchall()
+
+    def _fail_unfinished(self) -> int:
+        """Mark every job still ``working`` as interrupted (and drop its secrets)."""
+        rows = self._sql("SELECT job_id, spec FROM jobs WHERE state=?", (JobState.WORKING.value,))
+        for job_id, spec in rows:
+            stored = JobSpec.from_json(json.loads(spec)).without_secrets()
+            self._sql(
+                "UPDATE jobs SET spec=?, state=?, finished_at=?, error_code=?, message=? "
+                "WHERE job_id=? AND state=?",
+                (json.dumps(stored.to_json()), JobState.FAILED.value, _now().isoformat(),
+                 INTERRUPTED_CODE, INTERRUPTED_MESSAGE, job_id, JobState.WORKING.value),
+            )
+        return len(rows)
+
+    def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
+        created = _now()
+        self._sql(
+            "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
+            (job_id, json.dumps(spec.to_json()), JobState.WORKING.value, created.isoformat()),
+        )
+        self._done[job_id] = threading.Event()
+        self._cancelled[job_id] = threading.Event()
+        self._pool.submit(self._run, job_id, spec)
+        return JobRecord(job_id=job_id, spec=spec, state=JobState.WORKING, created_at=created)
+
+    def _run(self, job_id: str, spec: JobSpec) -> None:
+        cancelled = self._cancelled[job_id]
+        result: dict[str, Any] | None = None
+        code: int | None = None
+        message: str | None = None
+        try:
+            if cancelled.is_set():
+                raise JobCancelled
+            self._sql("UPDATE jobs SET started_at=? WHERE job_id=?", (_now().isoformat(), job_id))
+            result = self._execute(spec, cancelled.is_set)
+            state = JobState.SUCCESS
+        except JobCancelled:
+            state, message = JobState.ABORTED, "The job was cancelled."
+        except JobFailure as failure:
+            state, code, message = JobState.FAILED, failure.code, failure.message
+        except Exception as error:  # a bug of ours: keep the server up, say so
+            _log.exception("job %s crashed", job_id)
+            state, code, message = JobState.FAILED, 500, f"Internal error: {error}"
+        finished = _now()
+        stored = spec.without_secrets()
+        self._sql(
+            "UPDATE jobs SET spec=?, state=?, finished_at=?, result=?, error_code=?, message=? "
+            "WHERE job_id=?",
+            (json.dumps(stored.to_json()), state.value, finished.isoformat(),
+             json.dumps(result) if result is not None else None, code, message, job_id),
+        )
+        self._cancelled.pop(job_id, None)
+        self._done.pop(job_id).set()
+        record = self.status(job_id)
+        if self._on_finish is not None and record is not None:
+            try:
+                # The hook gets the full spec (callback URL included); storage keeps none of it.
+                self._on_finish(replace(record, spec=spec))
+            except Exception:
+                _log.exception("finish hook failed for job %s", job_id)
+
+    def status(self, job_id: str) -> JobRecord | None:
+        rows = self._sql(
+            "SELECT spec, state, created_at, started_at, finished_at, result, error_code, "
+            "message FROM jobs WHERE job_id=?",
+            (job_id,),
+        )
+        if not rows:
+            return None
+        spec, state, created, started, finished, result, code, message = rows[0]
+        return JobRecord(
+            job_id=job_id,
+            spec=JobSpec.from_json(json.loads(spec)),
+            state=JobState(state),
+            created_at=datetime.fromisoformat(created),
+            started_at=_time(started),
+            finished_at=_time(finished),
+            result=json.loads(result) if result else None,
+            error_code=code,
+            message=message,
+        )
+
+    def wait(self, job_id: str, timeout: float) -> JobRecord | None:
+        done = self._done.get(job_id)
+        if done is not None:
+            done.wait(timeout)
+        return self.status(job_id)
+
+    def cancel(self, job_id: str) -> bool:
+        flag = self._cancelled.get(job_id)
+        if flag is None:
+            return False
+        flag.set()
+        return True
+
+    def purge(self, finished_before: datetime) -> int:
+        with self._lock:
+            cursor = self._db.execute(
+                "DELETE FROM jobs WHERE state != ? AND finished_at < ?",
+                (JobState.WORKING.value, finished_before.isoformat()),
+            )
+            return cursor.rowcount
+
+    def close(self) -> None:
+        """Cancel running jobs (they end ``aborted``), drop queued ones (recorded as
+        interrupted, like after a crash) and close the database."""
+        for flag in list(self._cancelled.values()):
+            flag.set()
+        self._pool.shutdown(wait=True, cancel_futures=True)
+        self._fail_unfinished()
+        with self._lock:
+            self._db.close()

@@ -1,0 +1,273 @@
+"""Every PDF.co route, at ``/`` and under ``/v1``: parse → call the service → shape.
+
+Parameters are read by :mod:`~pdfbinder.compat.protocol` from every request
+shape real clients use, so the routes take only the ``Request``; the
+parameters are declared in the OpenAPI description for documentation.
+"""
+
+from __future__ import annotations
+
+import hmac
+import mimetypes
+from collections.abc import Awaitable, Callable, Iterator
+from typing import Any, BinaryIO
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import UploadFile
+
+from .files.base import FileInfo, iter_chunks
+from .protocol import ApiError, Params, job_answer, output_name, read_params, success
+from .service import JobRequest, Service
+from .sources import FetchAuth
+from .uploads import key_fingerprint
+
+_PARAMETER_DOCS: dict[str, str] = {
+    "url": "Source URLs, comma-separated (or a JSON array): our file URLs, http(s) URLs, "
+    "filetoken://, optionally prefixed cache:.",
+    "name": "Output file name; only what follows the last / or \\ is kept.",
+    "async": "true: answer at once with jobId and the future url; poll /job/check.",
+    "callback": "With async: URL that receives the final job JSON by POST.",
+    "expiration": "Minutes the output link stays valid (default 60).",
+    "password": "Password of encrypted input PDFs.",
+    "httpusername": "Basic-auth user name for fetching http(s) sources.",
+    "httppassword": "Basic-auth password for fetching http(s) sources.",
+    "profiles": "Extra options as an object or a loosely written JSON string.",
+    "jobid": "The job id returned by an async request (any letter case).",
+    "force": "true: report an unknown job id as unknown rather than working.",
+    "file": "The file: base64 or data: URI (upload/base64), a file URL (delete).",
+    "contenttype": "Content type of the file to upload (accepted, not needed).",
+    "x-api-key": "API key, when the server requires one (also accepted as a header).",
+}
+_JOB_PARAMETERS = ("url", "name", "async", "callback", "expiration", "httpusername",
+                   "httppassword", "profiles", "x-api-key")
+
+
+def documented(*names: str) -> dict[str, Any]:
+    """OpenAPI parameter entries for ``names`` (optional strings in the query or body)."""
+    return {"parameters": [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
+         "description": _PARAMETER_DOCS[name]}
+        for name in names
+    ]}
+
+
+def service_of(request: Request) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+def base_url(request: Request) -> str:
+    """The scheme and host the client used (or the configured public URL)."""
+    configured = service_of(request).settings.public_url
+    return (configured or str(request.base_url)).rstrip("/")
+
+
+def owner_of(request: Request) -> str | None:
+    owner: str | None = getattr(request.state, "owner", None)
+    return owner
+
+
+async def require_api_key(request: Request) -> None:
+    """401 unless the ``x-api-key`` header or query parameter is an accepted key.
+
+    With no keys configured (Cloud API Server mode) any key or none is accepted.
+    Keys are compared in constant time and never logged.
+    """
+    given = request.headers.get("x-api-key")
+    if given is None:
+        given = next((value for key, value in request.query_params.multi_items()
+                      if key.lower() == "x-api-key"), None)
+    request.state.owner = key_fingerprint(given)
+    accepted = service_of(request).settings.api_keys
+    if not accepted:
+        return
+    supplied = (given or "").encode()
+    matches = [hmac.compare_digest(supplied, key.encode()) for key in accepted]
+    if not given or not any(matches):
+        raise ApiError(401, "A valid API key is required (x-api-key header or parameter).")
+
+
+api = APIRouter(dependencies=[Depends(require_api_key)])
+Handler = Callable[[Request], Awaitable[JSONResponse]]
+public = APIRouter()
+
+
+async def _params(request: Request) -> Params:
+    settings = service_of(request).settings
+    return await read_params(request, max_part_size=settings.max_file_bytes * 2)
+
+
+def _fetch_auth(params: Params) -> FetchAuth | None:
+    user, password = params.text("httpusername"), params.text("httppassword")
+    return FetchAuth(user or "", password or "") if user or password else None
+
+
+def get_and_post(path: str, **options: Any) -> Callable[[Handler], Handler]:
+    """Register ``handler`` for GET and POST as two routes (distinct OpenAPI operation ids)."""
+
+    def register(handler: Handler) -> Handler:
+        api.get(path, **options)(handler)
+        api.post(path, **options)(handler)
+        return handler
+
+    return register
+
+
+async def _job(request: Request, kind: str) -> JSONResponse:
+    params = await _params(request)
+    params.profiles()  # refuse garbage with 444; no profile option applies to these routes yet
+    service = service_of(request)
+    job = JobRequest(
+        kind=kind,
+        urls=params.urls(),
+        name=output_name(params.text("name")),
+        asynchronous=params.flag("async"),
+        expiration=params.integer("expiration", service.settings.default_expiration),
+        callback=params.text("callback"),
+        password=params.text("password"),
+        auth=_fetch_auth(params),
+    )
+    body = await run_in_threadpool(service.start_job, job, owner_of(request), base_url(request))
+    return success(**body)
+
+
+@get_and_post("/pdf/convert/from/image", openapi_extra=documented(*_JOB_PARAMETERS))
+async def convert_from_image(request: Request) -> JSONResponse:
+    """Images → one PDF, one page per image (per frame), in `url` order."""
+    return await _job(request, "convert")
+
+
+@get_and_post("/pdf/merge", openapi_extra=documented(*_JOB_PARAMETERS, "password"))
+async def merge(request: Request) -> JSONResponse:
+    """PDFs → one PDF, in `url` order."""
+    return await _job(request, "merge")
+
+
+@get_and_post("/pdf/merge2", openapi_extra=documented(*_JOB_PARAMETERS, "password"))
+async def merge2(request: Request) -> JSONResponse:
+    """Like merge, but inputs may also be images and ZIP archives of PDFs and images."""
+    return await _job(request, "merge2")
+
+
+@get_and_post("/job/check", openapi_extra=documented("jobid", "force", "x-api-key"))
+async def job_check(request: Request) -> JSONResponse:
+    """State of an async job: working, success, failed, aborted or unknown."""
+    params = await _params(request)
+    service = service_of(request)
+    body = await run_in_threadpool(service.check_job, params.text("jobid"),
+                                   params.flag("force"), base_url(request))
+    return job_answer(body)
+
+
+def _file_answer(info: FileInfo, request: Request) -> JSONResponse:
+    return success(url=f"{base_url(request)}/files/{info.file_id}/{info.name}", name=info.name)
+
+
+@api.get("/file/upload/get-presigned-url", openapi_extra=documented("name", "contenttype",
+                                                                      "x-api-key"))
+async def presigned_url(request: Request) -> JSONResponse:
+    """A one-time PUT upload URL (valid 15 minutes) and the file's final URL."""
+    params = await _params(request)
+    uploads = service_of(request).uploads
+    body = uploads.presign(params.text("name"), owner_of(request), base_url(request))
+    return success(**body)
+
+
+@api.post("/file/upload", openapi_extra=documented("name", "x-api-key"))
+async def upload(request: Request) -> JSONResponse:
+    """Multipart upload: field `file` (+ optional `name`)."""
+    params = await _params(request)
+    part = params.files.get("file")
+    if not isinstance(part, UploadFile):
+        raise ApiError(400, "Missing multipart field 'file'.")
+    name = output_name(params.text("name") or part.filename, "file")
+    info = await run_in_threadpool(service_of(request).uploads.store_upload, part.file, name,
+                                   owner_of(request))
+    return _file_answer(info, request)
+
+
+@api.post("/file/upload/base64", openapi_extra=documented("file", "name", "x-api-key"))
+async def upload_base64(request: Request) -> JSONResponse:
+    """Upload base64 data, bare or as a `data:<mime>;base64,` URI."""
+    params = await _params(request)
+    info = await run_in_threadpool(service_of(request).uploads.upload_base64, params.text("file"),
+                                   params.text("name"), owner_of(request))
+    return _file_answer(info, request)
+
+
+@get_and_post("/file/upload/url", openapi_extra=documented(
+    "url", "name", "httpusername", "httppassword", "x-api-key"))
+async def upload_url(request: Request) -> JSONResponse:
+    """The server fetches `url` (subject to the remote policy) and stores it."""
+    params = await _params(request)
+    urls = params.urls()
+    info = await run_in_threadpool(service_of(request).uploads.upload_from_url,
+                                   urls[0] if urls else None, params.text("name"),
+                                   owner_of(request), _fetch_auth(params))
+    return _file_answer(info, request)
+
+
+@api.post("/file/delete", openapi_extra=documented("url", "file", "x-api-key"))
+async def delete(request: Request) -> JSONResponse:
+    """Delete a stored file given as `url` or `file`."""
+    params = await _params(request)
+    target = params.text("url") or params.text("file")
+    await run_in_threadpool(service_of(request).uploads.delete, target, owner_of(request))
+    return success()
+
+
+def _stream_and_close(stream: BinaryIO) -> Iterator[bytes]:
+    with stream:
+        yield from iter_chunks(stream)
+
+
+@public.head("/files/{file_id}/{name}", include_in_schema=False)
+@public.get("/files/{file_id}/{name}")
+async def download(file_id: str, name: str, request: Request) -> Response:
+    """Download a stored file or result (no API key needed); 404 when unknown or expired."""
+    opened = await run_in_threadpool(service_of(request).store.open, file_id)
+    if opened is None:
+        raise ApiError(404, "File not found or expired.")
+    info, stream = opened
+    headers = {"Content-Length": str(info.size),
+               "Content-Disposition": f'attachment; filename="{info.name}"'}
+    media_type = mimetypes.guess_type(info.name)[0] or "application/octet-stream"
+    if request.method == "HEAD":
+        stream.close()
+        return Response(headers=headers, media_type=media_type)
+    return StreamingResponse(_stream_and_close(stream), media_type=media_type, headers=headers)
+
+
+@public.put("/upload/{token}/{name}")
+async def presigned_put(token: str, name: str, request: Request) -> Response:
+    """Store the raw body (any Content-Type) under a presigned URL; once, within 15 minutes.
+
+    A multipart body with a single `file` part is unwrapped (one generated
+    vendor sample uploads that way).
+    """
+    service = service_of(request)
+    file_id, owner = service.uploads.presigned_target(token, name)
+    if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
+        params = await _params(request)
+        part = params.files.get("file")
+        if not isinstance(part, UploadFile):
+            raise ApiError(400, "A multipart upload must carry the file in a part named 'file'.")
+        await run_in_threadpool(service.uploads.store_upload, part.file, name, owner, file_id)
+    else:
+        await service.uploads.store_body(request.stream(), name, owner, file_id)
+    return Response(status_code=200)
+
+
+@public.get("/health")
+async def health() -> JSONResponse:
+    """Liveness: 200 while the server answers."""
+    return JSONResponse({"status": "ok"})
+
+
+def add_routes(app: FastAPI) -> None:
+    """Mount the API at ``/`` and ``/v1``; file URLs too, so ``/v1/files/...`` also works."""
+    for prefix in ("", "/v1"):
+        app.include_router(api, prefix=prefix)
+        app.include_router(public, prefix=prefix)

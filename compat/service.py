@@ -1,0 +1,196 @@
+"""The logic behind the routes, with no wire format: jobs, and the parts put together.
+
+:class:`Service` answers the routes with plain dicts of answer fields and
+raises :class:`~pdfbinder.compat.protocol.ApiError` to refuse; the routes
+shape those into HTTP answers. It owns the file store, the sources, the job
+runner (which calls :class:`~pdfbinder.compat.executor.JobExecutor`), the
+callback sender and :class:`~pdfbinder.compat.uploads.Uploads`.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from .callbacks import CallbackSender
+from .executor import JobExecutor
+from .files.base import FileStore, new_file_id, utcnow
+from .files.local import LocalFileStore
+from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
+from .jobs.local import LocalJobRunner
+from .protocol import REMAINING_CREDITS, ApiError, timestamp
+from .settings import Settings
+from .sources import FetchAuth, SourceError, Sources
+from .uploads import Uploads, file_url
+from .urlmap import UrlMap
+
+RunnerFactory = Callable[[Executor, FinishHook], JobRunner]
+"""Builds the job runner around the executor and the finish hook (callbacks)."""
+
+
+@dataclass(frozen=True)
+class JobRequest:
+    """A convert/merge request as the logic sees it, whatever shape it came in."""
+
+    kind: str
+    urls: list[str]
+    name: str
+    asynchronous: bool = False
+    expiration: int = 60
+    callback: str | None = None
+    password: str | None = None
+    auth: FetchAuth | None = None
+
+
+class Service:
+    """Everything the routes ask for; owns the store, the runner and the senders."""
+
+    def __init__(self, settings: Settings, store: FileStore,
+                 runner_factory: RunnerFactory) -> None:
+        self.settings = settings
+        self.store = store
+        url_map = UrlMap(settings.url_map) if settings.url_map is not None else None
+        self.sources = Sources(
+            store,
+            url_map=url_map,
+            allow_remote=settings.allow_remote,
+            max_bytes=settings.max_file_bytes,
+            timeout=settings.fetch_timeout,
+        )
+        self.callbacks = CallbackSender(allow_remote=settings.allow_remote)
+        executor = JobExecutor(store, self.sources, max_pixels=settings.max_pixels)
+        self.runner = runner_factory(executor, self._job_finished)
+        self.uploads = Uploads(settings, store, self.sources)
+
+    @classmethod
+    def local(cls, settings: Settings) -> Service:
+        """The embedded default: files in ``data_dir/files``, jobs in ``data_dir/jobs.sqlite3``."""
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = LocalFileStore(settings.data_dir / "files")
+        store.remove_interrupted_writes()
+
+        def runner(execute: Executor, on_finish: FinishHook) -> JobRunner:
+            return LocalJobRunner(settings.data_dir / "jobs.sqlite3", execute,
+                                  workers=settings.workers, on_finish=on_finish)
+
+        return cls(settings, store, runner)
+
+    def close(self) -> None:
+        self.runner.close()
+        self.callbacks.close()
+
+    def sweep(self) -> None:
+        """Remove expired files and forget old finished jobs."""
+        self.store.sweep()
+        self.runner.purge(utcnow() - timedelta(minutes=self.settings.job_retention))
+
+    def start_job(self, request: JobRequest, owner: str | None, base_url: str) -> dict[str, Any]:
+        """Run (sync) or queue (async) a convert/merge job; the answer's fields."""
+        began = time.monotonic()
+        if not request.urls:
+            raise ApiError(400, "Missing parameter 'url': give one or more source URLs.")
+        for url in request.urls:
+            try:
+                self.sources.check(url)
+            except SourceError as error:
+                raise ApiError(error.status, error.message) from None
+        if request.callback and not request.callback.lower().startswith(("http://", "https://")):
+            raise ApiError(400, "Parameter 'callback' must be an http(s) URL.")
+        output_id = new_file_id()
+        params: dict[str, Any] = {
+            "output_id": output_id,
+            "name": request.name,
+            "expiration": request.expiration,
+            "base_url": base_url,
+            "owner": owner,
+        }
+        optional = {"password": request.password, "callback": request.callback}
+        if request.auth is not None:
+            optional |= {"httpusername": request.auth.username,
+                         "httppassword": request.auth.password}
+        params |= {key: value for key, value in optional.items() if value}
+        job_id = secrets.token_urlsafe(16)
+        self.runner.submit(JobSpec(request.kind, list(request.urls), params), job_id)
+        url = file_url(base_url, output_id, request.name)
+        if request.asynchronous:
+            valid_till = utcnow() + timedelta(minutes=request.expiration)
+            return {"jobId": job_id, "url": url, "pageCount": 0, "name": request.name,
+                    "credits": 0, "duration": _ms_since(began),
+                    "outputLinkValidTill": timestamp(valid_till)}
+        return self._finish_sync(job_id, url, request.name, began)
+
+    def _finish_sync(self, job_id: str, url: str, name: str, began: float) -> dict[str, Any]:
+        """Wait for a sync job; past ``sync_timeout`` answer 445 and cancel or keep the job
+        (``sync_timeout_action``; its ``jobId`` is in the 445 answer either way)."""
+        record = self.runner.wait(job_id, self.settings.sync_timeout)
+        if record is None or record.state is JobState.WORKING:
+            action = self.settings.sync_timeout_action
+            if action == "cancel":
+                self.runner.cancel(job_id)
+            outcome = "was cancelled" if action == "cancel" else f"goes on as job {job_id}"
+            raise ApiError(
+                445,
+                f"The job ran past the {self.settings.sync_timeout:g} s limit for synchronous "
+                f"requests and {outcome}; use async mode (async=true) for large jobs.",
+                jobId=job_id,
+            )
+        if record.state is JobState.SUCCESS and record.result is not None:
+            result = record.result
+            return {"url": url, "pageCount": result["pageCount"], "name": name,
+                    "credits": _credits(result), "duration": _ms_since(began),
+                    "outputLinkValidTill": result["outputLinkValidTill"]}
+        raise ApiError(record.error_code or 500, record.message or "The job did not finish.")
+
+    def check_job(self, job_id: str | None, force: bool, base_url: str) -> dict[str, Any]:
+        """The ``/job/check`` body for ``job_id``."""
+        if not job_id:
+            raise ApiError(400, "Missing parameter 'jobid'.")
+        record = self.runner.status(job_id)
+        if record is None:
+            if force or self.settings.unknown_job_status == "unknown":
+                return {"status": "unknown", "jobId": job_id, "message": "Unknown job id.",
+                        "remainingCredits": REMAINING_CREDITS}
+            return {"status": "working", "jobId": job_id, "remainingCredits": REMAINING_CREDITS}
+        return job_body(record, base_url)
+
+    def _job_finished(self, record: JobRecord) -> None:
+        callback = record.spec.params.get("callback")
+        if callback:
+            self.callbacks.send(callback, job_body(record, record.spec.params["base_url"]))
+
+
+
+def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
+    """The ``/job/check`` (and callback) JSON for a job's record."""
+    base: dict[str, Any] = {"status": record.state.value, "jobId": record.job_id}
+    if record.state is JobState.WORKING:
+        return {**base, "remainingCredits": REMAINING_CREDITS}
+    if record.state is JobState.SUCCESS and record.result is not None:
+        result, params = record.result, record.spec.params
+        total = (record.finished_at or record.created_at) - record.created_at
+        return {**base, "message": "Success", "error": False,
+                "url": file_url(base_url, params["output_id"], params["name"]),
+                "name": params["name"], "pageCount": result["pageCount"],
+                "credits": _credits(result), "remainingCredits": REMAINING_CREDITS,
+                "duration": round(total.total_seconds() * 1000),
+                "jobDuration": result["jobDuration"],
+                "outputLinkValidTill": result["outputLinkValidTill"]}
+    body = {**base, "message": record.message or record.state.value, "error": True}
+    if record.error_code is not None:
+        body["errorCode"] = record.error_code
+    return body
+
+
+def _credits(result: dict[str, Any]) -> int:
+    """One credit per output page (at least one), like the vendor's page-based pricing."""
+    return max(1, int(result["pageCount"]))
+
+
+def _ms_since(began: float) -> int:
+    return round((time.monotonic() - began) * 1000)
+
+

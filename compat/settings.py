@@ -1,0 +1,106 @@
+"""One settings object for the compat server, read from ``PDFBINDER_*`` env vars.
+
+CLI flags of ``pdfbinder serve`` override individual fields; everything else
+comes from the environment (``PDFBINDER_DATA_DIR``, ``PDFBINDER_API_KEYS``,
+...) or the defaults below, which suit a local, offline Cloud API Server.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    """``$XDG_STATE_HOME/pdfbinder``, or ``~/.local/state/pdfbinder`` without it."""
+    state_home = os.environ.get("XDG_STATE_HOME")
+    base = Path(state_home) if state_home else Path.home() / ".local" / "state"
+    return base / "pdfbinder"
+
+
+class Settings(BaseSettings):
+    """Everything the server can be told; see each field's description."""
+
+    model_config = SettingsConfigDict(env_prefix="PDFBINDER_", extra="ignore")
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8080, description="TCP port to listen on.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Stored files and the job database."
+    )
+    workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 2,
+        ge=1,
+        description="Job worker threads in the server process.",
+    )
+    api_keys: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Accepted API keys (comma-separated in the env var). "
+        "Empty: any or no key is accepted (Cloud API Server mode).",
+    )
+    allow_remote: bool = Field(
+        default=False, description="Fetch http(s) sources and send callbacks."
+    )
+    url_map: Path | None = Field(
+        default=None,
+        description="Serve remote URLs from local files: a mirror directory laid out as "
+        "<host>/<path> (what `wget --mirror` writes) or a JSON file {url: path}.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Base of the URLs handed out (e.g. https://pdf.example.org); "
+        "by default the scheme and host the client used.",
+    )
+    unknown_job_status: Literal["unknown", "working"] = Field(
+        default="unknown",
+        description="Answer for an unknown job id without force=true. `unknown` stops sample "
+        "clients that poll while `working`; `working` is what the vendor answers.",
+    )
+    sync_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a synchronous request may run before answering 445.",
+    )
+    sync_timeout_action: Literal["cancel", "continue"] = Field(
+        default="cancel",
+        description="What happens to the job of a sync request that timed out: cancelled "
+        "(its worker is freed) or left running (its jobId is in the 445 answer).",
+    )
+    default_expiration: int = Field(
+        default=60, ge=1, description="Minutes a result link stays valid."
+    )
+    upload_expiration: int = Field(
+        default=60, ge=1, description="Minutes an uploaded file is kept."
+    )
+    presign_validity: int = Field(
+        default=900, ge=1, description="Seconds a presigned upload URL lives."
+    )
+    max_file_bytes: int = Field(
+        default=512 * 1024 * 1024, ge=1, description="Largest upload or fetched source, in bytes."
+    )
+    fetch_timeout: float = Field(
+        default=60.0, gt=0, description="Seconds allowed to fetch one source."
+    )
+    max_pixels: int | None = Field(
+        default=None,
+        ge=1,
+        description="Pixel limit per image (decompression bombs); engine default.",
+    )
+    sweep_interval: float = Field(
+        default=60.0, gt=0, description="Seconds between sweeps of expired files and old jobs."
+    )
+    job_retention: int = Field(
+        default=24 * 60, ge=1, description="Minutes a finished job's record is kept for /job/check."
+    )
+
+    @field_validator("api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """Accept ``a,b`` as well as a list (env vars are plain strings)."""
+        if isinstance(value, str):
+            return [key.strip() for key in value.split(",") if key.strip()]
+        return value

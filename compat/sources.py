@@ -1,0 +1,150 @@
+"""Turning one ``url`` item into an engine input.
+
+* Our own file URLs — any host, recognised by their path ``/files/<id>/<name>``
+  (optionally under ``/v1``) — and ``filetoken://<id>`` read straight from the
+  file store, with no HTTP round trip.
+* ``http(s)`` URLs known to the URL map (``--url-map``) read the mapped local file.
+* Other ``http(s)`` URLs are fetched with size and time limits and optional
+  basic auth — only when remote fetching is allowed (``--allow-remote``); by
+  default the server is offline and refuses them with a 403.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from contextlib import ExitStack
+from dataclasses import dataclass
+from typing import BinaryIO, cast
+from urllib.parse import unquote, urlsplit
+
+import httpx
+
+from pdfbinder.engine import NamedSource
+
+from .files.base import FileStore
+from .urlmap import UrlMap
+
+_OWN_PATH = re.compile(r"(?:/v1)?/files/([A-Za-z0-9_-]{32})/[^/]+")
+_SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_MAX_REDIRECTS = 5
+
+
+class SourceError(Exception):
+    """A source cannot be read; ``status`` is the protocol error code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FetchAuth:
+    """Basic-auth credentials for ``http(s)`` sources (``httpusername``/``httppassword``)."""
+
+    username: str
+    password: str
+
+
+def own_file_id(url: str) -> str | None:
+    """The store id behind one of our file URLs or a ``filetoken://`` URL, else ``None``."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme == "filetoken":
+        return parts.netloc or parts.path.strip("/").split("/")[0] or None
+    if scheme in {"http", "https"}:
+        match = _OWN_PATH.fullmatch(parts.path)
+        return match.group(1) if match else None
+    return None
+
+
+def _remote_name(url: str) -> str:
+    path = urlsplit(url).path
+    return unquote(path.rsplit("/", 1)[-1]) or url
+
+
+class Sources:
+    """Resolves ``url`` items against the store, the URL map and (if allowed) the network."""
+
+    def __init__(
+        self,
+        store: FileStore,
+        *,
+        url_map: UrlMap | None,
+        allow_remote: bool,
+        max_bytes: int,
+        timeout: float,
+    ) -> None:
+        self._store = store
+        self._url_map = url_map
+        self._allow_remote = allow_remote
+        self._max_bytes = max_bytes
+        self._timeout = timeout
+
+    def check(self, url: str) -> None:
+        """Refuse at once what can never work (bad scheme, missing file, policy)."""
+        file_id = own_file_id(url)
+        if file_id is not None:
+            if self._store.info(file_id) is None:
+                raise SourceError(404, f"File not found or expired: {url}")
+            return
+        scheme = urlsplit(url).scheme.lower()
+        if scheme not in {"http", "https"}:
+            raise SourceError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
+        if self._url_map is not None and self._url_map.lookup(url) is not None:
+            return
+        if not self._allow_remote:
+            raise SourceError(
+                403,
+                f"Fetching remote URLs is disabled on this server (offline mode): {url}. "
+                "Start it with --allow-remote, or serve the URL from a local copy with --url-map.",
+            )
+
+    def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
+        """An engine input for ``url``; streams opened here are closed by ``stack``."""
+        self.check(url)
+        file_id = own_file_id(url)
+        if file_id is not None:
+            opened = self._store.open(file_id)
+            if opened is None:
+                raise SourceError(404, f"File not found or expired: {url}")
+            info, stream = opened
+            return NamedSource(stack.enter_context(stream), info.name)
+        mapped = self._url_map.lookup(url) if self._url_map is not None else None
+        if mapped is not None:
+            return NamedSource(str(mapped), _remote_name(url))
+        spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
+        stack.enter_context(spool)
+        stream = cast(BinaryIO, spool)  # a full binary file object since Python 3.11
+        self.fetch(url, stream, auth)
+        stream.seek(0)
+        return NamedSource(stream, _remote_name(url))
+
+    def fetch(self, url: str, target: BinaryIO, auth: FetchAuth | None = None) -> None:
+        """Download ``url`` into ``target`` within the size and time limits."""
+        credentials = httpx.BasicAuth(auth.username, auth.password) if auth else None
+        try:
+            with httpx.Client(
+                timeout=self._timeout, follow_redirects=True, max_redirects=_MAX_REDIRECTS
+            ) as client, client.stream("GET", url, auth=credentials) as response:
+                if response.status_code in {401, 403}:
+                    raise SourceError(
+                        403, f"The source URL refused access (HTTP {response.status_code}): {url}"
+                    )
+                if response.status_code >= 400:
+                    raise SourceError(
+                        400, f"The source URL answered HTTP {response.status_code}: {url}"
+                    )
+                received = 0
+                for chunk in response.iter_bytes():
+                    received += len(chunk)
+                    if received > self._max_bytes:
+                        raise SourceError(
+                            413, f"The source is larger than {self._max_bytes} bytes: {url}"
+                        )
+                    target.write(chunk)
+        except httpx.TimeoutException:
+            raise SourceError(400, f"Timed out fetching the source URL: {url}") from None
+        except httpx.HTTPError as error:
+            raise SourceError(400, f"Cannot fetch the source URL {url}: {error}") from None

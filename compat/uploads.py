@@ -1,0 +1,171 @@
+"""Files in and out of the store on the client's behalf: presigned PUTs, uploads, deletion.
+
+Presigned upload URLs are stateless: the token is ``<file id>.<deadline>.<owner>.<HMAC>``,
+signed with a key kept in the data dir, so they survive restarts; "once only" falls out of
+the store writing each id once.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import io
+import mimetypes
+import secrets
+import time
+from collections.abc import AsyncIterator
+from contextlib import ExitStack
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, BinaryIO, cast
+
+from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_id, utcnow
+from .protocol import ApiError, output_name
+from .settings import Settings
+from .sources import FetchAuth, SourceError, Sources, own_file_id
+
+_DEFAULT_UPLOAD_NAME = "file"
+
+
+def key_fingerprint(api_key: str | None) -> str | None:
+    """A short, non-reversible id of an API key, recorded as the owner of files."""
+    if not api_key:
+        return None
+    return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+def file_url(base_url: str, file_id: str, name: str) -> str:
+    """Where a stored file is downloaded: ``<base>/files/<id>/<name>``."""
+    return f"{base_url}/files/{file_id}/{name}"
+
+
+class Uploads:
+    """Uploads, presigned URLs and deletion against one store."""
+
+    def __init__(self, settings: Settings, store: FileStore, sources: Sources) -> None:
+        self.settings = settings
+        self.store = store
+        self.sources = sources
+        self._secret = _load_secret(settings.data_dir / "presign.key")
+
+    def presign(self, raw_name: str | None, owner: str | None, base_url: str) -> dict[str, Any]:
+        """A one-time upload URL and the URL the file will have."""
+        name = output_name(raw_name, _DEFAULT_UPLOAD_NAME)
+        file_id = new_file_id()
+        deadline = int(time.time()) + self.settings.presign_validity
+        owner_part = owner or "-"
+        signature = self._sign(f"{file_id}.{deadline}.{owner_part}.{name}")
+        token = f"{file_id}.{deadline}.{owner_part}.{signature}"
+        return {"presignedUrl": f"{base_url}/upload/{token}/{name}",
+                "url": file_url(base_url, file_id, name), "name": name}
+
+    def _sign(self, message: str) -> str:
+        digest = hmac.new(self._secret, message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest[:24]).decode()
+
+    def presigned_target(self, token: str, name: str) -> tuple[str, str | None]:
+        """The file id and owner a presigned token grants, or a 403."""
+        try:
+            file_id, deadline, owner_part, signature = token.split(".")
+            expected = self._sign(f"{file_id}.{deadline}.{owner_part}.{name}")
+            valid = hmac.compare_digest(signature, expected) and int(deadline) >= time.time()
+        except ValueError:
+            valid = False
+        if not valid:
+            raise ApiError(403, "This upload URL is invalid or has expired (15 minutes).")
+        if self.store.info(file_id) is not None:
+            raise ApiError(403, "This upload URL was already used.")
+        return file_id, None if owner_part == "-" else owner_part
+
+    def upload_expiry(self) -> datetime:
+        return utcnow() + timedelta(minutes=self.settings.upload_expiration)
+
+    def store_upload(self, stream: BinaryIO, name: str, owner: str | None,
+                     file_id: str | None = None) -> FileInfo:
+        """Store an uploaded stream; 413 past the size limit, 403 on a reused id."""
+        try:
+            return self.store.put(stream, file_id=file_id or new_file_id(), name=name,
+                                  expires_at=self.upload_expiry(), owner=owner,
+                                  max_bytes=self.settings.max_file_bytes)
+        except FileTooLarge:
+            raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} "
+                                "bytes.") from None
+        except FileExists:
+            raise ApiError(403, "This upload URL was already used.") from None
+
+    def upload_base64(self, data: str | None, raw_name: str | None,
+                      owner: str | None) -> FileInfo:
+        """Decode bare base64 or a ``data:<mime>;base64,`` URI and store it."""
+        if not data:
+            raise ApiError(400, "Missing parameter 'file' (base64 data).")
+        default_name = _DEFAULT_UPLOAD_NAME
+        if data.startswith("data:"):
+            header, _, data = data.partition(",")
+            mime = header[len("data:"):].split(";")[0]
+            default_name += mimetypes.guess_extension(mime) or ""
+        if len(data) * 3 // 4 > self.settings.max_file_bytes:
+            raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} bytes.")
+        try:
+            content = base64.b64decode("".join(data.split()), validate=True)
+        except (binascii.Error, ValueError):
+            raise ApiError(400, "Parameter 'file' is not valid base64.") from None
+        return self.store_upload(io.BytesIO(content), output_name(raw_name, default_name), owner)
+
+    async def store_body(self, chunks: AsyncIterator[bytes], name: str, owner: str | None,
+                         file_id: str) -> FileInfo:
+        """Store a request body as it arrives (presigned PUT), within the size limit."""
+        try:
+            with self.store.writer(file_id, name=name, expires_at=self.upload_expiry(),
+                                   owner=owner, max_bytes=self.settings.max_file_bytes) as sink:
+                async for chunk in chunks:
+                    sink.write(chunk)
+        except FileTooLarge:
+            raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} "
+                                "bytes.") from None
+        except FileExists:
+            raise ApiError(403, "This upload URL was already used.") from None
+        if sink.info is None:
+            raise ApiError(500, f"The store did not commit upload {file_id}.")
+        return sink.info
+
+    def upload_from_url(self, url: str | None, raw_name: str | None, owner: str | None,
+                        auth: FetchAuth | None) -> FileInfo:
+        """Fetch ``url`` (subject to the source policy) and store it."""
+        if not url:
+            raise ApiError(400, "Missing parameter 'url'.")
+        try:
+            with ExitStack() as stack:
+                source = self.sources.open(url, stack, auth)
+                name = output_name(raw_name, output_name(source.name, _DEFAULT_UPLOAD_NAME))
+                raw = source.source
+                stream = stack.enter_context(open(raw, "rb")) if isinstance(raw, str) else raw
+                return self.store_upload(cast(BinaryIO, stream), name, owner)
+        except SourceError as error:
+            raise ApiError(error.status, error.message) from None
+
+    def delete(self, url: str | None, owner: str | None) -> None:
+        """Delete one of our files given its URL; only its owner may when keys are set."""
+        if not url:
+            raise ApiError(400, "Missing parameter 'url' (or 'file'): the file to delete.")
+        file_id = own_file_id(url)
+        info = self.store.info(file_id) if file_id else None
+        if file_id is None or info is None:
+            raise ApiError(404, f"File not found or expired: {url}")
+        if self.settings.api_keys and info.owner is not None and info.owner != owner:
+            raise ApiError(403, "This file belongs to another API key.")
+        self.store.delete(file_id)
+
+
+def _load_secret(path: Path) -> bytes:
+    """The key that signs presigned upload URLs, kept in the data dir across restarts."""
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        secret = secrets.token_bytes(32)
+        temp = path.with_suffix(".tmp")
+        temp.write_bytes(secret)
+        temp.chmod(0o600)
+        temp.replace(path)
+        return path.read_bytes()

@@ -1,0 +1,55 @@
+"""Serve remote source URLs from local files, for air-gapped sites and tests.
+
+Two forms, chosen by what ``--url-map PATH`` points at:
+
+* a directory: an offline mirror laid out as ``PATH/<host>/<path>`` — what
+  ``wget --mirror`` writes — so ``https://h.example/a/b.png`` is
+  ``PATH/h.example/a/b.png`` (the query string is ignored);
+* a JSON file: an object mapping full URLs to local paths (relative paths are
+  relative to the JSON file).
+
+A URL the map does not know is not an error here: the caller decides whether
+to fetch it from the network.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+
+class UrlMap:
+    """Looks up the local file standing in for a remote URL."""
+
+    def __init__(self, location: Path) -> None:
+        self.location = location
+        self._table: dict[str, Path] | None = None
+        if location.is_file():
+            try:
+                entries = json.loads(location.read_text(encoding="utf-8"))
+            except ValueError as error:
+                raise ValueError(f"{location}: not valid JSON ({error})") from None
+            if not isinstance(entries, dict):
+                raise ValueError(f"{location}: a URL map file must be a JSON object")
+            self._table = {str(url): location.parent / str(path) for url, path in entries.items()}
+        elif not location.is_dir():
+            raise ValueError(f"{location}: URL map not found (expected a directory or JSON file)")
+
+    def lookup(self, url: str) -> Path | None:
+        """The local file for ``url``, or ``None`` when the map has no entry for it."""
+        if self._table is not None:
+            path = self._table.get(url)
+            return path if path is not None and path.is_file() else None
+        parts = urlsplit(url)
+        host = (parts.hostname or "").lower()
+        segments = [unquote(piece) for piece in parts.path.split("/") if piece]
+        if not host:
+            return None
+        root = self.location.resolve()
+        candidate = root.joinpath(host, *segments).resolve()
+        if not candidate.is_relative_to(root):  # ".." smuggled in, percent-encoded
+            return None
+        if candidate.is_dir():
+            candidate = candidate / "index.html"
+        return candidate if candidate.is_file() else None

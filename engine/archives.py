@@ -1,0 +1,157 @@
+"""What a ``merge_any`` input is (by its bytes, not its name), and ZIP archives opened safely.
+
+Kinds are told apart by magic bytes, so ``scan.pdf`` that is really a PNG is
+treated as the PNG it is. Office documents are refused by name with a clear
+reason: DOCX/XLSX/PPTX and ODF files are ZIP archives underneath, so a ZIP
+holding ``[Content_Types].xml`` or an ODF ``mimetype`` member is an Office
+document, not an archive of inputs.
+
+Archive policy (documented in the README): members are taken in archive order;
+directories, ``__MACOSX/`` resource forks and dotfiles are skipped; archives
+inside archives are refused (nesting is how zip bombs multiply); encrypted
+members are refused; the total uncompressed size is capped and every member's
+compression ratio is checked both from its header and while it is read, since
+headers can lie. Members are extracted into spooled temporary files, so small
+ones stay in memory and large ones go to disk.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import BinaryIO, Literal
+
+from .errors import CorruptInput, TooLarge, UnsupportedInput
+from .inputs import NamedSource, Source, display_name, open_binary
+
+InputKind = Literal["pdf", "image", "zip", "office", "unknown"]
+
+DEFAULT_MAX_ARCHIVE_BYTES = 2 * 1024**3
+DEFAULT_MAX_COMPRESSION_RATIO = 200
+_SPOOL_IN_MEMORY = 16 * 1024**2
+_CHUNK = 1024**2
+_OFFICE_MARKERS = ("[Content_Types].xml", "mimetype")
+
+_IMAGE_MAGIC: tuple[tuple[int, bytes], ...] = (
+    (0, b"\x89PNG\r\n\x1a\n"),
+    (0, b"\xff\xd8\xff"),
+    (0, b"GIF87a"),
+    (0, b"GIF89a"),
+    (0, b"II*\x00"),
+    (0, b"MM\x00*"),
+    (0, b"BM"),
+    (0, b"\x00\x00\x00\x0cjP  \r\n\x87\n"),
+    (0, b"\xffO\xffQ"),
+    (8, b"WEBP"),
+)
+_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
+
+
+def kind_of(head: bytes) -> InputKind:
+    """Classify an input by its first kilobyte."""
+    if b"%PDF-" in head:
+        return "pdf"
+    if head.startswith(b"PK\x03\x04"):
+        return "zip"
+    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "office"
+    if any(head[offset:offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC):
+        if head[8:12] == b"WEBP" and not head.startswith(b"RIFF"):
+            return "unknown"
+        return "image"
+    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+        return "image"
+    return "unknown"
+
+
+@dataclass(frozen=True)
+class ArchiveLimits:
+    """Caps that keep a hostile archive from filling memory or disk."""
+
+    max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
+    max_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
+
+
+def _skipped(info: zipfile.ZipInfo) -> bool:
+    parts = info.filename.split("/")
+    return info.is_dir() or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts if p)
+
+
+def is_office_archive(source: Source | NamedSource) -> bool:
+    """Whether a ZIP input is an Office (OOXML or ODF) document."""
+    with open_binary(source) as handle:
+        position = handle.tell()
+        try:
+            with zipfile.ZipFile(handle) as archive:
+                names = set(archive.namelist())
+        except (zipfile.BadZipFile, OSError):
+            return False
+        finally:
+            handle.seek(position)
+    return any(marker in names for marker in _OFFICE_MARKERS)
+
+
+def archive_members(
+    source: Source | NamedSource, *, index: int, limits: ArchiveLimits
+) -> Iterator[NamedSource]:
+    """The members of a ZIP input, in archive order, each as a named spooled file.
+
+    Each yielded member's file is closed once the consumer moves on; the
+    consumer must be done with it by then.
+    """
+    name = display_name(source)
+    total = 0
+    with open_binary(source) as handle:
+        try:
+            archive = zipfile.ZipFile(handle)
+        except (zipfile.BadZipFile, OSError) as error:
+            raise CorruptInput(f"is not a readable ZIP archive ({error})", index=index,
+                               name=name) from error
+        with archive:
+            for info in archive.infolist():
+                if _skipped(info):
+                    continue
+                member_name = f"{name}/{info.filename}"
+                if info.flag_bits & 0x1:
+                    raise UnsupportedInput("is an encrypted archive member", index=index,
+                                           name=member_name)
+                if info.file_size > max(info.compress_size, 1) * limits.max_ratio:
+                    raise TooLarge(
+                        f"expands {info.file_size // max(info.compress_size, 1)}:1, over the "
+                        f"{limits.max_ratio}:1 limit (possible zip bomb)",
+                        index=index, name=member_name)
+                total += info.file_size
+                if total > limits.max_total_bytes:
+                    raise TooLarge(f"archive expands beyond {limits.max_total_bytes} bytes",
+                                   index=index, name=name)
+                with _extract(archive, info, index=index, name=member_name,
+                              limits=limits) as extracted:
+                    yield NamedSource(extracted, member_name)
+
+
+def _extract(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, index: int, name: str,
+    limits: ArchiveLimits,
+) -> BinaryIO:
+    """Copy one member into a spooled temporary file, enforcing the limits on real bytes."""
+    budget = min(limits.max_total_bytes, max(info.compress_size, 1) * limits.max_ratio)
+    spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (returned)
+    written = 0
+    try:
+        with archive.open(info) as member:
+            while chunk := member.read(_CHUNK):
+                written += len(chunk)
+                if written > budget:
+                    raise TooLarge("expands beyond its declared size (possible zip bomb)",
+                                   index=index, name=name)
+                spool.write(chunk)
+    except (zipfile.BadZipFile, OSError, EOFError) as error:
+        spool.close()
+        raise CorruptInput(f"cannot be extracted ({error})", index=index, name=name) from error
+    except BaseException:
+        spool.close()
+        raise
+    spool.seek(0)
+    return spool  # type: ignore[return-value]

@@ -1,0 +1,101 @@
+"""Page labels (i, ii, iii, B-1, ...) kept for every input at its offset in the output.
+
+Each copied page is given the label it had in its input: numbering style,
+prefix and number. Consecutive pages that continue one style are written as a
+single /PageLabels entry. Pages of an input without labels are numbered in
+plain decimal by their position in the output, so a later input's labels do
+not run on over them. An output whose inputs have no labels gets none.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from dataclasses import dataclass
+
+import pikepdf
+from pikepdf import Dictionary, Name, String
+
+LabelStyle = tuple[str | None, str | None]
+"""``(numbering style name such as "/r", prefix)``; a None style means prefix only."""
+
+
+@dataclass(frozen=True)
+class _Range:
+    start: int
+    style: LabelStyle
+    first_number: int
+
+
+class SourceLabels:
+    """The labelling scheme of one input (possibly empty)."""
+
+    def __init__(self, pdf: pikepdf.Pdf) -> None:
+        self.ranges: list[_Range] = []
+        tree = pdf.Root.get("/PageLabels")
+        if not isinstance(tree, Dictionary):
+            return
+        for start, entry in pikepdf.NumberTree(tree).items():
+            if not isinstance(entry, Dictionary):
+                continue
+            style = entry.get("/S")
+            prefix = entry.get("/P")
+            self.ranges.append(
+                _Range(
+                    start=int(start),
+                    style=(
+                        str(style) if isinstance(style, Name) else None,
+                        str(prefix) if isinstance(prefix, String) else None,
+                    ),
+                    first_number=int(entry.get("/St", 1)),
+                )
+            )
+        self.ranges.sort(key=lambda item: item.start)
+        self._starts = [item.start for item in self.ranges]
+
+    @property
+    def present(self) -> bool:
+        return bool(self.ranges)
+
+    def label(self, page_index: int, output_index: int) -> tuple[LabelStyle, int]:
+        """Style and number of source page ``page_index`` (decimal by output position if none)."""
+        position = bisect_right(self._starts, page_index) - 1 if self.ranges else -1
+        if position < 0:
+            return ("/D", None), output_index + 1
+        found = self.ranges[position]
+        return found.style, found.first_number + page_index - found.start
+
+
+class LabelBuilder:
+    """Collects the label of every output page and writes the /PageLabels tree."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[int, LabelStyle, int]] = []
+        self.any_labels = False
+        self._last: tuple[LabelStyle, int] | None = None
+
+    def add(self, labels: SourceLabels, page_indices: list[int], first_output_index: int) -> None:
+        """Record the labels of one input's copied pages, in output order."""
+        self.any_labels |= labels.present
+        for offset, page_index in enumerate(page_indices):
+            output_index = first_output_index + offset
+            style, number = labels.label(page_index, output_index)
+            last = self._last
+            if last is None or last[0] != style or last[1] + 1 != number:
+                self.entries.append((output_index, style, number))
+            self._last = (style, number)
+
+    def finish(self, pdf: pikepdf.Pdf) -> None:
+        """Write the number tree into ``pdf``'s catalog when any input had labels."""
+        if not self.any_labels:
+            return
+        tree = pikepdf.NumberTree.new(pdf)
+        for output_index, (style, prefix), number in self.entries:
+            entry = Dictionary()
+            if style is not None:
+                entry.S = Name(style)
+            if prefix is not None:
+                entry.P = String(prefix)
+            if number != 1:
+                entry.St = number
+            tree[output_index] = entry
+        pdf.Root.PageLabels = tree.obj

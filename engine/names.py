@@ -1,0 +1,141 @@
+"""Named destinations, namespaced per input so every link lands on its own document's page.
+
+Two inputs may both define ``chap1``. qpdf and pypdf keep one and send the
+other document's links to the wrong page. Here the first input to claim a name
+keeps it and later inputs get ``chap1-2`` (input number appended), and every
+reference in that input — link annotations and outline items, by ``/Dest`` or
+by a GoTo action — is rewritten before its objects are copied. Both places a
+PDF can define names are read: the ``/Names /Dests`` name tree (string keys)
+and the PDF 1.1 ``/Root /Dests`` dictionary (name keys). The output has one
+name tree with string keys, so every rewritten reference is a string.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+DestKey = tuple[bool, str]
+"""``(is_legacy_name, name)``: a name object refers to ``/Root /Dests``, a string to the tree."""
+
+
+def _dest_array(value: pikepdf.Object | None) -> pikepdf.Object | None:
+    """The explicit destination array behind a named destination's value."""
+    if isinstance(value, Dictionary):
+        value = value.get("/D")
+    return value if isinstance(value, Array) and len(value) > 0 else None
+
+
+def source_destinations(pdf: pikepdf.Pdf) -> dict[DestKey, pikepdf.Object]:
+    """Every named destination ``pdf`` defines, keyed by how references spell it."""
+    found: dict[DestKey, pikepdf.Object] = {}
+    legacy = pdf.Root.get("/Dests")
+    if isinstance(legacy, Dictionary):
+        for key, value in legacy.items():
+            target = _dest_array(value)
+            if target is not None:
+                found[(True, str(key)[1:])] = target
+    names = pdf.Root.get("/Names")
+    tree = names.get("/Dests") if isinstance(names, Dictionary) else None
+    if isinstance(tree, Dictionary):
+        for tree_key, tree_value in pikepdf.NameTree(tree).items():
+            target = _dest_array(tree_value)
+            if target is not None:
+                found[(False, str(tree_key))] = target
+    return found
+
+
+def _ref_key(ref: pikepdf.Object | None) -> DestKey | None:
+    if isinstance(ref, Name):
+        return (True, str(ref)[1:])
+    if isinstance(ref, String):
+        return (False, str(ref))
+    return None
+
+
+@dataclass
+class DestinationNamespace:
+    """The output's destination names: who claimed which, and what each input's names became."""
+
+    taken: set[str] = field(default_factory=set)
+
+    def claim(self, name: str, input_number: int) -> str:
+        """A name unique in the output for ``name`` from input ``input_number`` (1-based)."""
+        candidate = name
+        suffix = 1
+        while candidate in self.taken:
+            candidate = f"{name}-{input_number}" + (f".{suffix}" if suffix > 1 else "")
+            suffix += 1
+        self.taken.add(candidate)
+        return candidate
+
+
+@dataclass
+class InputDestinations:
+    """One input's named destinations after namespacing: new name → explicit destination."""
+
+    renames: dict[DestKey, str]
+    targets: dict[str, pikepdf.Object]
+
+    @property
+    def changes_references(self) -> bool:
+        """Whether any reference needs rewriting: a name was renamed or is a legacy name.
+
+        When none does, the input's links and bookmarks are copied as they are,
+        without walking them.
+        """
+        return any(legacy or new != name for (legacy, name), new in self.renames.items())
+
+    def rewrite(self, holder: pikepdf.Object) -> None:
+        """Point ``holder``'s ``/Dest`` or GoTo ``/A`` at the namespaced name, in place."""
+        dest = holder.get("/Dest")
+        if dest is not None:
+            key = _ref_key(dest)
+            if key in self.renames:
+                holder.Dest = String(self.renames[key])
+            return
+        action = holder.get("/A")
+        if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
+            key = _ref_key(action.get("/D"))
+            if key in self.renames:
+                action.D = String(self.renames[key])
+
+
+def namespace_destinations(
+    pdf: pikepdf.Pdf, namespace: DestinationNamespace, input_number: int
+) -> InputDestinations:
+    """Claim output names for every destination ``pdf`` defines."""
+    renames: dict[DestKey, str] = {}
+    targets: dict[str, pikepdf.Object] = {}
+    for key, target in source_destinations(pdf).items():
+        new_name = namespace.claim(key[1], input_number)
+        renames[key] = new_name
+        targets[new_name] = target
+    return InputDestinations(renames=renames, targets=targets)
+
+
+def points_nowhere(holder: pikepdf.Object, lost_names: set[str]) -> bool:
+    """Whether ``holder``'s destination targets a page that was not copied.
+
+    Pages left out by a page range become null when their referrers are copied,
+    so a destination array starting with null has lost its page; a named
+    destination in ``lost_names`` was dropped for the same reason.
+    """
+    dest = holder.get("/Dest")
+    if dest is None:
+        action = holder.get("/A")
+        if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
+            dest = action.get("/D")
+    if isinstance(dest, String):
+        return str(dest) in lost_names
+    return isinstance(dest, Array) and len(dest) > 0 and dest[0] is None
+
+
+def drop_lost_destination(holder: pikepdf.Object) -> None:
+    """Remove a destination whose page was not copied (a link to nowhere is worse than none)."""
+    if "/Dest" in holder:
+        del holder.Dest
+    elif "/A" in holder:
+        del holder.A

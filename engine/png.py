@@ -1,0 +1,267 @@
+"""PNG, read chunk by chunk so pixel data can go into the PDF without decoding.
+
+A non-interlaced PNG's IDAT stream *is* a PDF ``/FlateDecode`` stream with PNG
+predictors, so it is copied as is. It is still inflated once (into a counter,
+never kept) to prove it is complete, because a broken stream would otherwise
+become a broken PDF. PNGs that need their pixels touched — alpha to split off,
+a palette with transparency, Adam7 interlacing — are decoded by Pillow's C
+PNG decoder fed straight from our parse, including 16-bit samples that
+Pillow's own PNG plugin would narrow to 8 bits.
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from dataclasses import dataclass, field
+
+from PIL import Image
+
+from .errors import CorruptInput, UnsupportedInput
+from .exif import ExifFacts, read_exif, sane_dpi
+
+SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
+_VALID_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
+CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
+_MAX_ICC = 16 << 20
+_INFLATE_CHUNK = 1 << 20
+
+
+@dataclass
+class PngInfo:
+    """The header facts and the chunk payloads the embedder needs."""
+
+    width: int
+    height: int
+    bit_depth: int
+    color_type: int
+    interlaced: bool
+    palette: bytes | None = None
+    transparency: bytes | None = None
+    icc: bytes | None = None
+    dpi: tuple[float, float] | None = None
+    exif: ExifFacts = field(default_factory=ExifFacts)
+    animated: bool = False
+    idat: list[memoryview] = field(default_factory=list)
+
+    @property
+    def has_alpha(self) -> bool:
+        """Whether the colour type carries an alpha channel."""
+        return self.color_type in (4, 6)
+
+    @property
+    def row_bytes(self) -> int:
+        """Bytes in one unfiltered row of the full-size image."""
+        return (self.width * CHANNELS[self.color_type] * self.bit_depth + 7) // 8
+
+    def idat_bytes(self) -> bytes:
+        """All IDAT payloads joined: one zlib stream."""
+        return b"".join(self.idat)
+
+
+def read_png(data: bytes) -> PngInfo:
+    """Walk every chunk (checking lengths and critical CRCs); no pixel is decoded."""
+    if not data.startswith(SIGNATURE):
+        raise CorruptInput("not a PNG file")
+    view = memoryview(data)
+    position = len(SIGNATURE)
+    info: PngInfo | None = None
+    while position < len(data):
+        if position + 12 > len(data):
+            raise CorruptInput("PNG is truncated inside a chunk header")
+        length, kind = struct.unpack_from(">I4s", data, position)
+        body_start = position + 8
+        body_end = body_start + length
+        if body_end + 4 > len(data):
+            raise CorruptInput(f"PNG is truncated inside its {_chunk_name(kind)} chunk")
+        (crc,) = struct.unpack_from(">I", data, body_end)
+        intact = zlib.crc32(view[position + 4 : body_end]) == crc
+        position = body_end + 4
+        if not intact:
+            if kind in _CRITICAL:
+                raise CorruptInput(f"PNG {_chunk_name(kind)} chunk is damaged (bad checksum)")
+            continue
+        body = view[body_start:body_end]
+        if info is None:
+            if kind != b"IHDR":
+                raise CorruptInput("PNG does not start with an IHDR chunk")
+            info = _header(bytes(body))
+        elif kind == b"IEND":
+            break
+        else:
+            _ancillary(info, kind, body)
+    if info is None:
+        raise CorruptInput("PNG has no chunks")
+    if not info.idat:
+        raise CorruptInput("PNG has no image data")
+    if info.color_type == 3 and not info.palette:
+        raise CorruptInput("palette PNG has no PLTE chunk")
+    return info
+
+
+def _chunk_name(kind: bytes) -> str:
+    return kind.decode("latin-1") if kind.isalpha() else repr(kind)
+
+
+def _header(body: bytes) -> PngInfo:
+    if len(body) != 13:
+        raise CorruptInput("PNG header chunk has the wrong length")
+    width, height, depth, color_type, compression, filtering, interlace = struct.unpack(
+        ">IIBBBBB", body
+    )
+    if width == 0 or height == 0 or width > 2**31 - 1 or height > 2**31 - 1:
+        raise CorruptInput(f"PNG has invalid dimensions {width}x{height}")
+    if depth not in _VALID_DEPTHS.get(color_type, ()):
+        raise CorruptInput(f"PNG has invalid colour type {color_type} with bit depth {depth}")
+    if compression != 0 or filtering != 0 or interlace not in (0, 1):
+        raise UnsupportedInput("PNG uses an unknown compression, filter or interlace method")
+    return PngInfo(width, height, depth, color_type, interlace == 1)
+
+
+def _ancillary(info: PngInfo, kind: bytes, body: memoryview) -> None:
+    """Record the chunks that matter for the PDF; ignore the rest."""
+    if kind == b"IDAT":
+        info.idat.append(body)
+    elif kind == b"PLTE":
+        if len(body) % 3 or not 0 < len(body) <= 768:
+            raise CorruptInput("PNG palette has an invalid length")
+        info.palette = bytes(body)
+    elif kind == b"tRNS":
+        info.transparency = bytes(body)
+    elif kind == b"iCCP":
+        info.icc = _icc_profile(bytes(body))
+    elif kind == b"pHYs" and len(body) == 9:
+        x, y, unit = struct.unpack(">IIB", body)
+        if unit == 1:
+            info.dpi = sane_dpi(x * 0.0254, y * 0.0254)
+    elif kind == b"eXIf":
+        info.exif = read_exif(bytes(body))
+    elif kind == b"acTL":
+        info.animated = True
+
+
+def _icc_profile(body: bytes) -> bytes | None:
+    """The inflated profile, or ``None`` when it is damaged (colour falls back to device)."""
+    separator = body.find(b"\0")
+    if separator < 0 or separator + 2 > len(body) or body[separator + 1] != 0:
+        return None
+    inflater = zlib.decompressobj()
+    try:
+        profile = inflater.decompress(body[separator + 2 :], _MAX_ICC)
+    except zlib.error:
+        return None
+    return profile if inflater.eof and len(profile) >= 128 else None
+
+
+def check_image_data(info: PngInfo) -> None:
+    """Inflate the (non-interlaced) IDAT stream into a counter; raise unless exactly complete.
+
+    The inflated bytes are discarded chunk by chunk, so memory stays small;
+    the filter type byte leading each row is checked on the way.
+    """
+    stride = info.row_bytes + 1
+    expected = stride * info.height
+    inflater = zlib.decompressobj()
+    produced = 0
+    try:
+        for part in info.idat:
+            pending: bytes | memoryview = part
+            while pending:
+                out = inflater.decompress(pending, _INFLATE_CHUNK)
+                pending = inflater.unconsumed_tail
+                _check_filters(out, produced, stride)
+                produced += len(out)
+                if produced > expected:
+                    raise CorruptInput("PNG image data is longer than its size says")
+        while not inflater.eof:
+            out = inflater.decompress(b"", _INFLATE_CHUNK)
+            if not out:
+                break
+            _check_filters(out, produced, stride)
+            produced += len(out)
+    except zlib.error as error:
+        raise CorruptInput(f"PNG image data is damaged ({error})") from None
+    if produced != expected or not inflater.eof:
+        raise CorruptInput("PNG image data is truncated")
+
+
+def _check_filters(out: bytes, offset: int, stride: int) -> None:
+    first = (-offset) % stride
+    if max(out[first::stride], default=0) > 4:
+        raise CorruptInput("PNG image data has an invalid row filter")
+
+
+@dataclass(frozen=True)
+class DecodedPng:
+    """Unfiltered samples: colour (``color_bits`` per sample) and optional alpha plane."""
+
+    color: bytes
+    color_bits: int
+    alpha: bytes | None
+
+
+def decode_png(info: PngInfo) -> DecodedPng:
+    """Unfilter (and de-interlace) the pixels, keeping every bit of every sample.
+
+    Gray at 1, 2 or 4 bits comes out as 8-bit values scaled like Pillow's
+    (exact gray levels, wider storage); palettes come out as one index per
+    byte.
+    """
+    depth, color_type = info.bit_depth, info.color_type
+    if color_type == 0:
+        if depth == 1:
+            return DecodedPng(_unfilter(info, "1", "1"), 1, None)
+        if depth == 16:
+            return DecodedPng(_unfilter(info, "I;16B", "I;16B"), 16, None)
+        return DecodedPng(_unfilter(info, "L", "L" if depth == 8 else f"L;{depth}"), 8, None)
+    if color_type == 3:
+        return DecodedPng(_unfilter(info, "P", "P" if depth == 8 else f"P;{depth}"), 8, None)
+    if depth == 8:
+        mode = {2: "RGB", 4: "LA", 6: "RGBA"}[color_type]
+        samples = _unfilter(info, mode, mode)
+        return _split_alpha(samples, CHANNELS[color_type], 1, color_type != 2)
+    if color_type == 4:
+        # Gray+alpha at 16 bits is 4 bytes a pixel: unfiltered like 8-bit RGBA.
+        return _split_alpha(_unfilter(info, "RGBA", "RGBA"), 2, 2, True)
+    mode = "RGB" if color_type == 2 else "RGBA"
+    high = _unfilter(info, mode, f"{mode};16B")
+    low = _unfilter(info, mode, f"{mode};16L")
+    samples = _interleave([high[i :: len(mode)] for i in range(len(mode))],
+                          [low[i :: len(mode)] for i in range(len(mode))])
+    return _split_alpha(samples, len(mode), 2, color_type == 6)
+
+
+def _unfilter(info: PngInfo, mode: str, rawmode: str) -> bytes:
+    try:
+        image = Image.frombytes(
+            mode, (info.width, info.height), info.idat_bytes(), "zip", rawmode, int(info.interlaced)
+        )
+    except (ValueError, OSError) as error:
+        raise CorruptInput(f"PNG image data is damaged or truncated ({error})") from None
+    return image.tobytes()
+
+
+def _interleave(high: list[bytes], low: list[bytes]) -> bytes:
+    """Big-endian 16-bit samples, channel-interleaved, from high- and low-byte planes."""
+    planes = [plane for pair in zip(high, low, strict=True) for plane in pair]
+    out = bytearray(len(planes[0]) * len(planes))
+    for index, plane in enumerate(planes):
+        out[index :: len(planes)] = plane
+    return bytes(out)
+
+
+def _split_alpha(samples: bytes, channels: int, sample_bytes: int, has_alpha: bool) -> DecodedPng:
+    """Separate the last channel (alpha) of interleaved ``samples`` into its own plane."""
+    bits = 8 * sample_bytes
+    if not has_alpha:
+        return DecodedPng(samples, bits, None)
+    pixel = channels * sample_bytes
+    color_bytes = pixel - sample_bytes
+    color = bytearray(len(samples) // pixel * color_bytes)
+    for byte in range(color_bytes):
+        color[byte::color_bytes] = samples[byte::pixel]
+    alpha = bytearray(len(samples) // pixel * sample_bytes)
+    for byte in range(sample_bytes):
+        alpha[byte::sample_bytes] = samples[color_bytes + byte :: pixel]
+    return DecodedPng(bytes(color), bits, bytes(alpha))

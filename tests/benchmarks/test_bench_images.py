@@ -1,0 +1,189 @@
+"""Image→PDF speed and memory: pdfbinder beside img2pdf (both engines) and Pillow's PDF writer.
+
+Every peer converts the same generated set in the same run; each benchmark
+group is one input set. Smoke mode uses tiny sets and checks each peer's
+page count (and pdfbinder's output with qpdf); full mode
+(``PDFBINDER_BENCH=full --benchmark-enable``) prints the ratio table.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import img2pdf
+import pikepdf
+import pytest
+from bench_support import FULL, RatioTable, peak_rss_mb, qpdf_check
+from PIL import Image, ImageDraw
+from pytest_benchmark.fixture import BenchmarkFixture
+
+from pdfbinder.engine import images_to_pdf
+
+TABLE = RatioTable("images")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _publish_table() -> Iterator[None]:
+    yield
+    TABLE.publish()
+
+
+def _photo(size: tuple[int, int], seed: int) -> Image.Image:
+    """Photo-like content: smooth gradients plus sensor-like noise (JPEG-realistic sizes)."""
+    gradient = Image.linear_gradient("L").resize(size)
+    noise = Image.effect_noise(size, 12 + seed % 7)
+    return Image.merge("RGB", [gradient, noise, gradient.rotate(180)])
+
+
+def _screenshot(size: tuple[int, int], seed: int) -> Image.Image:
+    """Screenshot-like content: flat panels, lines of 'text', a few colours."""
+    rng = random.Random(seed)
+    image = Image.new("RGB", size, (246, 246, 246))
+    draw = ImageDraw.Draw(image)
+    width, height = size
+    draw.rectangle((0, 0, width, 40), fill=(40, 60, 90))
+    for y in range(60, height - 20, 22):
+        x = 20 + rng.randrange(0, 60)
+        while x < width - 120:
+            word = rng.randrange(20, 110)
+            draw.rectangle((x, y, x + word, y + 12), fill=(30, 30, 30))
+            x += word + 8
+    return image
+
+
+def _make_set(folder: Path, name: str) -> list[Path]:
+    """Generate one benchmark input set (cached per session folder)."""
+    count, size = {
+        "jpeg-12mp": (20, (4000, 3000)) if FULL else (3, (160, 120)),
+        "png-1080p-screenshot": (20, (1920, 1080)) if FULL else (3, (192, 108)),
+        "png-rgba": (10, (1920, 1080)) if FULL else (2, (96, 54)),
+        "png-16bit-gray": (10, (1920, 1080)) if FULL else (2, (96, 54)),
+        "tiff-lzw-multipage": (5, (1920, 1080)) if FULL else (2, (96, 54)),
+    }[name]
+    target = folder / name
+    if target.exists():
+        return sorted(target.iterdir())
+    target.mkdir(parents=True)
+    paths = []
+    for number in range(count):
+        if name == "jpeg-12mp":
+            path = target / f"{number:03d}.jpg"
+            _photo(size, number).save(path, quality=88)
+        elif name == "png-1080p-screenshot":
+            path = target / f"{number:03d}.png"
+            _screenshot(size, number).save(path)
+        elif name == "png-rgba":
+            path = target / f"{number:03d}.png"
+            image = _screenshot(size, number).convert("RGBA")
+            image.putalpha(Image.linear_gradient("L").resize(size))
+            image.save(path)
+        elif name == "png-16bit-gray":
+            path = target / f"{number:03d}.png"
+            _photo(size, number).convert("L").convert("I").point(lambda v: v * 257).convert(
+                "I;16").save(path)
+        else:
+            path = target / f"{number:03d}.tif"
+            pages = [_screenshot(size, number * 4 + page) for page in range(4)]
+            pages[0].save(path, save_all=True, append_images=pages[1:], compression="tiff_lzw")
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="session")
+def image_sets(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], list[Path]]:
+    folder = tmp_path_factory.mktemp("image-sets")
+    return lambda name: _make_set(folder, name)
+
+
+# Every peer writes a real file, as a user's command would.
+def _pdfbinder(paths: list[Path], output: Path) -> None:
+    images_to_pdf(paths, output)
+
+
+def _img2pdf(engine: img2pdf.Engine) -> Callable[[list[Path], Path], None]:
+    def run(paths: list[Path], output: Path) -> None:
+        with open(output, "wb") as stream:
+            img2pdf.convert([str(p) for p in paths], outputstream=stream, engine=engine)
+
+    return run
+
+
+def _pillow(paths: list[Path], output: Path) -> None:
+    images = [Image.open(p) for p in paths]
+    images[0].save(output, "PDF", save_all=True, append_images=images[1:])
+    for image in images:
+        image.close()
+
+
+PEERS: dict[str, Callable[[list[Path], Path], None]] = {
+    "pdfbinder": _pdfbinder,
+    "img2pdf-internal": _img2pdf(img2pdf.Engine.internal),
+    "img2pdf-pikepdf": _img2pdf(img2pdf.Engine.pikepdf),
+    "pillow": _pillow,
+}
+SETS = ["jpeg-12mp", "png-1080p-screenshot", "png-rgba", "png-16bit-gray", "tiff-lzw-multipage"]
+# Pillow's PDF writer has no 16-bit mode: it refuses, which the test asserts.
+REFUSED = {("pillow", "png-16bit-gray")}
+
+
+@pytest.mark.parametrize("peer", list(PEERS))
+@pytest.mark.parametrize("set_name", SETS)
+def test_image_sets(
+    benchmark: BenchmarkFixture, image_sets: Callable[[str], list[Path]], set_name: str,
+    peer: str, tmp_path: Path,
+) -> None:
+    paths = image_sets(set_name)
+    convert = PEERS[peer]
+    output = tmp_path / "out.pdf"
+    if (peer, set_name) in REFUSED:
+        with pytest.raises((OSError, ValueError)):
+            convert(paths, output)
+        TABLE.note(set_name, peer, "refuses")
+        return
+    benchmark.group = set_name
+    benchmark(convert, paths, output)
+    TABLE.record(set_name, peer, benchmark)
+    expected_pages = 4 * len(paths) if set_name.startswith("tiff") else len(paths)
+    with pikepdf.open(output) as pdf:
+        assert len(pdf.pages) == expected_pages
+    if peer == "pdfbinder":
+        qpdf_check(output)
+
+
+_MEMORY_WORKER = """
+import sys
+from pathlib import Path
+{convert}
+paths = [Path(p) for p in Path(sys.argv[1]).read_text().splitlines()]
+run(paths, Path(sys.argv[2]))
+"""
+_MEMORY_PEERS = {
+    "pdfbinder": "from pdfbinder.engine import images_to_pdf as run",
+    "img2pdf-internal": (
+        "import img2pdf\n"
+        "def run(paths, out):\n"
+        "    with open(out, 'wb') as f:\n"
+        "        img2pdf.convert([str(p) for p in paths], outputstream=f,"
+        " engine=img2pdf.Engine.internal)\n"
+    ),
+}
+
+
+@pytest.mark.parametrize("peer", list(_MEMORY_PEERS))
+def test_peak_memory_for_200_jpegs(
+    image_sets: Callable[[str], list[Path]], peer: str, tmp_path: Path
+) -> None:
+    """200 12-MP JPEGs (the generated set repeated) into one PDF: pdfbinder stays under 300 MB."""
+    distinct = image_sets("jpeg-12mp")
+    listing = tmp_path / "inputs.txt"
+    listing.write_text("\n".join(str(distinct[i % len(distinct)]) for i in range(200)))
+    output = tmp_path / "memory.pdf"
+    code = _MEMORY_WORKER.format(convert=_MEMORY_PEERS[peer])
+    megabytes = peak_rss_mb(code, str(listing), str(output))
+    with pikepdf.open(output) as pdf:
+        assert len(pdf.pages) == 200
+    TABLE.note("peak RSS, 200 JPEGs", peer, f"{megabytes:.0f} MB")
+    if peer == "pdfbinder":
+        assert megabytes < 300

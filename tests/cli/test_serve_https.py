@@ -1,0 +1,126 @@
+"""``pdfbinder serve --https``: an unedited Cloud API Server sample completes an async merge
+against https://localhost:<port> with certificate verification on, trusting only the CA the
+server printed."""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import shlex
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pikepdf
+import pytest
+
+from tests.conftest import qpdf_check
+
+SEED_MERGE = "003_*.txt"
+_TRUST_LINE = re.compile(r"^export REQUESTS_CA_BUNDLE=\S+ SSL_CERT_FILE=\S+$")
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def seed_script(shared_dir: Path, base_url: str) -> str:
+    """The seed's Python code block, with only its BASE_URL changed."""
+    (seed,) = sorted((shared_dir / "seeds").glob(SEED_MERGE))
+    text = seed.read_text(encoding="utf-8")
+    code = text.split("```", 2)[1].lstrip("\n")
+    original = 'BASE_URL = "https://localhost"'
+    assert code.count(original) == 1
+    return code.replace(original, f'BASE_URL = "{base_url}"')
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
+    """``pdfbinder serve --https``; yields (port, the printed trust line, data dir)."""
+    port, data_dir = free_port(), tmp_path / "data"
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pdfbinder.cli.app", "serve", "--https",
+         "--port", str(port), "--data-dir", str(data_dir)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    lines: queue.Queue[str] = queue.Queue()
+    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout])
+    reader.daemon = True
+    reader.start()
+    try:
+        trust, output, deadline = None, [], time.monotonic() + 30
+        while trust is None or not _accepting(port):
+            assert time.monotonic() < deadline, "server did not start:\n" + "".join(output)
+            assert process.poll() is None, "server exited:\n" + "".join(output)
+            try:
+                output.append(lines.get(timeout=0.1))
+            except queue.Empty:
+                continue
+            if _TRUST_LINE.match(output[-1].strip()):
+                trust = output[-1].strip()
+        yield port, trust, data_dir
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+def _accepting(port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+def make_pdf(path: Path, pages: int) -> None:
+    pdf = pikepdf.new()
+    for _ in range(pages):
+        pdf.add_blank_page(page_size=(200, 300))
+    pdf.save(path)
+
+
+def run_seed(folder: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    (folder / "seed_merge.py").write_text(code, encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "seed_merge.py"], cwd=folder, env=env,
+        capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_seed_merge_over_https_with_the_printed_trust_line(https_server, shared_dir, tmp_path):
+    port, trust, data_dir = https_server
+    variables = dict(item.split("=", 1) for item in shlex.split(trust)[1:])
+    assert variables["REQUESTS_CA_BUNDLE"] == variables["SSL_CERT_FILE"]
+    assert Path(variables["SSL_CERT_FILE"]).parent == data_dir / "tls"
+    work = tmp_path / "client"
+    work.mkdir()
+    # The sample opens ".\\sample1.pdf": on POSIX that is one file name, backslash included.
+    make_pdf(work / ".\\sample1.pdf", 2)
+    make_pdf(work / ".\\sample2.pdf", 1)
+
+    result = run_seed(work, seed_script(shared_dir, f"https://localhost:{port}"),
+                      {**os.environ, **variables})
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "success" in result.stdout
+    assert 'Result file saved as ".\\result.pdf" file.' in result.stdout
+    merged = work / ".\\result.pdf"
+    with pikepdf.open(merged) as pdf:
+        assert [tuple(page.mediabox[2:]) for page in pdf.pages] == [(200, 300)] * 3
+    qpdf_check(merged)
+
+
+def test_without_the_trust_line_verification_refuses(https_server, shared_dir, tmp_path):
+    port, _, _ = https_server
+    (tmp_path / ".\\sample1.pdf").write_bytes(b"%PDF-1.4")
+
+    result = run_seed(tmp_path, seed_script(shared_dir, f"https://localhost:{port}"),
+                      dict(os.environ))
+
+    assert result.returncode != 0
+    assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+

@@ -1,0 +1,172 @@
+"""``pdfbinder serve`` as a real process: the vendor's seed scripts, API keys, a SIGKILL."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from compat_helpers import (
+    ServeProcess,
+    ThreadServer,
+    assert_error,
+    make_jpeg,
+    make_noise_bmp,
+    make_pdf,
+    make_png,
+    pdf_pages,
+)
+
+from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
+from pdfbinder.compat.settings import Settings
+
+SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
+ORIGINAL_BASE = 'BASE_URL = "https://localhost"'
+
+
+def seed_code(shared_dir: Path, prefix: str, base_url: str) -> str:
+    """The Python code block of a seed, with only its BASE_URL line replaced."""
+    (seed,) = sorted((shared_dir / "seeds").glob(f"{prefix}_*.txt"))
+    code = seed.read_text(encoding="utf-8").split("```", 2)[1]
+    assert code.count(ORIGINAL_BASE) == 1
+    return code.replace(ORIGINAL_BASE, f'BASE_URL = "{base_url}"')
+
+
+def run_seed(code: str, cwd: Path) -> str:
+    script = cwd / "seed.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def seed_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """``pdfbinder serve --url-map MIRROR`` where the mirror holds the first seed's images."""
+    root = tmp_path_factory.mktemp("seed")
+    folder = root / "mirror" / SEED_IMAGES
+    folder.mkdir(parents=True)
+    (folder / "image1.png").write_bytes(make_png(120, 90))
+    (folder / "image2.jpg").write_bytes(make_jpeg(96, 144))
+    with ServeProcess(root / "data", "--url-map", str(root / "mirror")) as process:
+        yield process
+
+
+def test_seed_convert_images_from_urls_async(seed_server: ServeProcess, shared_dir: Path,
+                                             tmp_path: Path) -> None:
+    output = run_seed(seed_code(shared_dir, "000", seed_server.url), tmp_path)
+    assert 'Result file saved as ".\\result.pdf" file.' in output, output
+    assert pdf_pages((tmp_path / ".\\result.pdf").read_bytes()) == [(90.0, 67.5), (72.0, 108.0)]
+
+
+def test_seed_merge_uploaded_files_async(seed_server: ServeProcess, shared_dir: Path,
+                                         tmp_path: Path) -> None:
+    (tmp_path / ".\\sample1.pdf").write_bytes(make_pdf(2, width=200, height=100))
+    (tmp_path / ".\\sample2.pdf").write_bytes(make_pdf(3, width=300, height=400))
+    output = run_seed(seed_code(shared_dir, "003", seed_server.url), tmp_path)
+    assert 'Result file saved as ".\\result.pdf" file.' in output, output
+    pages = pdf_pages((tmp_path / ".\\result.pdf").read_bytes())
+    assert pages == [(200.0, 100.0)] * 2 + [(300.0, 400.0)] * 3
+
+
+def test_api_keys_from_flags(tmp_path: Path) -> None:
+    with ServeProcess(tmp_path / "data", "--api-key", "key-one", "--api-key", "key-two") as live:
+        presign = f"{live.url}/file/upload/get-presigned-url?name=a.pdf"
+        assert "API key" in assert_error(httpx.get(presign), 401)["message"]
+        assert_error(httpx.get(presign, headers={"x-api-key": "key-three"}), 401)
+        assert_error(httpx.get(f"{live.url}/v1/job/check?jobid=x&x-api-key=key-on"), 401)
+        body = httpx.get(presign, headers={"x-api-key": "key-one"}).json()
+        assert body["status"] == 200
+        assert httpx.put(body["presignedUrl"], content=make_pdf(1)).status_code == 200
+        assert httpx.get(body["url"]).status_code == 200  # downloads need no key
+        merged = httpx.get(f"{live.url}/pdf/merge?url={body['url']}&x-api-key=key-two").json()
+        assert merged["pageCount"] == 1
+        assert_error(httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
+                                headers={"x-api-key": "key-two"}), 403)  # not its owner
+        assert httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
+                          headers={"x-api-key": "key-one"}).json()["status"] == 200
+        assert httpx.get(f"{live.url}/health").status_code == 200
+    log = live.log()
+    assert "key-one" not in log and "key-two" not in log and "key-on" not in log
+    entries = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    assert {"method", "path", "status", "duration_ms"} <= set(entries[0])
+    assert any(entry["status"] == 401 and entry["path"] == "/v1/job/check" for entry in entries)
+    assert all("***" in entry["query"] for entry in entries if "key" in entry.get("query", ""))
+
+
+def test_settings_from_environment(tmp_path: Path) -> None:
+    env = {"PDFBINDER_API_KEYS": "env-a,env-b", "PDFBINDER_UNKNOWN_JOB_STATUS": "working"}
+    with ServeProcess(tmp_path / "data", env=env) as live:
+        check = f"{live.url}/job/check?jobid=nope"
+        assert_error(httpx.get(check), 401)
+        assert httpx.get(check, headers={"x-api-key": "env-b"}).json()["status"] == "working"
+
+
+def test_sigkill_during_async_jobs_then_restart(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    process = ServeProcess(data_dir, "--workers", "2").start()
+    try:
+        upload = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
+        image = httpx.post(f"{process.url}/file/upload", files=upload, timeout=30).json()["url"]
+        quick = httpx.get(f"{process.url}/pdf/convert/from/image",
+                          params={"url": image, "async": "true"}).json()
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{process.url}/job/check",
+                        params={"jobid": quick["jobId"]}).json()["status"] == "working":
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        slow = [httpx.get(f"{process.url}/pdf/convert/from/image",
+                          params={"url": ",".join([image] * 20), "async": "true",
+                                  "name": f"slow{n}.pdf"}).json() for n in range(4)]
+        temp = data_dir / "files" / ".tmp"
+        while not any(temp.iterdir()):  # a result is being written right now
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        time.sleep(0.3)
+        process.kill()
+    finally:
+        process.stop()
+    assert any(temp.iterdir()), "the kill should have interrupted a write"
+
+    with ServeProcess(data_dir) as restarted:
+        assert not any(temp.iterdir())  # leftovers of interrupted writes are gone
+        done = httpx.get(f"{restarted.url}/job/check", params={"jobid": quick["jobId"]}).json()
+        assert done["status"] == "success"
+        # Pillow writes BMP resolution as 3780 px/m, i.e. 96.01 dpi: 1400 px is ~1050 pt.
+        assert pdf_pages(httpx.get(done["url"]).content) == [pytest.approx((1050, 1050), 0.01)]
+        for job in slow:
+            body = httpx.get(f"{restarted.url}/job/check", params={"jobid": job["jobId"]}).json()
+            assert body["status"] == "failed" and body["message"] == INTERRUPTED_MESSAGE, body
+            assert body["error"] is True and body["errorCode"] == 500
+            # Same path on the restarted server (its port differs): no file, not a partial one.
+            assert_error(httpx.get(restarted.url + urlsplit(job["url"]).path), 404)
+
+
+def test_openapi_describes_the_real_parameters(tmp_path: Path) -> None:
+    with ThreadServer(Settings(data_dir=tmp_path)) as live:
+        schema = httpx.get(f"{live.url}/openapi.json").json()
+    for path in ("/pdf/merge", "/v1/pdf/merge", "/pdf/convert/from/image", "/pdf/merge2"):
+        for method in ("get", "post"):
+            names = {param["name"] for param in schema["paths"][path][method]["parameters"]}
+            assert {"url", "name", "async", "callback", "expiration"} <= names, (path, names)
+    check = schema["paths"]["/job/check"]["get"]["parameters"]
+    assert {param["name"] for param in check} >= {"jobid", "force"}
+    assert "/file/upload/get-presigned-url" in schema["paths"]
+
+
+@pytest.mark.parametrize("content", [None, "{not json", "[1, 2]"])
+def test_bad_url_map_is_a_one_line_usage_error(tmp_path: Path, content: str | None) -> None:
+    mapping = tmp_path / "map.json"
+    if content is not None:
+        mapping.write_text(content)
+    done = subprocess.run(["pdfbinder", "serve", "--url-map", str(mapping), "--data-dir",
+                           str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    (line,) = done.stderr.strip().splitlines()
+    assert line.startswith("pdfbinder: error: --url-map: ") and str(mapping) in line

@@ -1,0 +1,131 @@
+"""The embedded back ends on their own: LocalFileStore and LocalJobRunner (real disk, SQLite)."""
+
+from __future__ import annotations
+
+import io
+import threading
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
+from pdfbinder.compat.files.local import LocalFileStore
+from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec, JobState
+from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
+
+LATER = utcnow() + timedelta(hours=1)
+
+
+def test_put_open_delete_roundtrip(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    file_id = new_file_id()
+    info = store.put(io.BytesIO(b"hello" * 1000), file_id=file_id, name="h.txt",
+                     expires_at=LATER, owner="k1")
+    assert (info.name, info.size, info.owner, info.expires_at) == ("h.txt", 5000, "k1", LATER)
+    opened = store.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"hello" * 1000
+    assert store.delete(file_id) and store.info(file_id) is None and not store.delete(file_id)
+
+
+def test_failed_write_leaves_nothing_and_ids_are_written_once(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    file_id = new_file_id()
+    with pytest.raises(RuntimeError), store.writer(file_id, name="x", expires_at=LATER) as sink:
+        sink.write(b"partial")
+        raise RuntimeError("engine failed half-way")
+    assert store.info(file_id) is None and not (tmp_path / file_id).exists()
+    assert list((tmp_path / ".tmp").iterdir()) == []
+    with pytest.raises(FileTooLarge), store.writer(file_id, name="x", expires_at=LATER,
+                                                   max_bytes=4) as sink:
+        sink.write(b"12345")
+    assert store.info(file_id) is None
+    store.put(io.BytesIO(b"one"), file_id=file_id, name="x", expires_at=LATER)
+    with pytest.raises(FileExists):
+        store.put(io.BytesIO(b"two"), file_id=file_id, name="x", expires_at=LATER)
+    opened = store.open(file_id)
+    assert opened is not None and opened[1].read() == b"one"
+    opened[1].close()
+
+
+def test_expiry_and_sweep(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    old, fresh = new_file_id(), new_file_id()
+    store.put(io.BytesIO(b"o"), file_id=old, name="o", expires_at=utcnow() - timedelta(seconds=1))
+    store.put(io.BytesIO(b"f"), file_id=fresh, name="f", expires_at=LATER)
+    assert store.info(old) is None and store.open(old) is None and store.info(fresh) is not None
+    assert store.sweep() == 1
+    assert not (tmp_path / old).exists() and (tmp_path / fresh).exists()
+
+
+def test_ids_cannot_address_paths(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path / "files")
+    (tmp_path / "secret").mkdir()
+    for bad in ("../secret", "..", "a/b", "short"):
+        assert store.info(bad) is None and store.open(bad) is None and not store.delete(bad)
+    assert (tmp_path / "secret").is_dir()
+
+
+def _execute(spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
+    """A real executor for the runner tests: its behaviour is chosen by the spec."""
+    if spec.kind == "fail":
+        raise JobFailure(442, "input 1 (x.pdf): damaged")
+    if spec.kind == "wait":
+        gate: threading.Event = GATES[spec.params["gate"]]
+        while not gate.wait(0.01):
+            if should_stop():
+                raise JobCancelled
+    if spec.kind == "crash":
+        raise ValueError("boom")
+    return {"pageCount": len(spec.urls)}
+
+
+GATES: dict[str, threading.Event] = {}
+
+
+def test_runner_states_persist_across_instances(tmp_path: Path) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    finished: list[str] = []
+    runner = LocalJobRunner(database, _execute, workers=2,
+                            on_finish=lambda record: finished.append(record.job_id))
+    runner.submit(JobSpec("ok", ["a", "b"], {"password": "p", "callback": "http://x"}), "j-ok")
+    runner.submit(JobSpec("fail", ["a"]), "j-fail")
+    runner.submit(JobSpec("crash", ["a"]), "j-crash")
+    ok = runner.wait("j-ok", 10)
+    assert ok is not None and ok.state is JobState.SUCCESS and ok.result == {"pageCount": 2}
+    assert ok.spec.params == {}  # secrets are not kept after the job
+    failed = runner.wait("j-fail", 10)
+    assert failed is not None and failed.state is JobState.FAILED
+    assert (failed.error_code, failed.message) == (442, "input 1 (x.pdf): damaged")
+    crashed = runner.wait("j-crash", 10)
+    assert crashed is not None and crashed.error_code == 500 and "boom" in str(crashed.message)
+    runner.close()
+    assert sorted(finished) == ["j-crash", "j-fail", "j-ok"]
+    again = LocalJobRunner(database, _execute, workers=1)
+    assert again.status("j-ok") == ok and again.status("nope") is None
+    assert again.purge(utcnow() + timedelta(seconds=1)) == 3 and again.status("j-ok") is None
+    again.close()
+
+
+def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    GATES["g1"], GATES["g2"] = threading.Event(), threading.Event()
+    runner = LocalJobRunner(database, _execute, workers=1)
+    runner.submit(JobSpec("wait", [], {"gate": "g1"}), "running")
+    runner.submit(JobSpec("wait", [], {"gate": "g2", "httppassword": "pw"}), "queued")
+    assert runner.cancel("running")
+    record = runner.wait("running", 10)
+    assert record is not None and record.state is JobState.ABORTED
+    # A second runner on the same database stands in for the restarted process: the first
+    # one still has "queued" recorded as working, exactly what a SIGKILL leaves behind.
+    recovered = LocalJobRunner(database, _execute, workers=1)
+    queued = recovered.status("queued")
+    assert queued is not None and queued.state is JobState.FAILED
+    assert queued.message == INTERRUPTED_MESSAGE and "httppassword" not in queued.spec.params
+    GATES["g2"].set()
+    recovered.close()
+    runner.close()
+    assert not runner.cancel("running")

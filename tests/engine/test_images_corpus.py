@@ -1,0 +1,51 @@
+"""Every image of the shared corpus handled as its manifest row expects, in bounded time."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pikepdf
+import pytest
+from images_support import corpus_rows, qpdf_check
+
+from pdfbinder.engine import EngineError, images_to_pdf
+
+_FRAMES = re.compile(r"(\d+) frame\(s\)")
+_BUDGET_SECONDS = 60
+
+
+@pytest.mark.slow
+def test_corpus_images_behave_as_the_manifest_expects(shared_dir: Path, tmp_path: Path) -> None:
+    rows = corpus_rows("images")
+    assert len(rows) > 700
+    started = time.monotonic()
+    failures = []
+    output = tmp_path / "out.pdf"
+    for row in rows:
+        path = shared_dir / "corpus" / row["path"]
+        expected = row["expected"]
+        try:
+            report = images_to_pdf([path], output, deterministic=True)
+        except EngineError as error:
+            if expected == "ok":
+                failures.append(f"{row['path']}: refused: {error}")
+            elif not str(error).startswith(f"input 1 ({path.name}): "):
+                failures.append(f"{row['path']}: error does not name the file: {error}")
+            assert not output.exists()
+            continue
+        if expected == "clear-error":
+            failures.append(f"{row['path']}: converted, but the manifest expects an error")
+            continue
+        qpdf_check(output)
+        with pikepdf.open(output) as pdf:
+            pages = len(pdf.pages)
+        frames = _FRAMES.search(row["what_it_is"])
+        if frames and int(frames.group(1)) != pages:
+            failures.append(f"{row['path']}: {pages} pages for {frames.group(1)} frames")
+        assert report.page_count == pages
+        output.unlink()
+    elapsed = time.monotonic() - started
+    assert not failures, "\n".join(failures)
+    assert elapsed < _BUDGET_SECONDS, f"corpus sweep took {elapsed:.0f}s"

@@ -1,0 +1,147 @@
+"""Where images land: EXIF orientation (rendered), DPI-sized pages, page sizes and fit modes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from images_support import convert, page_image, render
+from PIL import Image, ImageChops, ImageOps, ImageStat
+
+
+def _asymmetric(size: tuple[int, int] = (120, 80)) -> Image.Image:
+    """Four differently coloured quadrants and a dot: any rotation or flip shows."""
+    width, height = size
+    image = Image.new("RGB", size, (255, 255, 255))
+    image.paste((220, 30, 30), (0, 0, width // 2, height // 2))
+    image.paste((30, 200, 30), (width // 2, 0, width, height // 2))
+    image.paste((30, 30, 220), (0, height // 2, width // 2, height))
+    image.paste((0, 0, 0), (width // 8, height // 8, width // 4, height // 4))
+    return image
+
+
+def _with_orientation(image: Image.Image, orientation: int) -> Image.Image.Exif:
+    exif = image.getexif()
+    exif[0x0112] = orientation
+    return exif
+
+
+def _mean_difference(first: Image.Image, second: Image.Image) -> float:
+    assert first.size == second.size
+    return sum(ImageStat.Stat(ImageChops.difference(first, second)).mean) / 3
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_renders_upright_for_every_value(tmp_path: Path, orientation: int) -> None:
+    stored = _asymmetric()
+    path = tmp_path / "photo.jpg"
+    stored.save(path, quality=95, exif=_with_orientation(stored, orientation))
+    with Image.open(path) as reopened:
+        upright = ImageOps.exif_transpose(reopened).convert("RGB")
+
+    pdf, report = convert(tmp_path, [path])
+
+    assert report.warnings == []  # type: ignore[attr-defined]
+    # No re-encoding: the JPEG is still byte-identical, only the page matrix turns it.
+    assert page_image(pdf.pages[0]).read_raw_bytes() == path.read_bytes()
+    rendered = render(tmp_path / "out.pdf", tmp_path)
+    assert rendered.size == upright.size
+    assert _mean_difference(rendered, upright) < 6
+
+
+def test_png_exif_orientation_is_honoured_too(tmp_path: Path) -> None:
+    stored = _asymmetric()
+    path = tmp_path / "turned.png"
+    stored.save(path, exif=_with_orientation(stored, 6))
+
+    convert(tmp_path, [path])
+
+    expected = stored.transpose(Image.Transpose.ROTATE_270)
+    assert _mean_difference(render(tmp_path / "out.pdf", tmp_path), expected) < 3
+
+
+def test_invalid_orientation_is_ignored_with_a_warning(tmp_path: Path) -> None:
+    stored = _asymmetric()
+    path = tmp_path / "odd.jpg"
+    stored.save(path, quality=95, exif=_with_orientation(stored, 12))
+
+    pdf, report = convert(tmp_path, [path])
+
+    assert report.warnings == ["input 1 (odd.jpg): invalid EXIF orientation 12 ignored"]  # type: ignore[attr-defined]
+    assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 90, 60]
+
+
+@pytest.mark.parametrize("fmt", ["JPEG", "PNG", "TIFF"])
+def test_page_size_follows_the_image_dpi(tmp_path: Path, fmt: str) -> None:
+    path = tmp_path / f"scan.{fmt.lower()}"
+    Image.new("RGB", (600, 300), (9, 9, 9)).save(path, fmt, dpi=(300, 300))
+
+    pdf, _ = convert(tmp_path, [path])
+
+    width, height = (float(v) for v in pdf.pages[0].MediaBox[2:])
+    assert width == pytest.approx(144, abs=0.01)  # 2 inches
+    assert height == pytest.approx(72, abs=0.01)
+
+
+def test_images_without_dpi_are_96_dpi(tmp_path: Path) -> None:
+    path = tmp_path / "plain.png"
+    Image.new("L", (96, 48)).save(path)
+
+    pdf, _ = convert(tmp_path, [path])
+
+    assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 72, 36]
+
+
+def _content_matrix(pdf_page: object) -> list[float]:
+    import pikepdf
+
+    operators = pikepdf.parse_content_stream(pdf_page)  # type: ignore[arg-type]
+    (cm,) = [operands for operands, operator in operators if str(operator) == "cm"]
+    return [float(v) for v in cm]
+
+
+@pytest.mark.parametrize(
+    ("fit", "drawn"),
+    [
+        ("into", (595.28, 297.64)),
+        ("fill", (1683.78, 841.89)),
+        ("exact", (595.28, 841.89)),
+        ("shrink", (150.0, 75.0)),
+        ("enlarge", (595.28, 297.64)),
+    ],
+)
+def test_fit_modes_on_a4(tmp_path: Path, fit: str, drawn: tuple[float, float]) -> None:
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (200, 100), (1, 2, 3)).save(path)  # 150x75 pt at 96 dpi
+
+    pdf, _ = convert(tmp_path, [path], page_size="A4", fit=fit)
+
+    assert [round(float(v), 2) for v in pdf.pages[0].MediaBox] == [0, 0, 595.28, 841.89]
+    a, _, _, d, e, f = _content_matrix(pdf.pages[0])
+    assert (round(a, 2), round(d, 2)) == drawn
+    # Centred on the page.
+    assert e == pytest.approx((595.2756 - a) / 2, abs=0.01)
+    assert f == pytest.approx((841.8898 - d) / 2, abs=0.01)
+
+
+def test_margin_auto_orient_and_custom_size(tmp_path: Path) -> None:
+    path = tmp_path / "wide.png"
+    Image.new("RGB", (400, 100), (1, 2, 3)).save(path)
+
+    pdf, _ = convert(tmp_path, [path], page_size="100x200mm", margin="10mm", auto_orient=True)
+
+    width, height = (float(v) for v in pdf.pages[0].MediaBox[2:])
+    assert (width, height) == pytest.approx((200 * 72 / 25.4, 100 * 72 / 25.4), abs=0.01)
+    a, _, _, d, e, _ = _content_matrix(pdf.pages[0])
+    assert a == pytest.approx(180 * 72 / 25.4, abs=0.01)  # page width less two margins
+    assert e == pytest.approx(10 * 72 / 25.4, abs=0.01)
+    assert d == pytest.approx(a / 4, abs=0.01)
+
+
+def test_margin_without_page_size_pads_the_natural_page(tmp_path: Path) -> None:
+    path = tmp_path / "small.png"
+    Image.new("RGB", (96, 96)).save(path)
+
+    pdf, _ = convert(tmp_path, [path], margin=36)
+
+    assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 144, 144]
