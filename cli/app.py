@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from .convert import convert
+from .demo import demo
 from .merge import merge
 from .serve import serve
 
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command()(convert)
 app.command()(merge)
 app.command()(serve)
+app.command()(demo)
 
 
 def main() -> None:

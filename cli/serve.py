@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from pdfbinder.compat.app import create_app
 from pdfbinder.compat.settings import Settings
+from pdfbinder.compat.tls import ensure_tls, trust_line
 from pdfbinder.compat.urlmap import UrlMap
 
 from .common import EXIT_USAGE, fail
@@ -54,6 +55,11 @@ def serve(
         None, "--url-map",
         help="Serve remote URLs from a mirror directory (<host>/<path>) or a JSON file.",
     ),
+    https: bool = typer.Option(
+        False, "--https",
+        help="Serve TLS with a local CA and localhost certificate made once in <data-dir>/tls; "
+        "prints the line that makes Python clients trust it.",
+    ),
 ) -> None:
     """Run the PDF.co-compatible API server (routes at / and /v1)."""
     given: dict[str, Any] = {
@@ -73,7 +79,18 @@ def serve(
     configure_logging()
     mode = "API keys required" if settings.api_keys else "no API key needed"
     remote = "remote fetching allowed" if settings.allow_remote else "offline"
-    typer.echo(f"pdfbinder serving on http://{settings.host}:{settings.port} "
+    tls: dict[str, Any] = {}
+    bind_host = settings.host
+    if https:
+        files = ensure_tls(settings.data_dir)
+        tls = {"ssl_certfile": str(files.server_cert), "ssl_keyfile": str(files.server_key)}
+        # The certificate names localhost; when it is the default loopback, listen on every
+        # address localhost resolves to (127.0.0.1 and/or ::1) so https://localhost works.
+        if settings.host == "127.0.0.1":
+            bind_host = "localhost"
+        typer.echo(trust_line(files))
+    scheme = "https" if https else "http"
+    typer.echo(f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
                f"(data: {settings.data_dir}; {mode}; {remote})", err=True)
-    uvicorn.run(create_app(settings), host=settings.host, port=settings.port,
-                log_level="warning", access_log=False)
+    uvicorn.run(create_app(settings), host=bind_host, port=settings.port,
+                log_level="warning", access_log=False, **tls)

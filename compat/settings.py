@@ -97,6 +97,49 @@ class Settings(BaseSettings):
         default=24 * 60, ge=1, description="Minutes a finished job's record is kept for /job/check."
     )
 
+    max_body_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1,
+        description="Largest request body read into memory (JSON/form parameters, base64 "
+        "uploads); 413 past it. Bigger files go by multipart or presigned PUT.",
+    )
+    max_inputs_per_job: int = Field(
+        default=1000, ge=1, description="Most source URLs one convert/merge job may name."
+    )
+    max_pages_per_job: int = Field(
+        default=10_000, ge=1, description="Most pages one job's result may have."
+    )
+    max_job_bytes: int = Field(
+        default=2 * 1024**3, ge=1,
+        description="Most bytes all inputs of one job may add up to (ZIP members counted "
+        "expanded).",
+    )
+    max_jobs_per_key: int = Field(
+        default=32, ge=1,
+        description="Jobs one API key may have queued or running at once; 429 past it.",
+    )
+    max_queued_jobs: int = Field(
+        default=256, ge=0,
+        description="Jobs waiting for a worker, over all keys; 429 when full.",
+    )
+    allow_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Hosts, addresses or networks remote fetches may reach although they are "
+        "loopback/private/metadata (comma-separated in the env var), e.g. 127.0.0.1.",
+    )
+    allow_private_networks: bool = Field(
+        default=False,
+        description="Let remote fetches reach loopback, private and link-local addresses "
+        "(cloud metadata endpoints still need --allow-host).",
+    )
+
+    @field_validator("allow_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: Any) -> Any:
+        """Accept ``a,b`` as well as a list (env vars are plain strings)."""
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: Any) -> Any:

@@ -6,7 +6,10 @@
 * ``http(s)`` URLs known to the URL map (``--url-map``) read the mapped local file.
 * Other ``http(s)`` URLs are fetched with size and time limits and optional
   basic auth — only when remote fetching is allowed (``--allow-remote``); by
-  default the server is offline and refuses them with a 403.
+  default the server is offline and refuses them with a 403. Fetches obey the
+  address policy of :mod:`~pdfbinder.compat.netpolicy` (no loopback, private or
+  metadata addresses unless allowed; every redirect re-checked; the checked
+  address is the one connected to), see :mod:`~pdfbinder.compat.safefetch`.
 """
 
 from __future__ import annotations
@@ -23,11 +26,12 @@ import httpx
 from pdfbinder.engine import NamedSource
 
 from .files.base import FileStore
+from .netpolicy import NetPolicy
+from .safefetch import FetchError, RemoteFetcher
 from .urlmap import UrlMap
 
 _OWN_PATH = re.compile(r"(?:/v1)?/files/([A-Za-z0-9_-]{32})/[^/]+")
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
-_MAX_REDIRECTS = 5
 
 
 class SourceError(Exception):
@@ -75,12 +79,12 @@ class Sources:
         allow_remote: bool,
         max_bytes: int,
         timeout: float,
+        policy: NetPolicy | None = None,
     ) -> None:
         self._store = store
         self._url_map = url_map
         self._allow_remote = allow_remote
-        self._max_bytes = max_bytes
-        self._timeout = timeout
+        self._fetcher = RemoteFetcher(policy or NetPolicy(), max_bytes=max_bytes, timeout=timeout)
 
     def check(self, url: str) -> None:
         """Refuse at once what can never work (bad scheme, missing file, policy)."""
@@ -100,6 +104,10 @@ class Sources:
                 f"Fetching remote URLs is disabled on this server (offline mode): {url}. "
                 "Start it with --allow-remote, or serve the URL from a local copy with --url-map.",
             )
+        try:
+            self._fetcher.check(url)
+        except FetchError as error:
+            raise SourceError(error.status, error.message) from None
 
     def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
         """An engine input for ``url``; streams opened here are closed by ``stack``."""
@@ -122,29 +130,9 @@ class Sources:
         return NamedSource(stream, _remote_name(url))
 
     def fetch(self, url: str, target: BinaryIO, auth: FetchAuth | None = None) -> None:
-        """Download ``url`` into ``target`` within the size and time limits."""
+        """Download ``url`` into ``target`` under the address policy and the limits."""
         credentials = httpx.BasicAuth(auth.username, auth.password) if auth else None
         try:
-            with httpx.Client(
-                timeout=self._timeout, follow_redirects=True, max_redirects=_MAX_REDIRECTS
-            ) as client, client.stream("GET", url, auth=credentials) as response:
-                if response.status_code in {401, 403}:
-                    raise SourceError(
-                        403, f"The source URL refused access (HTTP {response.status_code}): {url}"
-                    )
-                if response.status_code >= 400:
-                    raise SourceError(
-                        400, f"The source URL answered HTTP {response.status_code}: {url}"
-                    )
-                received = 0
-                for chunk in response.iter_bytes():
-                    received += len(chunk)
-                    if received > self._max_bytes:
-                        raise SourceError(
-                            413, f"The source is larger than {self._max_bytes} bytes: {url}"
-                        )
-                    target.write(chunk)
-        except httpx.TimeoutException:
-            raise SourceError(400, f"Timed out fetching the source URL: {url}") from None
-        except httpx.HTTPError as error:
-            raise SourceError(400, f"Cannot fetch the source URL {url}: {error}") from None
+            self._fetcher.fetch(url, target, credentials)
+        except FetchError as error:
+            raise SourceError(error.status, error.message) from None

@@ -4,10 +4,12 @@ Inputs made by the same tool embed the same font program and logo in every
 file; concatenating them stores each copy again. After the pages are copied,
 the resources they use are walked once (each resource dictionary at most
 once): every image or form XObject, embedded font program and ICC profile is
-keyed by its raw (still-encoded) bytes and its dictionary, and any later
-identical stream is replaced by a reference to the first. Nothing is
-decoded, so this is lossless and cheap; the unused duplicates are simply not
-written, because qpdf writes only reachable objects.
+keyed by its dictionary and its raw (still-encoded) bytes, and any later
+identical stream is replaced by a reference to the first. Bytes are read and
+hashed only when a second stream with the same dictionary (so the same
+/Length and /Filter) turns up: most streams are unique and are never read.
+Nothing is decoded, so this is lossless and cheap; the unused duplicates are
+simply not written, because qpdf writes only reachable objects.
 """
 
 from __future__ import annotations
@@ -21,11 +23,18 @@ _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 StreamKey = tuple[bytes, bytes]
 
 
+def _digest(stream: pikepdf.Object) -> bytes:
+    return hashlib.sha256(stream.read_raw_bytes()).digest()
+
+
 class StreamDeduplicator:
     """Replaces streams identical to one seen before by a reference to that one."""
 
     def __init__(self) -> None:
         self._keepers: dict[StreamKey, pikepdf.Object] = {}
+        self._dictionaries: set[bytes] = set()
+        self._unhashed: dict[bytes, pikepdf.Object] = {}
+        """The only stream seen so far with a dictionary: hashed when a second one arrives."""
         self._resolved: dict[tuple[int, int], pikepdf.Object] = {}
         self._visited: set[tuple[int, int]] = set()
         self.replaced = 0
@@ -46,8 +55,16 @@ class StreamDeduplicator:
         known = self._resolved.get(stream.objgen)
         if known is not None:
             return known
-        key = (stream.stream_dict.unparse(), hashlib.sha256(stream.read_raw_bytes()).digest())
-        keeper = self._keepers.setdefault(key, stream)
+        dictionary = stream.stream_dict.unparse()
+        if dictionary not in self._dictionaries:
+            self._dictionaries.add(dictionary)
+            self._unhashed[dictionary] = stream
+            keeper = stream
+        else:
+            first = self._unhashed.pop(dictionary, None)
+            if first is not None:
+                self._keepers[(dictionary, _digest(first))] = first
+            keeper = self._keepers.setdefault((dictionary, _digest(stream)), stream)
         if keeper.objgen != stream.objgen:
             self.replaced += 1
         self._resolved[stream.objgen] = keeper

@@ -9,7 +9,8 @@ not run on over them. An output whose inputs have no labels gets none.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pikepdf
@@ -31,6 +32,7 @@ class SourceLabels:
 
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.ranges: list[_Range] = []
+        self._starts: list[int] = []
         tree = pdf.Root.get("/PageLabels")
         if not isinstance(tree, Dictionary):
             return
@@ -64,6 +66,30 @@ class SourceLabels:
         found = self.ranges[position]
         return found.style, found.first_number + page_index - found.start
 
+    def stretches(self, start: int, length: int) -> Iterator[tuple[int, int]]:
+        """Split source pages ``start`` .. ``start + length - 1`` where a label range begins.
+
+        Yields ``(first page, page count)``; within a stretch, numbers run on by one.
+        """
+        end = start + length
+        cuts = self._starts[bisect_right(self._starts, start):bisect_left(self._starts, end)]
+        for cut in [*cuts, end]:
+            yield start, cut - start
+            start = cut
+
+
+def _ascending_runs(page_indices: list[int]) -> Iterator[tuple[int, int]]:
+    """``(first index, length)`` of each stretch of consecutive ascending page indices."""
+    if not page_indices:
+        return
+    first = previous = page_indices[0]
+    for index in page_indices[1:]:
+        if index != previous + 1:
+            yield first, previous - first + 1
+            first = index
+        previous = index
+    yield first, previous - first + 1
+
 
 class LabelBuilder:
     """Collects the label of every output page and writes the /PageLabels tree."""
@@ -74,15 +100,21 @@ class LabelBuilder:
         self._last: tuple[LabelStyle, int] | None = None
 
     def add(self, labels: SourceLabels, page_indices: list[int], first_output_index: int) -> None:
-        """Record the labels of one input's copied pages, in output order."""
+        """Record the labels of one input's copied pages, in output order.
+
+        Works a stretch of consecutively numbered pages at a time, not page by page:
+        thousands of pages usually make one or two stretches.
+        """
         self.any_labels |= labels.present
-        for offset, page_index in enumerate(page_indices):
-            output_index = first_output_index + offset
-            style, number = labels.label(page_index, output_index)
-            last = self._last
-            if last is None or last[0] != style or last[1] + 1 != number:
-                self.entries.append((output_index, style, number))
-            self._last = (style, number)
+        output_index = first_output_index
+        for run_start, run_length in _ascending_runs(page_indices):
+            for page_index, count in labels.stretches(run_start, run_length):
+                style, number = labels.label(page_index, output_index)
+                last = self._last
+                if last is None or last[0] != style or last[1] + 1 != number:
+                    self.entries.append((output_index, style, number))
+                self._last = (style, number + count - 1)
+                output_index += count
 
     def finish(self, pdf: pikepdf.Pdf) -> None:
         """Write the number tree into ``pdf``'s catalog when any input had labels."""

@@ -3,8 +3,8 @@
 Design (chosen by measurement, see tests/benchmarks/test_bench_merge.py): qpdf's
 per-page ``addPage`` (what ``pages.extend`` and ``Job --pages`` do) costs far
 more than copying the objects. So each input is prepared in memory — inherited
-page attributes pushed down, destination names namespaced, colliding field
-names renamed, references rewritten — and then its selected pages, outline,
+page attributes pushed down (by qpdf, on open), destination names namespaced,
+colliding field names renamed, references rewritten — and then its selected pages, outline,
 fields, named destinations and document info are copied into the output in
 *one* ``copy_foreign`` call. qpdf's copier maps every reference among them
 (a link's destination, a bookmark's page, a widget's /P) to the copied object,
@@ -50,7 +50,6 @@ from .pdfopen import OpenedPdf, head_bytes, open_pdf
 from .report import ProgressCallback, Report
 
 _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
-_INHERITABLE = ("/Resources", "/MediaBox", "/CropBox", "/Rotate")
 _INFO_FIELDS = {"title": "/Title", "author": "/Author", "subject": "/Subject",
                 "keywords": "/Keywords"}
 _XMP_FIELDS = {"title": "dc:title", "author": "dc:creator", "subject": "dc:description",
@@ -256,30 +255,26 @@ def merge_groups(
     return merger.save(output, linearize=linearize, info=info)
 
 
-def _push_inherited_attributes(pages: Sequence[pikepdf.Object]) -> None:
-    """Copy attributes a page inherits from the page tree onto the page itself.
-
-    Pages are copied without their /Parent chain, so a /Rotate, /MediaBox or
-    /Resources held by an ancestor would otherwise be lost.
-    """
-    cache: dict[tuple[int, int], dict[str, pikepdf.Object]] = {}
-
-    def inherited(node: pikepdf.Object | None, depth: int = 0) -> dict[str, pikepdf.Object]:
-        if not isinstance(node, Dictionary) or depth > 64:
-            return {}
-        if node.objgen in cache:
-            return cache[node.objgen]
-        values = dict(inherited(node.get("/Parent"), depth + 1))
-        values.update({key: node[key] for key in _INHERITABLE if key in node})
-        cache[node.objgen] = values
-        return values
-
+def _annotations(pages: Iterable[pikepdf.Object]) -> Iterator[pikepdf.Object]:
+    """The annotation dictionaries on ``pages``."""
     for page in pages:
-        if all(key in page for key in _INHERITABLE):
-            continue
-        for key, value in inherited(page.get("/Parent")).items():
-            if key not in page:
-                page[key] = value
+        annots = page.get("/Annots")
+        if isinstance(annots, Array):
+            for annot in annots:
+                if isinstance(annot, Dictionary):
+                    yield annot
+
+
+def _own_objects(pages: list[pikepdf.Object], pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
+    """``pages`` with every repeat of a page replaced by a copy of its own (a page has one place)."""
+    placed: set[tuple[int, int]] = set()
+    result = []
+    for page in pages:
+        if page.objgen in placed:
+            page = pdf.make_indirect(Dictionary(dict(page.items())))
+        placed.add(page.objgen)
+        result.append(page)
+    return result
 
 
 def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
@@ -297,7 +292,6 @@ class _Merger:
         self.pdf = pikepdf.Pdf.new()
         self.page_tree = self.pdf.Root.Pages
         self.kids: list[pikepdf.Object] = []
-        self.placed: set[tuple[int, int]] = set()
         self.outline = OutlineBuilder(self.pdf, policy)
         self.forms = FormBuilder(self.pdf)
         self.labels = LabelBuilder()
@@ -337,26 +331,26 @@ class _Merger:
         selected = [all_pages[i] for i in indices]
         unique = list({page.objgen: page for page in selected}.values())
         partial = len(unique) < len(all_pages)
-        _push_inherited_attributes(unique)
 
         self.inputs_added += 1
         destinations = namespace_destinations(src, self.dest_names, self.inputs_added)
+        rewrite = destinations.rewrite if destinations.changes_references else None
+        has_form = isinstance(src.Root.get("/AcroForm"), Dictionary)
         copied_annotations: set[tuple[int, int]] = set()
-        for page in unique:
-            annots = page.get("/Annots")
-            if not isinstance(annots, Array):
-                continue
-            for annot in annots:
-                if isinstance(annot, Dictionary):
-                    destinations.rewrite(annot)
-                    if annot.is_indirect:
-                        copied_annotations.add(annot.objgen)
+        # Annotations are walked only when there is something to do with them.
+        if rewrite is not None or (partial and has_form):
+            for annot in _annotations(unique):
+                if rewrite is not None:
+                    rewrite(annot)
+                if annot.is_indirect:
+                    copied_annotations.add(annot.objgen)
         outline_root = (
-            prepare_source_outline(src, destinations.rewrite)
-            if self.outline.policy != "drop" else None
+            prepare_source_outline(src, rewrite) if self.outline.policy != "drop" else None
         )
-        form = prepare_source_form(src, self.field_names,
-                                   copied_annotations if partial else None)
+        form = (
+            prepare_source_form(src, self.field_names, copied_annotations if partial else None)
+            if has_form else None
+        )
         labels = SourceLabels(src)
         for page in unique:
             page.Type = _COPYING_MARK  # /Parent is not followed: qpdf nulls /Pages nodes
@@ -383,13 +377,15 @@ class _Merger:
             else:
                 self.dests[name] = target
         first_output_index = len(self.kids)
-        by_source = dict(zip((page.objgen for page in unique), copied.Pages, strict=True))
-        for page in selected:
-            self._place(by_source[page.objgen], lost_names if partial else None)
+        copied_pages = list(copied.Pages)
+        if len(unique) < len(selected):
+            by_source = dict(zip((page.objgen for page in unique), copied_pages, strict=True))
+            copied_pages = _own_objects([by_source[page.objgen] for page in selected], self.pdf)
+        self._place(copied_pages, lost_names if partial else None)
         self.labels.add(labels, indices, first_output_index)
         first_page = self.kids[first_output_index] if selected else None
         self.outline.add(copied.get("/Outlines"), _document_title(src, opened.name), first_page,
-                         lost_names)
+                         lost_names if partial else None)
         if form is not None:
             self.forms.add(copied.Fields, copied.Form, form.has_xfa)
             for old, new in form.renamed.items():
@@ -404,23 +400,20 @@ class _Merger:
             self.report.repairs.append(message)
             self.report.warnings.append(message)
 
-    def _place(self, page: pikepdf.Object, lost_names: set[str] | None) -> None:
-        """Append a copied page to the output's page tree (a repeat gets its own page object).
+    def _place(self, pages: list[pikepdf.Object], lost_names: set[str] | None) -> None:
+        """Append copied pages to the output's page tree.
 
         ``lost_names`` is given when a page range left pages out: links to them are dropped.
         """
-        if page.objgen in self.placed:
-            page = self.pdf.make_indirect(Dictionary(dict(page.items())))
-        self.placed.add(page.objgen)
-        page.Type = Name.Page
-        page.Parent = self.page_tree
+        page_type, page_tree = Name.Page, self.page_tree
+        for page in pages:
+            page.Type = page_type
+            page.Parent = page_tree
         if lost_names is not None:
-            annots = page.get("/Annots")
-            if isinstance(annots, Array):
-                for annot in annots:
-                    if isinstance(annot, Dictionary) and points_nowhere(annot, lost_names):
-                        drop_lost_destination(annot)
-        self.kids.append(page)
+            for annot in _annotations(pages):
+                if points_nowhere(annot, lost_names):
+                    drop_lost_destination(annot)
+        self.kids.extend(pages)
 
     def save(
         self, output: Destination, *, linearize: bool, info: dict[str, str | None]
@@ -443,9 +436,10 @@ class _Merger:
                 tree[name] = target
             pdf.Root.Names = Dictionary(Dests=tree.obj)
         self._write_info(info)
-        deduplicator = StreamDeduplicator()
-        for page in self.kids:
-            deduplicator.resources(page.get("/Resources"))
+        if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
+            deduplicator = StreamDeduplicator()
+            for page in self.kids:
+                deduplicator.resources(page.get("/Resources"))
         with atomic_output(output) as handle, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pikepdf.PageCopyWarning)
             pdf.save(

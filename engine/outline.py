@@ -51,34 +51,43 @@ def walk_items(root: pikepdf.Object) -> Iterator[pikepdf.Object]:
 
 
 def prepare_source_outline(
-    pdf: pikepdf.Pdf, rewrite: Callable[[pikepdf.Object], None]
+    pdf: pikepdf.Pdf, rewrite: Callable[[pikepdf.Object], None] | None
 ) -> pikepdf.Object | None:
-    """The source's outline root with named references rewritten, or None without one."""
+    """The source's outline root, or None without one.
+
+    ``rewrite`` (given when the input's destination names changed) is applied
+    to every item first; without it the tree is not walked at all.
+    """
     root = pdf.Root.get("/Outlines")
     if not isinstance(root, Dictionary) or not root.is_indirect or "/First" not in root:
         return None
-    for item in walk_items(root):
-        rewrite(item)
+    if rewrite is not None:
+        for item in walk_items(root):
+            rewrite(item)
     return root
 
 
-def visible_count(node: pikepdf.Object) -> int:
-    """How many descendants show when ``node`` is open (the value its /Count needs).
+def visible_count(children: list[pikepdf.Object]) -> int:
+    """How many items show under a parent whose children are ``children`` (its /Count).
 
-    Iterative and cycle-safe: damaged outlines can make an item its own ancestor.
+    Counts the children and the descendants of every open (/Count > 0) one;
+    iterative and cycle-safe: damaged outlines can make an item its own ancestor.
     """
     total = 0
-    stack = [node]
+    level = children
     seen: set[tuple[int, int]] = set()
-    while stack:
-        for child in _children(stack.pop()):
+    stack: list[pikepdf.Object] = []
+    while True:
+        for child in level:
             if child.objgen in seen:
                 continue
             seen.add(child.objgen)
             total += 1
             if int(child.get("/Count", 0)) > 0:
                 stack.append(child)
-    return total
+        if not stack:
+            return total
+        level = list(_children(stack.pop()))
 
 
 class OutlineBuilder:
@@ -88,35 +97,43 @@ class OutlineBuilder:
         self.pdf = pdf
         self.policy = policy
         self.top_level: list[pikepdf.Object] = []
+        self.visible = 0
+        """How many bookmarks show with the output root open (its /Count)."""
 
     def add(
         self,
         copied_root: pikepdf.Object | None,
         title: str,
         first_page: pikepdf.Object | None,
-        lost_names: set[str],
+        lost_names: set[str] | None,
     ) -> None:
         """Graft one input's copied outline root (``None`` when it has none).
 
-        Under ``nest`` the input's own bookmark opens its first copied page.
+        ``lost_names`` is given when a page range left pages out: bookmarks to
+        those pages (null after the copy) or to those names lose their
+        destination. Under ``nest`` the input's own bookmark opens its first
+        copied page.
         """
         if self.policy == "drop":
             return
         children = list(_children(copied_root)) if copied_root is not None else []
-        if copied_root is not None:
+        if copied_root is not None and lost_names is not None:
             for item in walk_items(copied_root):
                 if points_nowhere(item, lost_names):
                     drop_lost_destination(item)
+        shown = visible_count(children)
         if self.policy == "keep":
             self.top_level.extend(children)
+            self.visible += shown
             return
         holder = self.pdf.make_indirect(Dictionary(Title=String(title)))
         if first_page is not None:
             holder.Dest = Array([first_page, Name.Fit])
         _link_siblings(holder, children)
         if children:
-            holder.Count = visible_count(holder)
+            holder.Count = shown
         self.top_level.append(holder)
+        self.visible += 1 + shown
 
     def finish(self) -> None:
         """Write the outline root into the output catalog (nothing when it is empty)."""
@@ -124,7 +141,7 @@ class OutlineBuilder:
             return
         root = self.pdf.make_indirect(Dictionary(Type=Name.Outlines))
         _link_siblings(root, self.top_level)
-        root.Count = visible_count(root)
+        root.Count = self.visible
         self.pdf.Root.Outlines = root
         if "/PageMode" not in self.pdf.Root:
             self.pdf.Root.PageMode = Name.UseOutlines

@@ -46,8 +46,8 @@ def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     """``pdfbinder serve --https``; yields (port, the printed trust line, data dir)."""
     port, data_dir = free_port(), tmp_path / "data"
     process = subprocess.Popen(
-        [sys.executable, "-m", "pdfbinder.cli.app", "serve", "--https",
-         "--port", str(port), "--data-dir", str(data_dir)],
+        [sys.executable, "-c", "from pdfbinder.cli.app import main; main()", "serve",
+         "--https", "--port", str(port), "--data-dir", str(data_dir)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )
     lines: queue.Queue[str] = queue.Queue()

@@ -1,0 +1,171 @@
+"""Fetching one remote ``http(s)`` source under the address policy, size cap and deadline.
+
+Every hop is checked by :class:`~pdfbinder.compat.netpolicy.NetPolicy` before
+anything is sent: redirects are followed here, by hand (at most
+``max_redirects``), and each new location is resolved and checked again. The
+connection goes to the very address that was checked — the URL is rewritten to
+the IP while the ``Host`` header and TLS SNI/certificate check keep the original
+name — so DNS cannot answer differently between the check and the connect
+(rebinding). Proxy variables from the environment are ignored, since a proxy
+would do its own resolving. Basic-auth credentials are only sent to the
+origin they were given for. The whole fetch, redirects included, must finish
+within ``timeout`` seconds and ``max_bytes`` bytes.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import time
+from dataclasses import dataclass
+from typing import BinaryIO
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import httpx
+
+from .netpolicy import IPAddress, NetPolicy, PolicyRefusal, Unresolvable
+
+_REDIRECTS = {301, 302, 303, 307, 308}
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class FetchError(Exception):
+    """The source cannot be fetched; ``status`` is the protocol error code."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+@dataclass(frozen=True)
+class _Target:
+    """One hop: the URL as given, its origin, and how to reach it."""
+
+    url: str
+    scheme: str
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, url: str) -> _Target:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme not in _DEFAULT_PORTS or not parts.hostname:
+            raise FetchError(400, f"Unsupported source URL (need http or https): {url}")
+        try:
+            port = parts.port or _DEFAULT_PORTS[scheme]
+        except ValueError:
+            raise FetchError(400, f"Invalid port in source URL: {url}") from None
+        return cls(url, scheme, parts.hostname, port)
+
+    @property
+    def origin(self) -> tuple[str, str, int]:
+        return self.scheme, self.host.lower(), self.port
+
+    def pinned_url(self, address: IPAddress) -> str:
+        """The URL with its host replaced by ``address`` (credentials dropped)."""
+        parts = urlsplit(self.url)
+        literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
+        return urlunsplit((self.scheme, f"{literal}:{self.port}", parts.path or "/",
+                           parts.query, ""))
+
+    @property
+    def host_header(self) -> str:
+        name = f"[{self.host}]" if ":" in self.host else self.host
+        return name if self.port == _DEFAULT_PORTS[self.scheme] else f"{name}:{self.port}"
+
+
+class RemoteFetcher:
+    """Downloads sources for one server; see the module docstring for the rules."""
+
+    def __init__(self, policy: NetPolicy, *, max_bytes: int, timeout: float,
+                 max_redirects: int = 5) -> None:
+        self.policy = policy
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+        self.max_redirects = max_redirects
+
+    def check(self, url: str) -> None:
+        """Refuse at once a URL whose host is a forbidden literal or name (no DNS, no I/O)."""
+        target = _Target.parse(url)
+        try:
+            self.policy.precheck(target.host)
+        except PolicyRefusal as error:
+            raise FetchError(403, f"Source URL forbidden by policy: {url} ({error})") from None
+
+    def fetch(self, url: str, sink: BinaryIO, auth: httpx.BasicAuth | None = None) -> None:
+        """Write the body at ``url`` (after redirects) into ``sink``."""
+        deadline = time.monotonic() + self.timeout
+        first = current = _Target.parse(url)
+        with httpx.Client(trust_env=False, follow_redirects=False) as client:
+            for _hop in range(self.max_redirects + 1):
+                credentials = auth if current.origin == first.origin else None
+                location = self._hop(client, current, credentials, sink, deadline, url)
+                if location is None:
+                    return
+                current = _Target.parse(urljoin(current.url, location))
+        raise FetchError(400, f"Too many redirects (over {self.max_redirects}) fetching {url}")
+
+    def _addresses(self, target: _Target, url: str) -> list[IPAddress]:
+        try:
+            return self.policy.resolve(target.host, target.port)
+        except PolicyRefusal as error:
+            raise FetchError(403, f"Source URL forbidden by policy: {url} ({error})") from None
+        except Unresolvable as error:
+            raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+
+    def _hop(self, client: httpx.Client, target: _Target, auth: httpx.BasicAuth | None,
+             sink: BinaryIO, deadline: float, url: str) -> str | None:
+        """One request; the redirect location, or ``None`` once the body is in ``sink``."""
+        addresses = self._addresses(target, url)
+        last_error: Exception | None = None
+        for address in addresses:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            request = client.build_request(
+                "GET", target.pinned_url(address), headers={"Host": target.host_header},
+                timeout=httpx.Timeout(remaining), extensions={"sni_hostname": target.host},
+            )
+            try:
+                response = client.send(request, auth=auth, stream=True)
+            except httpx.ConnectError as error:
+                last_error = error  # try the next checked address of the same name
+                continue
+            except httpx.TimeoutException:
+                raise FetchError(400, f"Timed out fetching the source URL: {url}") from None
+            except httpx.HTTPError as error:
+                raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+            with response:
+                return self._answer(response, sink, deadline, url)
+        if last_error is None:
+            raise FetchError(400, f"Timed out fetching the source URL: {url}")
+        raise FetchError(400, f"Cannot fetch the source URL {url}: {last_error}")
+
+    def _answer(self, response: httpx.Response, sink: BinaryIO, deadline: float,
+                url: str) -> str | None:
+        status = response.status_code
+        if status in _REDIRECTS and "location" in response.headers:
+            return response.headers["location"]
+        if status in {401, 403}:
+            raise FetchError(403, f"The source URL refused access (HTTP {status}): {url}")
+        if status >= 400:
+            raise FetchError(400, f"The source URL answered HTTP {status}: {url}")
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            raise FetchError(413, f"The source is larger than {self.max_bytes} bytes: {url}")
+        received = 0
+        try:
+            for chunk in response.iter_bytes():
+                received += len(chunk)
+                if received > self.max_bytes:
+                    raise FetchError(413, f"The source is larger than {self.max_bytes} bytes: "
+                                          f"{url}")
+                if time.monotonic() > deadline:
+                    raise FetchError(400, f"Timed out fetching the source URL: {url}")
+                sink.write(chunk)
+        except httpx.TimeoutException:
+            raise FetchError(400, f"Timed out fetching the source URL: {url}") from None
+        except httpx.HTTPError as error:
+            raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+        return None
