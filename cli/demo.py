@@ -17,9 +17,6 @@ import httpx
 import typer
 from PIL import Image, ImageDraw
 
-from pdfbinder.compat.app import create_app
-from pdfbinder.compat.background import BackgroundServer
-from pdfbinder.compat.settings import Settings
 from pdfbinder.engine import images_to_pdf
 
 from .common import engine_errors, fail
@@ -76,6 +73,11 @@ def demo(
     ),
 ) -> None:
     """Convert and merge built-in samples through the embedded server → OUTPUT."""
+    # Loaded here, not at import: every other command would pay for the server stack.
+    from pdfbinder.compat.app import create_app
+    from pdfbinder.compat.background import BackgroundServer
+    from pdfbinder.compat.settings import Settings
+
     with tempfile.TemporaryDirectory(prefix="pdfbinder-demo-") as scratch:
         folder = Path(scratch)
         images = draw_samples(folder)

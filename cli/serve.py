@@ -13,13 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import typer
-import uvicorn
-from pydantic import ValidationError
-
-from pdfbinder.compat.app import create_app
-from pdfbinder.compat.settings import Settings
-from pdfbinder.compat.tls import ensure_tls, trust_line
-from pdfbinder.compat.urlmap import UrlMap
 
 from .common import EXIT_USAGE, fail
 
@@ -60,11 +53,56 @@ def serve(
         help="Serve TLS with a local CA and localhost certificate made once in <data-dir>/tls; "
         "prints the line that makes Python clients trust it.",
     ),
+    allow_host: list[str] = typer.Option(
+        None, "--allow-host",
+        help="Host, address or network remote fetches may reach although it is loopback, "
+        "private or metadata (repeatable), e.g. 127.0.0.1 [env PDFBINDER_ALLOW_HOSTS].",
+    ),
+    allow_private_networks: bool = typer.Option(
+        None, "--allow-private-networks",
+        help="Let remote fetches reach loopback/private/link-local addresses "
+        "[env PDFBINDER_ALLOW_PRIVATE_NETWORKS; off].",
+    ),
+    max_file_bytes: int = typer.Option(
+        None, help="Largest upload or fetched source [env PDFBINDER_MAX_FILE_BYTES; 512 MiB]."),
+    max_body_bytes: int = typer.Option(
+        None, help="Largest in-memory body: JSON/form/base64 [env PDFBINDER_MAX_BODY_BYTES; "
+        "64 MiB]."),
+    max_pixels: int = typer.Option(
+        None, help="Pixels per image [env PDFBINDER_MAX_PIXELS; 89,478,485]."),
+    max_inputs: int = typer.Option(
+        None, help="Source URLs per job [env PDFBINDER_MAX_INPUTS_PER_JOB; 1000]."),
+    max_pages: int = typer.Option(
+        None, help="Pages per job result [env PDFBINDER_MAX_PAGES_PER_JOB; 10000]."),
+    max_job_bytes: int = typer.Option(
+        None, help="Input bytes per job [env PDFBINDER_MAX_JOB_BYTES; 2 GiB]."),
+    max_jobs_per_key: int = typer.Option(
+        None, help="Queued or running jobs per API key [env PDFBINDER_MAX_JOBS_PER_KEY; 32]."),
+    max_queue: int = typer.Option(
+        None, help="Jobs waiting for a worker [env PDFBINDER_MAX_QUEUED_JOBS; 256]."),
+    sync_timeout: float = typer.Option(
+        None, help="Seconds before a sync request answers 445 [env PDFBINDER_SYNC_TIMEOUT; 120]."),
 ) -> None:
     """Run the PDF.co-compatible API server (routes at / and /v1)."""
+    # The server stack (FastAPI, uvicorn, pydantic) loads only when serving, so the
+    # convert and merge commands start in a fraction of the time.
+    import uvicorn
+    from pydantic import ValidationError
+
+    from pdfbinder.compat.app import create_app
+    from pdfbinder.compat.settings import Settings
+    from pdfbinder.compat.tls import ensure_tls, trust_line
+    from pdfbinder.compat.urlmap import UrlMap
+
     given: dict[str, Any] = {
         "host": host, "port": port, "data_dir": data_dir, "workers": workers,
         "api_keys": api_key or None, "allow_remote": allow_remote, "url_map": url_map,
+        "allow_hosts": allow_host or None, "allow_private_networks": allow_private_networks,
+        "max_file_bytes": max_file_bytes, "max_body_bytes": max_body_bytes,
+        "max_pixels": max_pixels, "max_inputs_per_job": max_inputs,
+        "max_pages_per_job": max_pages, "max_job_bytes": max_job_bytes,
+        "max_jobs_per_key": max_jobs_per_key, "max_queued_jobs": max_queue,
+        "sync_timeout": sync_timeout,
     }
     try:
         settings = Settings(**{key: value for key, value in given.items() if value is not None})

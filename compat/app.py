@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .limits import BodyLimit, BodyLimits
 from .protocol import ApiError, error_answer
 from .routes import add_routes
 from .service import Service
@@ -113,6 +114,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     add_routes(app)
     _add_error_handlers(app)
+    app.add_middleware(BodyLimit, limits=BodyLimits(file_bytes=config.max_file_bytes,
+                                                    memory_bytes=config.max_body_bytes))
     app.add_middleware(AccessLog)
     return app
 

@@ -23,9 +23,11 @@ from pdfbinder.engine import (
     merge_any,
     merge_pdfs,
 )
+from pdfbinder.engine.archives import ArchiveLimits
 
 from .files.base import FileStore, utcnow
 from .jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec
+from .limits import JobBudget, LimitExceeded, check_page_count, source_size
 from .protocol import timestamp
 from .sources import FetchAuth, SourceError, Sources
 
@@ -46,12 +48,21 @@ def error_code_for(error: EngineError) -> int:
 
 
 class JobExecutor:
-    """Runs one job: resolve the sources, run the engine into the store."""
+    """Runs one job: resolve the sources, run the engine into the store.
 
-    def __init__(self, store: FileStore, sources: Sources, *, max_pixels: int | None) -> None:
+    Limits: the inputs' bytes add up to at most ``max_job_bytes`` (each ZIP's
+    expanded size too), images to ``max_pixels`` each, and the result to
+    ``max_pages`` pages — checked before the result is committed, so an
+    over-limit job leaves no file behind.
+    """
+
+    def __init__(self, store: FileStore, sources: Sources, *, max_pixels: int | None,
+                 max_pages: int, max_job_bytes: int) -> None:
         self._store = store
         self._sources = sources
         self._max_pixels = max_pixels
+        self._max_pages = max_pages
+        self._max_job_bytes = max_job_bytes
 
     def __call__(self, spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
         params = spec.params
@@ -66,7 +77,12 @@ class JobExecutor:
         started = time.monotonic()
         try:
             with ExitStack() as stack:
-                inputs = [self._sources.open(url, stack, auth) for url in spec.urls]
+                budget = JobBudget(self._max_job_bytes)
+                inputs = []
+                for url in spec.urls:
+                    opened = self._sources.open(url, stack, auth)
+                    budget.add(source_size(opened.source), url)
+                    inputs.append(opened)
                 if should_stop():
                     raise JobCancelled
                 expires_at = utcnow() + timedelta(minutes=params["expiration"])
@@ -77,6 +93,9 @@ class JobExecutor:
                     page_count = self._run_engine(
                         spec.kind, inputs, sink.stream, params, on_progress
                     )
+                    check_page_count(page_count, self._max_pages)  # before the commit
+        except LimitExceeded as error:
+            raise JobFailure(error.status, error.message) from None
         except SourceError as error:
             raise JobFailure(error.status, error.message) from None
         except EngineError as error:
@@ -103,7 +122,8 @@ class JobExecutor:
                                 on_progress=on_progress)
         elif kind == "merge2":
             report = merge_any(inputs, output, password=params.get("password"),
-                               on_progress=on_progress)
+                               on_progress=on_progress,
+                               limits=ArchiveLimits(max_total_bytes=self._max_job_bytes))
         else:
             raise JobFailure(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)

@@ -157,7 +157,7 @@ async def job_check(request: Request) -> JSONResponse:
     params = await _params(request)
     service = service_of(request)
     body = await run_in_threadpool(service.check_job, params.text("jobid"),
-                                   params.flag("force"), base_url(request))
+                                   params.flag("force"), base_url(request), owner_of(request))
     return job_answer(body)
 
 
@@ -226,7 +226,11 @@ def _stream_and_close(stream: BinaryIO) -> Iterator[bytes]:
 @public.head("/files/{file_id}/{name}", include_in_schema=False)
 @public.get("/files/{file_id}/{name}")
 async def download(file_id: str, name: str, request: Request) -> Response:
-    """Download a stored file or result (no API key needed); 404 when unknown or expired."""
+    """Download a stored file or result (no API key needed); 404 when unknown or expired.
+
+    Keyless by protocol: the URL, with its 192-bit random id, is the capability
+    (see :mod:`~pdfbinder.compat.tenancy`); a file is served only until it expires.
+    """
     opened = await run_in_threadpool(service_of(request).store.open, file_id)
     if opened is None:
         raise ApiError(404, "File not found or expired.")

@@ -136,8 +136,10 @@ class RemoteFetcher:
                 raise FetchError(400, f"Timed out fetching the source URL: {url}") from None
             except httpx.HTTPError as error:
                 raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
-            with response:
+            try:
                 return self._answer(response, sink, deadline, url)
+            finally:
+                response.close()
         if last_error is None:
             raise FetchError(400, f"Timed out fetching the source URL: {url}")
         raise FetchError(400, f"Cannot fetch the source URL {url}: {last_error}")

@@ -15,16 +15,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from .callbacks import CallbackSender
+from .callbacks import CallbackSender, is_loopback
 from .executor import JobExecutor
 from .files.base import FileStore, new_file_id, utcnow
 from .files.local import LocalFileStore
 from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
 from .jobs.local import LocalJobRunner
+from .limits import JobBudget, JobSlots, check_input_count
+from .netpolicy import NetPolicy, PolicyRefusal
 from .protocol import REMAINING_CREDITS, ApiError, timestamp
 from .settings import Settings
 from .sources import FetchAuth, SourceError, Sources
+from .tenancy import visible_to
 from .uploads import Uploads, file_url
 from .urlmap import UrlMap
 
@@ -54,16 +58,22 @@ class Service:
         self.settings = settings
         self.store = store
         url_map = UrlMap(settings.url_map) if settings.url_map is not None else None
+        self.policy = NetPolicy(tuple(settings.allow_hosts), settings.allow_private_networks)
         self.sources = Sources(
             store,
             url_map=url_map,
             allow_remote=settings.allow_remote,
             max_bytes=settings.max_file_bytes,
             timeout=settings.fetch_timeout,
+            policy=self.policy,
         )
         self.callbacks = CallbackSender(allow_remote=settings.allow_remote)
-        executor = JobExecutor(store, self.sources, max_pixels=settings.max_pixels)
-        self.runner = runner_factory(executor, self._job_finished)
+        self.slots = JobSlots(per_key=settings.max_jobs_per_key,
+                              capacity=settings.workers + settings.max_queued_jobs)
+        self._executor = JobExecutor(store, self.sources, max_pixels=settings.max_pixels,
+                                     max_pages=settings.max_pages_per_job,
+                                     max_job_bytes=settings.max_job_bytes)
+        self.runner = runner_factory(self._execute, self._job_finished)
         self.uploads = Uploads(settings, store, self.sources)
 
     @classmethod
@@ -93,13 +103,18 @@ class Service:
         began = time.monotonic()
         if not request.urls:
             raise ApiError(400, "Missing parameter 'url': give one or more source URLs.")
+        check_input_count(len(request.urls), self.settings.max_inputs_per_job)
+        budget = JobBudget(self.settings.max_job_bytes)
         for url in request.urls:
             try:
                 self.sources.check(url)
             except SourceError as error:
                 raise ApiError(error.status, error.message) from None
+            budget.add(self.sources.known_size(url), url)
         if request.callback and not request.callback.lower().startswith(("http://", "https://")):
             raise ApiError(400, "Parameter 'callback' must be an http(s) URL.")
+        if request.callback:
+            self._check_callback(request.callback)
         output_id = new_file_id()
         params: dict[str, Any] = {
             "output_id": output_id,
@@ -114,7 +129,12 @@ class Service:
                          "httppassword": request.auth.password}
         params |= {key: value for key, value in optional.items() if value}
         job_id = secrets.token_urlsafe(16)
-        self.runner.submit(JobSpec(request.kind, list(request.urls), params), job_id)
+        self.slots.acquire(output_id, owner)
+        try:
+            self.runner.submit(JobSpec(request.kind, list(request.urls), params), job_id)
+        except BaseException:
+            self.slots.release(output_id)
+            raise
         url = file_url(base_url, output_id, request.name)
         if request.asynchronous:
             valid_till = utcnow() + timedelta(minutes=request.expiration)
@@ -122,6 +142,19 @@ class Service:
                     "credits": 0, "duration": _ms_since(began),
                     "outputLinkValidTill": timestamp(valid_till)}
         return self._finish_sync(job_id, url, request.name, began)
+
+    def _check_callback(self, callback: str) -> None:
+        """403 for a callback aimed at a forbidden (non-loopback) address or name.
+
+        Loopback receivers stay allowed, as :mod:`~pdfbinder.compat.callbacks` documents.
+        """
+        host = urlsplit(callback).hostname or ""
+        if is_loopback(host):
+            return
+        try:
+            self.policy.precheck(host)
+        except PolicyRefusal as error:
+            raise ApiError(403, f"Parameter 'callback' is forbidden by policy ({error}).") from None
 
     def _finish_sync(self, job_id: str, url: str, name: str, began: float) -> dict[str, Any]:
         """Wait for a sync job; past ``sync_timeout`` answer 445 and cancel or keep the job
@@ -145,11 +178,15 @@ class Service:
                     "outputLinkValidTill": result["outputLinkValidTill"]}
         raise ApiError(record.error_code or 500, record.message or "The job did not finish.")
 
-    def check_job(self, job_id: str | None, force: bool, base_url: str) -> dict[str, Any]:
-        """The ``/job/check`` body for ``job_id``."""
+    def check_job(self, job_id: str | None, force: bool, base_url: str,
+                  owner: str | None = None) -> dict[str, Any]:
+        """The ``/job/check`` body for ``job_id``; another key's job reads as unknown."""
         if not job_id:
             raise ApiError(400, "Missing parameter 'jobid'.")
         record = self.runner.status(job_id)
+        if record is not None and not visible_to(record.spec.params.get("owner"), owner,
+                                                 keys_required=bool(self.settings.api_keys)):
+            record = None
         if record is None:
             if force or self.settings.unknown_job_status == "unknown":
                 return {"status": "unknown", "jobId": job_id, "message": "Unknown job id.",
@@ -157,7 +194,16 @@ class Service:
             return {"status": "working", "jobId": job_id, "remainingCredits": REMAINING_CREDITS}
         return job_body(record, base_url)
 
+    def _execute(self, spec: JobSpec, should_stop: Callable[[], bool]) -> dict[str, Any]:
+        """Run the job, giving its admission slot back as soon as the work is over
+        (before the runner publishes the outcome, so a client may submit again at once)."""
+        try:
+            return self._executor(spec, should_stop)
+        finally:
+            self.slots.release(spec.params["output_id"])
+
     def _job_finished(self, record: JobRecord) -> None:
+        self.slots.release(record.spec.params["output_id"])  # e.g. cancelled before it ran
         callback = record.spec.params.get("callback")
         if callback:
             self.callbacks.send(callback, job_body(record, record.spec.params["base_url"]))

@@ -132,6 +132,44 @@ class Settings(BaseSettings):
         "(cloud metadata endpoints still need --allow-host).",
     )
 
+    # Scaling out (see compat/cluster.py): Celery workers, Redis job records, S3 files.
+    broker: str | None = Field(
+        default=None,
+        description="Celery broker URL (redis://host:6379/0 or amqp://...): jobs run on "
+        "`pdfbinder worker` processes instead of in the server process.",
+    )
+    job_store: str | None = Field(
+        default=None,
+        description="Redis URL of the job records shared by every replica and worker; "
+        "default: the broker's URL when it is Redis.",
+    )
+    store: str | None = Field(
+        default=None,
+        description="Where files live: s3://bucket/prefix (any S3-compatible store) or a "
+        "directory; default: <data-dir>/files.",
+    )
+    s3_endpoint: str | None = Field(
+        default=None,
+        description="S3 endpoint URL (MinIO, Ceph, ...); default: AWS. Credentials come from "
+        "the usual AWS_* variables or ~/.aws.",
+    )
+    s3_region: str | None = Field(default=None, description="S3 region name.")
+    s3_redirect_downloads: bool = Field(
+        default=False,
+        description="Answer downloads with a redirect to a presigned S3 URL (the bytes then "
+        "bypass the API replicas); otherwise replicas stream them.",
+    )
+    presign_secret: str | None = Field(
+        default=None,
+        description="Key signing presigned upload URLs, shared by every replica; default: "
+        "one kept in the job store (Redis) if there is one, else <data-dir>/presign.key.",
+    )
+    job_visibility_timeout: float = Field(
+        default=60.0, gt=0,
+        description="Seconds after which a job whose worker died is handed to another worker "
+        "(running jobs keep theirs alive, so it never duplicates a live job).",
+    )
+
     @field_validator("allow_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: Any) -> Any:

@@ -109,6 +109,15 @@ class Sources:
         except FetchError as error:
             raise SourceError(error.status, error.message) from None
 
+    def known_size(self, url: str) -> int | None:
+        """The size of a stored or URL-mapped source without reading it; ``None`` if remote."""
+        file_id = own_file_id(url)
+        if file_id is not None:
+            info = self._store.info(file_id)
+            return info.size if info is not None else None
+        mapped = self._url_map.lookup(url) if self._url_map is not None else None
+        return mapped.stat().st_size if mapped is not None else None
+
     def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
         """An engine input for ``url``; streams opened here are closed by ``stack``."""
         self.check(url)

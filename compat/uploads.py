@@ -25,6 +25,7 @@ from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_
 from .protocol import ApiError, output_name
 from .settings import Settings
 from .sources import FetchAuth, SourceError, Sources, own_file_id
+from .tenancy import visible_to
 
 _DEFAULT_UPLOAD_NAME = "file"
 
@@ -146,15 +147,17 @@ class Uploads:
             raise ApiError(error.status, error.message) from None
 
     def delete(self, url: str | None, owner: str | None) -> None:
-        """Delete one of our files given its URL; only its owner may when keys are set."""
+        """Delete one of our files given its URL; only its owner may when keys are set
+        (see :mod:`~pdfbinder.compat.tenancy`)."""
         if not url:
             raise ApiError(400, "Missing parameter 'url' (or 'file'): the file to delete.")
         file_id = own_file_id(url)
         info = self.store.info(file_id) if file_id else None
-        if file_id is None or info is None:
+        keys_required = bool(self.settings.api_keys)
+        # Another key's file answers like a missing one, so ids cannot be probed.
+        if (file_id is None or info is None
+                or not visible_to(info.owner, owner, keys_required=keys_required)):
             raise ApiError(404, f"File not found or expired: {url}")
-        if self.settings.api_keys and info.owner is not None and info.owner != owner:
-            raise ApiError(403, "This file belongs to another API key.")
         self.store.delete(file_id)
 
 

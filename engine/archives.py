@@ -9,7 +9,10 @@ document, not an archive of inputs.
 Archive policy (documented in the README): members are taken in archive order;
 directories, ``__MACOSX/`` resource forks and dotfiles are skipped; archives
 inside archives are refused (nesting is how zip bombs multiply); encrypted
-members are refused; the total uncompressed size is capped and every member's
+members, symbolic links and member names that would escape a folder (``..``,
+absolute paths, drive letters, backslashes) are refused as hostile, although
+members are never written anywhere by name; the number of members is capped;
+the total uncompressed size is capped and every member's
 compression ratio is checked both from its header and while it is read, since
 headers can lie. Members are extracted into spooled temporary files, so small
 ones stay in memory and large ones go to disk.
@@ -30,6 +33,9 @@ InputKind = Literal["pdf", "image", "zip", "office", "unknown"]
 
 DEFAULT_MAX_ARCHIVE_BYTES = 2 * 1024**3
 DEFAULT_MAX_COMPRESSION_RATIO = 200
+DEFAULT_MAX_MEMBERS = 10_000
+_SYMLINK_MODE = 0o120000
+_FILE_TYPE_BITS = 0o170000
 _SPOOL_IN_MEMORY = 16 * 1024**2
 _CHUNK = 1024**2
 _OFFICE_MARKERS = ("[Content_Types].xml", "mimetype")
@@ -72,6 +78,22 @@ class ArchiveLimits:
 
     max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
     max_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
+    max_members: int = DEFAULT_MAX_MEMBERS
+
+
+def hostile_member(info: zipfile.ZipInfo) -> str | None:
+    """Why a member looks crafted to escape or mislead an extractor, or ``None``."""
+    name = info.orig_filename
+    parts = name.replace("\\", "/").split("/")
+    if "\\" in name or name.startswith("/") or (len(name) > 1 and name[1] == ":"):
+        return "has an absolute or Windows path as its name"
+    if ".." in parts:
+        return "has a name that climbs out of the archive (..)"
+    if "\x00" in name:
+        return "has a NUL byte in its name"
+    if (info.external_attr >> 16) & _FILE_TYPE_BITS == _SYMLINK_MODE:
+        return "is a symbolic link"
+    return None
 
 
 def _skipped(info: zipfile.ZipInfo) -> bool:
@@ -110,10 +132,17 @@ def archive_members(
             raise CorruptInput(f"is not a readable ZIP archive ({error})", index=index,
                                name=name) from error
         with archive:
-            for info in archive.infolist():
+            members = archive.infolist()
+            if len(members) > limits.max_members:
+                raise TooLarge(f"holds {len(members)} members, over the limit of "
+                               f"{limits.max_members}", index=index, name=name)
+            for info in members:
+                member_name = f"{name}/{info.filename}"
+                hostile = hostile_member(info)
+                if hostile is not None:
+                    raise UnsupportedInput(hostile, index=index, name=member_name)
                 if _skipped(info):
                     continue
-                member_name = f"{name}/{info.filename}"
                 if info.flag_bits & 0x1:
                     raise UnsupportedInput("is an encrypted archive member", index=index,
                                            name=member_name)

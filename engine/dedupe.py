@@ -15,6 +15,7 @@ simply not written, because qpdf writes only reachable objects.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
@@ -69,6 +70,20 @@ class StreamDeduplicator:
             self.replaced += 1
         self._resolved[stream.objgen] = keeper
         return keeper
+
+    def pages(self, pages: Iterable[pikepdf.Object]) -> None:
+        """Deduplicate what ``pages`` use, in place.
+
+        Pages of one document usually share one /Resources dictionary: it is
+        recognised by its object number before any other work is done.
+        """
+        for page in pages:
+            resources = page.get("/Resources")
+            if resources is None:
+                continue
+            if resources.is_indirect and resources.objgen in self._visited:
+                continue
+            self.resources(resources)
 
     def resources(self, resources: pikepdf.Object | None) -> None:
         """Deduplicate what a /Resources dictionary uses, in place."""

@@ -266,7 +266,7 @@ def _annotations(pages: Iterable[pikepdf.Object]) -> Iterator[pikepdf.Object]:
 
 
 def _own_objects(pages: list[pikepdf.Object], pdf: pikepdf.Pdf) -> list[pikepdf.Object]:
-    """``pages`` with every repeat of a page replaced by a copy of its own (a page has one place)."""
+    """``pages`` with each repeat of a page replaced by a copy of its own (one place per page)."""
     placed: set[tuple[int, int]] = set()
     result = []
     for page in pages:
@@ -328,8 +328,9 @@ class _Merger:
             indices = parse_page_ranges(ranges, len(all_pages))
         except PageRangeError as error:
             raise InvalidOption(str(error), index=index, name=opened.name) from error
-        selected = [all_pages[i] for i in indices]
-        unique = list({page.objgen: page for page in selected}.values())
+        selected = all_pages if ranges is None else [all_pages[i] for i in indices]
+        repeats = len(set(indices)) < len(indices)
+        unique = list({page.objgen: page for page in selected}.values()) if repeats else selected
         partial = len(unique) < len(all_pages)
 
         self.inputs_added += 1
@@ -378,13 +379,14 @@ class _Merger:
                 self.dests[name] = target
         first_output_index = len(self.kids)
         copied_pages = list(copied.Pages)
-        if len(unique) < len(selected):
+        if repeats:
             by_source = dict(zip((page.objgen for page in unique), copied_pages, strict=True))
             copied_pages = _own_objects([by_source[page.objgen] for page in selected], self.pdf)
         self._place(copied_pages, lost_names if partial else None)
         self.labels.add(labels, indices, first_output_index)
         first_page = self.kids[first_output_index] if selected else None
-        self.outline.add(copied.get("/Outlines"), _document_title(src, opened.name), first_page,
+        title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
+        self.outline.add(copied.get("/Outlines"), title, first_page,
                          lost_names if partial else None)
         if form is not None:
             self.forms.add(copied.Fields, copied.Form, form.has_xfa)
@@ -437,9 +439,7 @@ class _Merger:
             pdf.Root.Names = Dictionary(Dests=tree.obj)
         self._write_info(info)
         if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
-            deduplicator = StreamDeduplicator()
-            for page in self.kids:
-                deduplicator.resources(page.get("/Resources"))
+            StreamDeduplicator().pages(self.kids)
         with atomic_output(output) as handle, warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", pikepdf.PageCopyWarning)
             pdf.save(

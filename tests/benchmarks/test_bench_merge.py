@@ -3,18 +3,30 @@
 Two sets, generated once per session with pikepdf: many small documents with
 outlines (100 × 10 pages) and a few large ones (5 × 2,000 pages); smoke mode
 (the default, benchmarks disabled) uses 5 × 10 and 2 × 50 pages. pdfbinder,
-pypdf and pikepdf run in-process; pdfunite and qpdf run as subprocesses (their
-process start-up is a few milliseconds, small beside the work). Every body
-checks the page count of what it wrote. ``test_merge_speed_ratios`` times all
-of them best-of-3 in one process and, in full mode, asserts pdfbinder is at
-least 4× faster than pypdf and within 3× of pdfunite (the issue asks 1.2×: not met).
+pypdf and pikepdf run in-process; pdfunite, qpdf and ``pdfbinder merge`` (the
+CLI, for a like-for-like line: its start-up, mostly importing the server
+stack the CLI also offers, is part of what a user waits for) run as
+subprocesses. Every body checks the page count of what it wrote.
+
+``test_merge_speed_ratios`` times the CPU each uses, best-of-5, in one process and, in
+full mode, asserts pdfbinder is at least 4× faster than pypdf and guards the
+ratio to pdfunite. The issue's target is ≤ 1.2× pdfunite on both sets. Measured
+(full fidelity: outlines, namespaced destinations, form fields, labels,
+deduplicated streams, object streams) on a quiet machine: 1.01× CPU / 1.06×
+wall on 5 × 2,000 pages, which is asserted (the target); 1.36–1.45× CPU on
+100 × 10 pages, which is not met. There what remains is mostly libqpdf itself
+per input (opening and parsing each file, copying its objects, writing object
+streams, freeing the object graph: about 45 of pdfunite's ~55 ms) plus ~0.2 ms
+of Python per input; its bound (1.8×) is a regression guard, not the target.
 """
 
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -65,6 +77,11 @@ def _pdfbinder(paths: list[Path], out: Path) -> None:
     merge_pdfs(paths, out)
 
 
+def _pdfbinder_cli(paths: list[Path], out: Path) -> None:
+    subprocess.run([sys.executable, "-m", "pdfbinder.cli", "merge", *map(str, paths),
+                    "-o", str(out), "--no-progress"], check=True)
+
+
 def _pdfunite(paths: list[Path], out: Path) -> None:
     subprocess.run([_tool("pdfunite"), *map(str, paths), str(out)], check=True)
 
@@ -98,6 +115,7 @@ def _tool(name: str) -> str:
 
 TOOLS: dict[str, Callable[[list[Path], Path], None]] = {
     "pdfbinder": _pdfbinder,
+    "pdfbinder-cli": _pdfbinder_cli,
     "pdfunite": _pdfunite,
     "qpdf": _qpdf,
     "pypdf": _pypdf,
@@ -121,25 +139,39 @@ def test_bench_merge(
     assert _page_count(out) == total_pages
 
 
+def _cpu_seconds() -> float:
+    """CPU time used so far by this process and the subprocesses it has waited for.
+
+    CPU time, not wall time: other work on a shared machine stretches wall time
+    unevenly between in-process and subprocess runs, and the ratios are about
+    the work each tool does.
+    """
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
+
+
 def _best_of(runs: int, action: Callable[[], None]) -> float:
     timings = []
     for _ in range(runs):
-        start = time.perf_counter()
+        start = _cpu_seconds()
         action()
-        timings.append(time.perf_counter() - start)
+        timings.append(_cpu_seconds() - start)
     return min(timings)
 
 
 def test_merge_speed_ratios(document_set: tuple[list[Path], int], tmp_path: Path) -> None:
     paths, total_pages = document_set
     seconds = {
-        tool: _best_of(3 if FULL else 1, lambda run=run, tool=tool: run(paths, tmp_path / tool))
+        tool: _best_of(5 if FULL else 1, lambda run=run, tool=tool: run(paths, tmp_path / tool))
         for tool, run in TOOLS.items()
     }
-    assert _page_count(tmp_path / "pdfbinder") == total_pages
-    print("\n" + " | ".join(f"{tool} {value:.3f}s" for tool, value in seconds.items()))
+    for tool in TOOLS:
+        assert _page_count(tmp_path / tool) == total_pages
+    base = seconds["pdfunite"]
+    print(f"\n{len(paths)} × {total_pages // len(paths)} pages, CPU | "
+          + " | ".join(f"{tool} {value * 1000:.0f} ms ({value / base:.2f}× pdfunite)"
+                       for tool, value in seconds.items()))
     if FULL:
         assert seconds["pdfbinder"] * 4 <= seconds["pypdf"]
-        # The issue's target is 1.2× pdfunite; measured 1.7–2.6×. This bound guards
-        # against regressions until the remaining per-page Python work is moved into qpdf.
-        assert seconds["pdfbinder"] <= 3.0 * seconds["pdfunite"]
+        many_small = len(paths) > 10
+        assert seconds["pdfbinder"] <= (1.8 if many_small else 1.2) * base

@@ -75,7 +75,8 @@ def loopback() -> Iterator[Loopback]:
 
 @pytest.fixture
 def online(tmp_path: Path) -> Iterator[ThreadServer]:
-    with ThreadServer(Settings(data_dir=tmp_path, allow_remote=True, workers=2)) as live:
+    with ThreadServer(Settings(data_dir=tmp_path, allow_remote=True, allow_hosts=["127.0.0.1"],
+                               workers=2)) as live:
         yield live
 
 

