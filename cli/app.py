@@ -8,6 +8,7 @@ from .convert import convert
 from .demo import demo
 from .merge import merge
 from .serve import serve
+from .worker import worker
 
 app = typer.Typer(
     name="pdfbinder",
@@ -19,6 +20,7 @@ app = typer.Typer(
 app.command()(convert)
 app.command()(merge)
 app.command()(serve)
+app.command()(worker)
 app.command()(demo)
 
 

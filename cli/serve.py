@@ -15,6 +15,17 @@ from typing import Any
 import typer
 
 from .common import EXIT_USAGE, fail
+from .scale_options import (
+    Broker,
+    JobStore,
+    PresignSecret,
+    S3Endpoint,
+    S3Redirect,
+    S3Region,
+    Store,
+    VisibilityTimeout,
+    scale_settings,
+)
 
 
 def configure_logging() -> None:
@@ -59,7 +70,7 @@ def serve(
         "private or metadata (repeatable), e.g. 127.0.0.1 [env PDFBINDER_ALLOW_HOSTS].",
     ),
     allow_private_networks: bool = typer.Option(
-        None, "--allow-private-networks",
+        None, "--allow-private-networks/--no-private-networks",
         help="Let remote fetches reach loopback/private/link-local addresses "
         "[env PDFBINDER_ALLOW_PRIVATE_NETWORKS; off].",
     ),
@@ -82,6 +93,14 @@ def serve(
         None, help="Jobs waiting for a worker [env PDFBINDER_MAX_QUEUED_JOBS; 256]."),
     sync_timeout: float = typer.Option(
         None, help="Seconds before a sync request answers 445 [env PDFBINDER_SYNC_TIMEOUT; 120]."),
+    broker: Broker = None,  # type: ignore[assignment]
+    job_store: JobStore = None,  # type: ignore[assignment]
+    store: Store = None,  # type: ignore[assignment]
+    s3_endpoint: S3Endpoint = None,  # type: ignore[assignment]
+    s3_region: S3Region = None,  # type: ignore[assignment]
+    s3_redirect_downloads: S3Redirect = None,  # type: ignore[assignment]
+    presign_secret: PresignSecret = None,  # type: ignore[assignment]
+    visibility_timeout: VisibilityTimeout = None,  # type: ignore[assignment]
 ) -> None:
     """Run the PDF.co-compatible API server (routes at / and /v1)."""
     # The server stack (FastAPI, uvicorn, pydantic) loads only when serving, so the
@@ -90,6 +109,7 @@ def serve(
     from pydantic import ValidationError
 
     from pdfbinder.compat.app import create_app
+    from pdfbinder.compat.cluster import ClusterConfigError, check_cluster_settings
     from pdfbinder.compat.settings import Settings
     from pdfbinder.compat.tls import ensure_tls, trust_line
     from pdfbinder.compat.urlmap import UrlMap
@@ -103,6 +123,10 @@ def serve(
         "max_pages_per_job": max_pages, "max_job_bytes": max_job_bytes,
         "max_jobs_per_key": max_jobs_per_key, "max_queued_jobs": max_queue,
         "sync_timeout": sync_timeout,
+        **scale_settings(broker=broker, job_store=job_store, store=store,
+                         s3_endpoint=s3_endpoint, s3_region=s3_region,
+                         s3_redirect_downloads=s3_redirect_downloads,
+                         presign_secret=presign_secret, visibility_timeout=visibility_timeout),
     }
     try:
         settings = Settings(**{key: value for key, value in given.items() if value is not None})
@@ -114,6 +138,10 @@ def serve(
             UrlMap(settings.url_map)
         except ValueError as error:  # missing, or a JSON file that is not a URL map
             fail(f"--url-map: {error}", EXIT_USAGE)
+    try:
+        check_cluster_settings(settings)
+    except ClusterConfigError as error:
+        fail(str(error), EXIT_USAGE)
     configure_logging()
     mode = "API keys required" if settings.api_keys else "no API key needed"
     remote = "remote fetching allowed" if settings.allow_remote else "offline"

@@ -25,6 +25,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from .cluster import build_service
 from .limits import BodyLimit, BodyLimits
 from .protocol import ApiError, error_answer
 from .routes import add_routes
@@ -92,7 +93,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = Service.local(config)
+        service = build_service(config)
         app.state.service = service
         service.sweep()
         stop = threading.Event()

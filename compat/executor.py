@@ -114,16 +114,18 @@ class JobExecutor:
         params: dict[str, Any],
         on_progress: Callable[[int, int], None],
     ) -> int:
+        # None keeps the engine's own default pixel limit.
+        pixels = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
         if kind == "convert":
-            limits = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
-            report: Any = images_to_pdf(inputs, output, on_progress=on_progress, **limits)
+            report: Any = images_to_pdf(inputs, output, on_progress=on_progress, **pixels)
         elif kind == "merge":
             report = merge_pdfs(inputs, output, password=params.get("password"),
                                 on_progress=on_progress)
         elif kind == "merge2":
             report = merge_any(inputs, output, password=params.get("password"),
                                on_progress=on_progress,
-                               limits=ArchiveLimits(max_total_bytes=self._max_job_bytes))
+                               limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
+                               **pixels)
         else:
             raise JobFailure(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable, Iterator
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import JSONResponse, Response, StreamingResponse
+from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -230,7 +230,11 @@ async def download(file_id: str, name: str, request: Request) -> Response:
 
     Keyless by protocol: the URL, with its 192-bit random id, is the capability
     (see :mod:`~pdfbinder.compat.tenancy`); a file is served only until it expires.
+    A store that offers direct links (S3 with redirects on) answers with a redirect.
     """
+    direct = await run_in_threadpool(service_of(request).store.direct_download_url, file_id)
+    if direct is not None:
+        return RedirectResponse(direct, status_code=302)
     opened = await run_in_threadpool(service_of(request).store.open, file_id)
     if opened is None:
         raise ApiError(404, "File not found or expired.")

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .callbacks import CallbackSender, is_loopback
@@ -36,6 +36,14 @@ RunnerFactory = Callable[[Executor, FinishHook], JobRunner]
 """Builds the job runner around the executor and the finish hook (callbacks)."""
 
 
+class Admission(Protocol):
+    """Job admission (429s): :class:`JobSlots` in one process, or one shared by replicas."""
+
+    def acquire(self, ticket: str, owner: str | None) -> None: ...
+
+    def release(self, ticket: str) -> None: ...
+
+
 @dataclass(frozen=True)
 class JobRequest:
     """A convert/merge request as the logic sees it, whatever shape it came in."""
@@ -54,7 +62,8 @@ class Service:
     """Everything the routes ask for; owns the store, the runner and the senders."""
 
     def __init__(self, settings: Settings, store: FileStore,
-                 runner_factory: RunnerFactory) -> None:
+                 runner_factory: RunnerFactory, *, slots: Admission | None = None,
+                 presign_secret: bytes | None = None) -> None:
         self.settings = settings
         self.store = store
         url_map = UrlMap(settings.url_map) if settings.url_map is not None else None
@@ -68,13 +77,14 @@ class Service:
             policy=self.policy,
         )
         self.callbacks = CallbackSender(allow_remote=settings.allow_remote)
-        self.slots = JobSlots(per_key=settings.max_jobs_per_key,
-                              capacity=settings.workers + settings.max_queued_jobs)
+        self.slots: Admission = slots or JobSlots(
+            per_key=settings.max_jobs_per_key,
+            capacity=settings.workers + settings.max_queued_jobs)
         self._executor = JobExecutor(store, self.sources, max_pixels=settings.max_pixels,
                                      max_pages=settings.max_pages_per_job,
                                      max_job_bytes=settings.max_job_bytes)
         self.runner = runner_factory(self._execute, self._job_finished)
-        self.uploads = Uploads(settings, store, self.sources)
+        self.uploads = Uploads(settings, store, self.sources, secret=presign_secret)
 
     @classmethod
     def local(cls, settings: Settings) -> Service:

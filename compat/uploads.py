@@ -45,11 +45,13 @@ def file_url(base_url: str, file_id: str, name: str) -> str:
 class Uploads:
     """Uploads, presigned URLs and deletion against one store."""
 
-    def __init__(self, settings: Settings, store: FileStore, sources: Sources) -> None:
+    def __init__(self, settings: Settings, store: FileStore, sources: Sources,
+                 secret: bytes | None = None) -> None:
         self.settings = settings
         self.store = store
         self.sources = sources
-        self._secret = _load_secret(settings.data_dir / "presign.key")
+        # A deployment of several replicas passes the key they share (see compat/cluster.py).
+        self._secret = secret or _load_secret(settings.data_dir / "presign.key")
 
     def presign(self, raw_name: str | None, owner: str | None, base_url: str) -> dict[str, Any]:
         """A one-time upload URL and the URL the file will have."""

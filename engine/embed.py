@@ -16,8 +16,9 @@ from PIL import Image
 
 from .errors import UnsupportedInput
 from .jpeg import JpegInfo
-from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref
+from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref, StreamData
 from .png import CHANNELS, DecodedPng, PngInfo, decode_png
+from .pngalpha import split_alpha_deflated
 
 # Level 6 costs ~2× level 1 in time for ~10-20% smaller files on photos and
 # much smaller ones on screenshots; measured in tests/benchmarks.
@@ -43,7 +44,7 @@ class ImageXObject:
     height: int
     bits: int | None
     colors: int | None
-    data: bytes
+    data: StreamData
     filter: str
     method: str
     decode_parms: dict[str, PdfValue] | None = None
@@ -118,10 +119,12 @@ def from_g4(strip: bytes, width: int, height: int, black_is_1: bool) -> ImageXOb
 
 
 def from_png(info: PngInfo) -> ImageXObject:
-    """A PNG: IDAT copied when possible, else decoded once and split into colour + alpha."""
+    """A PNG: IDAT copied when possible, alpha split off its filtered rows, else decoded once."""
     palette_alpha = info.color_type == 3 and info.transparency is not None
     if not info.interlaced and not info.has_alpha and not palette_alpha:
         return _png_idat_copy(info)
+    if not info.interlaced and info.has_alpha:
+        return _png_filtered_alpha_split(info)
     decoded = decode_png(info)
     colors = 1 if info.color_type in (0, 3, 4) else 3
     image = ImageXObject(info.width, info.height, decoded.color_bits, colors,
@@ -141,14 +144,31 @@ def from_png(info: PngInfo) -> ImageXObject:
 
 def _png_idat_copy(info: PngInfo) -> ImageXObject:
     colors = CHANNELS[info.color_type]
-    parms: dict[str, PdfValue] = {"Predictor": 15, "Colors": colors,
-                                  "BitsPerComponent": info.bit_depth, "Columns": info.width}
     base_colors = 3 if info.color_type == 3 else colors
-    return ImageXObject(info.width, info.height, info.bit_depth, colors, info.idat_bytes(),
-                        "FlateDecode", "png-idat-copy", decode_parms=parms,
+    return ImageXObject(info.width, info.height, info.bit_depth, colors, info.idat,
+                        "FlateDecode", "png-idat-copy",
+                        decode_parms=_png_predictor(colors, info.bit_depth, info.width),
                         palette=info.palette if info.color_type == 3 else None,
                         icc=_usable_icc(info.icc, base_colors),
                         color_key=_png_color_key(info, scaled=False))
+
+
+def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
+    """Gray+alpha or RGBA: colour and alpha rows each stored still PNG-filtered."""
+    color_rows, alpha_rows = split_alpha_deflated(info)
+    colors = CHANNELS[info.color_type] - 1
+    bits, width = info.bit_depth, info.width
+    image = ImageXObject(width, info.height, bits, colors, color_rows, "FlateDecode",
+                         "png-alpha-split", decode_parms=_png_predictor(colors, bits, width),
+                         icc=_usable_icc(info.icc, colors))
+    image.smask = ImageXObject(width, info.height, bits, 1, alpha_rows, "FlateDecode", "alpha",
+                               decode_parms=_png_predictor(1, bits, width))
+    return image
+
+
+def _png_predictor(colors: int, bits: int, width: int) -> dict[str, PdfValue]:
+    """``/DecodeParms`` for rows that each start with their PNG filter type."""
+    return {"Predictor": 15, "Colors": colors, "BitsPerComponent": bits, "Columns": width}
 
 
 def _png_color_key(info: PngInfo, *, scaled: bool) -> list[int] | None:

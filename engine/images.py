@@ -1,7 +1,8 @@
 """Opening an input image: read it, classify it by its magic bytes, yield its frames.
 
 Classification picks the cheapest lossless route of the embedding table:
-JPEG, JPEG 2000 and PNG are parsed here without Pillow deciding anything;
+JPEG, JPEG 2000 and PNG are parsed here without Pillow deciding anything
+(and a PNG is never even opened by Pillow unless animated or interlaced);
 everything else is opened with Pillow (a CCITT G4 TIFF still passes its strip
 through). Sizes are checked against the pixel limit from headers alone,
 before any pixel buffer exists.
@@ -22,7 +23,7 @@ from .inputs import NamedSource, Source, open_binary
 from .jpeg import read_jpeg
 from .jpx import J2K_SIGNATURE, JP2_SIGNATURE, read_jpx_size
 from .png import SIGNATURE as PNG_SIGNATURE
-from .png import check_image_data, read_png
+from .png import check_stream_start, read_png
 from .tiff import g4_strip
 
 DEFAULT_DPI = 96.0
@@ -92,7 +93,9 @@ def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
     pictures = read_jpeg(data)
     for info, _, _ in pictures:
         check_pixels(info.width, info.height, max_pixels)
-    frame_count = _verify_header(data)
+    # Pillow is asked only about multi-picture files, for their frame table; a plain
+    # JPEG is fully checked by our own marker walk.
+    frame_count = _verify_header(data) if pictures[0][0].multi_picture else 1
     if frame_count > len(pictures):
         raise CorruptInput(f"multi-picture JPEG lists {frame_count} pictures but holds fewer")
     if not all(info.baseline_or_progressive for info, _, _ in pictures[:frame_count]):
@@ -107,24 +110,24 @@ def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
 
 
 def _png_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
+    """A PNG from our own chunk parse alone; only an animated one goes to Pillow."""
     info = read_png(data)
     check_pixels(info.width, info.height, max_pixels)
-    _verify_header(data)
     if info.animated:
         yield from _pillow_frames(data, max_pixels, warn)
         return
     if not info.interlaced:
-        check_image_data(info)
+        check_stream_start(info)
     orientation = _orientation(info.exif.orientation, warn)
     yield Frame(embed.from_png(info), info.dpi or (DEFAULT_DPI, DEFAULT_DPI), orientation)
 
 
 def _verify_header(data: bytes) -> int:
-    """Let Pillow's parser (headers only, no pixels) second our own before bytes pass through.
+    """Let Pillow's parser (headers only, no pixels) second our own on a multi-picture JPEG.
 
-    It checks what ours skips: text-chunk bombs, unknown chunk compression,
-    multi-picture (MPO) frame tables. Its bomb guard is ignored here because
-    our own pixel limit was already applied. Returns Pillow's frame count.
+    It checks what ours skips: the multi-picture (MPO) frame table. Its bomb
+    guard is ignored here because our own pixel limit was already applied.
+    Returns Pillow's frame count.
     """
     try:
         with Image.open(io.BytesIO(data)) as image:

@@ -31,7 +31,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
-from .convert import images_to_pdf
+from .convert import DEFAULT_MAX_PIXELS, images_to_pdf
 from .dedupe import StreamDeduplicator
 from .errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from .forms import FieldNamespace, FormBuilder, prepare_source_form
@@ -149,6 +149,7 @@ def merge_any(
     linearize: bool = False,
     on_progress: ProgressCallback | None = None,
     limits: ArchiveLimits = ArchiveLimits(),
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
     title: str | None = None,
     author: str | None = None,
     subject: str | None = None,
@@ -157,15 +158,16 @@ def merge_any(
     """Merge PDFs, images and ZIP archives of them, in order, into one PDF.
 
     Kinds are detected from content. Images go through ``images_to_pdf``
-    (lossless); ZIP members are merged in archive order under the policy in
-    :mod:`.archives`. Office documents and anything else are refused with
+    (lossless, each refused above ``max_pixels`` as in ``images_to_pdf``); ZIP
+    members are merged in archive order under the policy in :mod:`.archives`.
+    Office documents and anything else are refused with
     :class:`UnsupportedInput` naming the file.
     """
     items = [_as_pdf_input(item) for item in inputs]
     conversion_warnings: list[str] = []
     groups: list[InputGroup] = [
         (index, (lambda item=item, index=index: _expand_any(  # type: ignore[misc]
-            item, index, limits, conversion_warnings)))
+            item, index, limits, max_pixels, conversion_warnings)))
         for index, item in enumerate(items)
     ]
     report = merge_groups(
@@ -178,7 +180,8 @@ def merge_any(
 
 
 def _expand_any(
-    item: PdfInput, index: int, limits: ArchiveLimits, warnings: list[str]
+    item: PdfInput, index: int, limits: ArchiveLimits, max_pixels: int | None,
+    warnings: list[str],
 ) -> Iterator[PdfInput]:
     """The PDFs one ``merge_any`` input stands for: itself, its conversion or its members."""
     source = item.named_source
@@ -189,7 +192,7 @@ def _expand_any(
         raise UnsupportedInput(f"cannot be read: {error.strerror or error}", index=index,
                                name=name) from error
     if kind != "zip":
-        yield from _expand_single(item, source, kind, index, warnings)
+        yield from _expand_single(item, source, kind, index, max_pixels, warnings)
         return
     if is_office_archive(source):
         raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
@@ -199,14 +202,15 @@ def _expand_any(
             raise UnsupportedInput("is an archive inside an archive; nested archives are "
                                    "not merged", index=index, name=member.name)
         yield from _expand_single(PdfInput(member, password=item.password), member,
-                                  member_kind, index, warnings)
+                                  member_kind, index, max_pixels, warnings)
 
 
 _OFFICE_REASON = "is an Office document; convert it to PDF first"
 
 
 def _expand_single(
-    item: PdfInput, source: Source | NamedSource, kind: str, index: int, warnings: list[str]
+    item: PdfInput, source: Source | NamedSource, kind: str, index: int,
+    max_pixels: int | None, warnings: list[str],
 ) -> Iterator[PdfInput]:
     name = display_name(source)
     if kind == "pdf":
@@ -215,7 +219,8 @@ def _expand_single(
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
             named = source if isinstance(source, NamedSource) else NamedSource(source, name)
             try:
-                result = images_to_pdf([named], converted)  # type: ignore[arg-type]
+                result = images_to_pdf(
+                    [named], converted, max_pixels=max_pixels)  # type: ignore[arg-type]
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from error
             warnings.extend(f"{_label(index, name)}: {w}" for w in result.warnings)

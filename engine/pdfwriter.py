@@ -22,6 +22,8 @@ PdfValue = Union[
     None, bool, int, float, str, bytes, "Name", "Ref",
     Sequence["PdfValue"], Mapping[str, "PdfValue"],
 ]
+StreamData = bytes | memoryview | Sequence[bytes | memoryview]
+"""A stream's encoded data: one buffer, or consecutive parts written one after another."""
 
 
 @dataclass(frozen=True)
@@ -127,16 +129,20 @@ class PdfStreamWriter:
         return Ref(number)
 
     def write_stream(
-        self, dictionary: Mapping[str, PdfValue], data: bytes | memoryview,
-        number: int | None = None,
+        self, dictionary: Mapping[str, PdfValue], data: StreamData, number: int | None = None,
     ) -> Ref:
-        """Write a stream object whose (already encoded) data is ``data``."""
+        """Write a stream object whose (already encoded) data is ``data``.
+
+        Data given in parts (a PNG's IDAT chunks) is written part by part, never joined.
+        """
         number = self.reserve() if number is None else number
         self._start(number)
+        parts = (data,) if isinstance(data, (bytes, memoryview)) else data
         header = dict(dictionary)
-        header["Length"] = len(data)
+        header["Length"] = sum(len(part) for part in parts)
         self._emit(serialize(header) + b"\nstream\n")
-        self._emit(data)
+        for part in parts:
+            self._emit(part)
         self._emit(b"\nendstream\nendobj\n")
         return Ref(number)
 

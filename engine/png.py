@@ -1,12 +1,17 @@
 """PNG, read chunk by chunk so pixel data can go into the PDF without decoding.
 
 A non-interlaced PNG's IDAT stream *is* a PDF ``/FlateDecode`` stream with PNG
-predictors, so it is copied as is. It is still inflated once (into a counter,
-never kept) to prove it is complete, because a broken stream would otherwise
-become a broken PDF. PNGs that need their pixels touched — alpha to split off,
-a palette with transparency, Adam7 interlacing — are decoded by Pillow's C
-PNG decoder fed straight from our parse, including 16-bit samples that
-Pillow's own PNG plugin would narrow to 8 bits.
+predictors, so it is copied as is, chunk by chunk, never inflated: every
+chunk's CRC is checked and the IEND chunk is required, which catches
+truncation and damage in transit. A zlib stream that is wrong *inside*
+correct checksums (an encoder bug, not damage) is only checked at its start
+— its header and first rows — since proving the rest means inflating it all,
+which costs far more than the copy. PNGs that need their pixels touched are
+inflated in full, which proves them complete: alpha is split off in the
+filtered domain (see :mod:`.pngalpha`); a palette with transparency or
+Adam7 interlacing is decoded by Pillow's C PNG decoder fed straight from our
+parse, including 16-bit samples that Pillow's own PNG plugin would narrow to
+8 bits.
 """
 
 from __future__ import annotations
@@ -17,15 +22,17 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from .errors import CorruptInput, UnsupportedInput
+from .errors import CorruptInput, TooLarge, UnsupportedInput
 from .exif import ExifFacts, read_exif, sane_dpi
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_CRITICAL = frozenset({b"IHDR", b"PLTE", b"IDAT", b"IEND"})
 _VALID_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _MAX_ICC = 16 << 20
-_INFLATE_CHUNK = 1 << 20
+# Pillow's limit for one compressed text chunk: past it, a file is a decompression bomb.
+_MAX_TEXT = 1 << 20
+# How much of a copied IDAT stream is inflated to check that it is PNG image data.
+_CHECKED_PREFIX = 64 << 10
 
 
 @dataclass
@@ -61,12 +68,17 @@ class PngInfo:
 
 
 def read_png(data: bytes) -> PngInfo:
-    """Walk every chunk (checking lengths and critical CRCs); no pixel is decoded."""
+    """Walk every chunk up to IEND (checking lengths and CRCs); no pixel is decoded.
+
+    Any damaged chunk, even an ancillary one we would ignore, is an error (as
+    in Pillow): a bad checksum anywhere means the file was damaged.
+    """
     if not data.startswith(SIGNATURE):
         raise CorruptInput("not a PNG file")
     view = memoryview(data)
     position = len(SIGNATURE)
     info: PngInfo | None = None
+    ended = False
     while position < len(data):
         if position + 12 > len(data):
             raise CorruptInput("PNG is truncated inside a chunk header")
@@ -76,18 +88,16 @@ def read_png(data: bytes) -> PngInfo:
         if body_end + 4 > len(data):
             raise CorruptInput(f"PNG is truncated inside its {_chunk_name(kind)} chunk")
         (crc,) = struct.unpack_from(">I", data, body_end)
-        intact = zlib.crc32(view[position + 4 : body_end]) == crc
+        if zlib.crc32(view[position + 4 : body_end]) != crc:
+            raise CorruptInput(f"PNG {_chunk_name(kind)} chunk is damaged (bad checksum)")
         position = body_end + 4
-        if not intact:
-            if kind in _CRITICAL:
-                raise CorruptInput(f"PNG {_chunk_name(kind)} chunk is damaged (bad checksum)")
-            continue
         body = view[body_start:body_end]
         if info is None:
             if kind != b"IHDR":
                 raise CorruptInput("PNG does not start with an IHDR chunk")
             info = _header(bytes(body))
         elif kind == b"IEND":
+            ended = True
             break
         else:
             _ancillary(info, kind, body)
@@ -95,6 +105,8 @@ def read_png(data: bytes) -> PngInfo:
         raise CorruptInput("PNG has no chunks")
     if not info.idat:
         raise CorruptInput("PNG has no image data")
+    if not ended:
+        raise CorruptInput("PNG is truncated (no IEND chunk)")
     if info.color_type == 3 and not info.palette:
         raise CorruptInput("palette PNG has no PLTE chunk")
     return info
@@ -139,13 +151,45 @@ def _ancillary(info: PngInfo, kind: bytes, body: memoryview) -> None:
         info.exif = read_exif(bytes(body))
     elif kind == b"acTL":
         info.animated = True
+    elif kind in (b"zTXt", b"iTXt"):
+        _check_text(kind, bytes(body))
+
+
+def _check_text(kind: bytes, body: bytes) -> None:
+    """Refuse a compressed text chunk that inflates past 1 MB, as Pillow does.
+
+    The text itself is never used; the limit is what keeps a few kilobytes of
+    file from costing gigabytes in any tool that does read it.
+    """
+    _keyword, _, rest = body.partition(b"\0")
+    if kind == b"iTXt":
+        if len(rest) < 2 or rest[0] == 0:
+            return  # uncompressed international text
+        method = rest[1]
+        _language, _, rest = rest[2:].partition(b"\0")
+        _translated_keyword, _, text = rest.partition(b"\0")
+    else:
+        if not rest:
+            return
+        method, text = rest[0], rest[1:]
+    if method != 0:
+        raise CorruptInput(f"PNG {kind.decode()} chunk uses an unknown compression method")
+    inflater = zlib.decompressobj()
+    try:
+        inflater.decompress(text, _MAX_TEXT)
+    except zlib.error:
+        return  # damaged text only loses text nobody here reads
+    if inflater.unconsumed_tail:
+        raise TooLarge(f"PNG {kind.decode()} chunk inflates to over {_MAX_TEXT >> 20} MB")
 
 
 def _icc_profile(body: bytes) -> bytes | None:
     """The inflated profile, or ``None`` when it is damaged (colour falls back to device)."""
     separator = body.find(b"\0")
-    if separator < 0 or separator + 2 > len(body) or body[separator + 1] != 0:
+    if separator < 0 or separator + 2 > len(body):
         return None
+    if body[separator + 1] != 0:
+        raise CorruptInput("PNG iCCP chunk uses an unknown compression method")
     inflater = zlib.decompressobj()
     try:
         profile = inflater.decompress(body[separator + 2 :], _MAX_ICC)
@@ -154,41 +198,33 @@ def _icc_profile(body: bytes) -> bytes | None:
     return profile if inflater.eof and len(profile) >= 128 else None
 
 
-def check_image_data(info: PngInfo) -> None:
-    """Inflate the (non-interlaced) IDAT stream into a counter; raise unless exactly complete.
+def check_stream_start(info: PngInfo) -> None:
+    """Inflate a copied IDAT stream's zlib header and first 64 KB of rows, not the whole stream.
 
-    The inflated bytes are discarded chunk by chunk, so memory stays small;
-    the filter type byte leading each row is checked on the way.
+    Catches data that is not PNG image data at all (garbage under good
+    checksums) cheaply; an image whose rows fit in 64 KB is checked in full.
     """
     stride = info.row_bytes + 1
     expected = stride * info.height
     inflater = zlib.decompressobj()
-    produced = 0
+    rows = bytearray()
     try:
         for part in info.idat:
-            pending: bytes | memoryview = part
-            while pending:
-                out = inflater.decompress(pending, _INFLATE_CHUNK)
-                pending = inflater.unconsumed_tail
-                _check_filters(out, produced, stride)
-                produced += len(out)
-                if produced > expected:
-                    raise CorruptInput("PNG image data is longer than its size says")
-        while not inflater.eof:
-            out = inflater.decompress(b"", _INFLATE_CHUNK)
-            if not out:
+            rows += inflater.decompress(part, _CHECKED_PREFIX + 1 - len(rows))
+            if len(rows) > _CHECKED_PREFIX or inflater.eof:
                 break
-            _check_filters(out, produced, stride)
-            produced += len(out)
     except zlib.error as error:
         raise CorruptInput(f"PNG image data is damaged ({error})") from None
-    if produced != expected or not inflater.eof:
+    if len(rows) > expected or (inflater.eof and len(rows) != expected):
+        raise CorruptInput("PNG image data does not match the image size")
+    if not inflater.eof and len(rows) <= _CHECKED_PREFIX:
         raise CorruptInput("PNG image data is truncated")
+    check_row_filters(rows, stride)
 
 
-def _check_filters(out: bytes, offset: int, stride: int) -> None:
-    first = (-offset) % stride
-    if max(out[first::stride], default=0) > 4:
+def check_row_filters(rows: bytes | bytearray, stride: int) -> None:
+    """Every row's leading filter type must be one of PNG's five."""
+    if max(rows[::stride], default=0) > 4:
         raise CorruptInput("PNG image data has an invalid row filter")
 
 
@@ -220,16 +256,16 @@ def decode_png(info: PngInfo) -> DecodedPng:
     if depth == 8:
         mode = {2: "RGB", 4: "LA", 6: "RGBA"}[color_type]
         samples = _unfilter(info, mode, mode)
-        return _split_alpha(samples, CHANNELS[color_type], 1, color_type != 2)
+        return _split_alpha(samples, info.width, CHANNELS[color_type], 1, color_type != 2)
     if color_type == 4:
         # Gray+alpha at 16 bits is 4 bytes a pixel: unfiltered like 8-bit RGBA.
-        return _split_alpha(_unfilter(info, "RGBA", "RGBA"), 2, 2, True)
+        return _split_alpha(_unfilter(info, "RGBA", "RGBA"), info.width, 2, 2, True)
     mode = "RGB" if color_type == 2 else "RGBA"
     high = _unfilter(info, mode, f"{mode};16B")
     low = _unfilter(info, mode, f"{mode};16L")
     samples = _interleave([high[i :: len(mode)] for i in range(len(mode))],
                           [low[i :: len(mode)] for i in range(len(mode))])
-    return _split_alpha(samples, len(mode), 2, color_type == 6)
+    return _split_alpha(samples, info.width, len(mode), 2, color_type == 6)
 
 
 def _unfilter(info: PngInfo, mode: str, rawmode: str) -> bytes:
@@ -251,17 +287,35 @@ def _interleave(high: list[bytes], low: list[bytes]) -> bytes:
     return bytes(out)
 
 
-def _split_alpha(samples: bytes, channels: int, sample_bytes: int, has_alpha: bool) -> DecodedPng:
+def _split_alpha(
+    samples: bytes, width: int, channels: int, sample_bytes: int, has_alpha: bool
+) -> DecodedPng:
     """Separate the last channel (alpha) of interleaved ``samples`` into its own plane."""
     bits = 8 * sample_bytes
     if not has_alpha:
         return DecodedPng(samples, bits, None)
+    color, alpha = split_lanes(samples, width, channels, sample_bytes)
+    return DecodedPng(color, bits, alpha)
+
+
+def split_lanes(
+    samples: bytes, width: int, channels: int, sample_bytes: int
+) -> tuple[bytes, bytes]:
+    """Interleaved samples whose last channel is alpha → ``(colour samples, alpha samples)``."""
+    if sample_bytes == 1:
+        # Pillow's C channel code: milliseconds for a 1080p image.
+        mode = "RGBA" if channels == 4 else "LA"
+        size = (width, len(samples) // (channels * width))
+        image = Image.frombuffer(mode, size, samples, "raw", mode, 0, 1)
+        color_image = image.convert("RGB") if channels == 4 else image.getchannel("L")
+        return color_image.tobytes(), image.getchannel("A").tobytes()
+    # Pillow has no 16-bit RGB or LA mode, so the byte lanes are sliced directly.
     pixel = channels * sample_bytes
     color_bytes = pixel - sample_bytes
     color = bytearray(len(samples) // pixel * color_bytes)
-    for byte in range(color_bytes):
-        color[byte::color_bytes] = samples[byte::pixel]
+    for lane in range(color_bytes):
+        color[lane::color_bytes] = samples[lane::pixel]
     alpha = bytearray(len(samples) // pixel * sample_bytes)
-    for byte in range(sample_bytes):
-        alpha[byte::sample_bytes] = samples[color_bytes + byte :: pixel]
-    return DecodedPng(bytes(color), bits, bytes(alpha))
+    for lane in range(sample_bytes):
+        alpha[lane::sample_bytes] = samples[color_bytes + lane :: pixel]
+    return bytes(color), bytes(alpha)

@@ -106,6 +106,11 @@ class FileStore(ABC):
     def sweep(self, now: datetime | None = None) -> int:
         """Remove every expired file (and leftovers of interrupted writes); return the count."""
 
+    def direct_download_url(self, file_id: str) -> str | None:
+        """A URL the client may fetch the file from directly (e.g. presigned S3), or ``None``
+        to have the server stream it. The default store always streams."""
+        return None
+
     def put(
         self,
         stream: BinaryIO,

@@ -30,6 +30,14 @@ _CONTENT = "content"
 _META = "meta.json"
 
 
+def _fsync_directory(directory: Path) -> None:
+    descriptor = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
 class _LocalWriter(FileWriter):
     """Writes into the temp directory's content file, counting bytes."""
 
@@ -83,11 +91,15 @@ class LocalFileStore(FileStore):
                 size = handle.tell()
             meta = {"name": name, "size": size, "expires_at": expires_at.isoformat(),
                     "owner": owner}
-            (temp_dir / _META).write_text(json.dumps(meta), encoding="utf-8")
+            with open(temp_dir / _META, "w", encoding="utf-8") as meta_file:
+                meta_file.write(json.dumps(meta))
+                meta_file.flush()
+                os.fsync(meta_file.fileno())
             try:
                 os.rename(temp_dir, target)
             except OSError as error:
                 raise FileExists(file_id) from error
+            _fsync_directory(self.root)  # the rename itself, durable before we answer 200
             sink.info = FileInfo(file_id, name, size, expires_at, owner)
         finally:
             shutil.rmtree(temp_dir, ignore_errors=True)

@@ -104,8 +104,8 @@ class CeleryJobRunner(JobRunner):
 
         runner = self
 
-        @app.task(name=TASK_NAME, bind=True, acks_late=True, reject_on_worker_lost=True,
-                  ignore_result=True)
+        @app.task(name=TASK_NAME, bind=True, acks_late=True,  # type: ignore[untyped-decorator]
+                  reject_on_worker_lost=True, ignore_result=True)
         def run_job(task: Any, job_id: str) -> None:
             properties = getattr(task.request, "properties", None) or {}
             runner.run_delivered(job_id, properties.get("delivery_tag"))

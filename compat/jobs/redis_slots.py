@@ -84,4 +84,4 @@ class RedisJobSlots:
 
     @property
     def in_use(self) -> int:
-        return int(self.client.zcard(_ALL))  # type: ignore[arg-type]
+        return int(self.client.zcard(_ALL))

@@ -111,8 +111,9 @@ class RedisJobRecords:
     def create(self, job_id: str, spec: JobSpec) -> JobRecord:
         """Record a new ``working`` job (ids are random, 128 bits: never reused)."""
         created = _now()
-        fields = {"spec": json.dumps(spec.to_json()), "state": JobState.WORKING.value,
-                  "created_at": created.isoformat(), "attempts": "0"}
+        fields: dict[Any, Any] = {"spec": json.dumps(spec.to_json()),
+                                  "state": JobState.WORKING.value,
+                                  "created_at": created.isoformat(), "attempts": "0"}
         with self.client.pipeline() as pipe:
             pipe.hset(self.key(job_id), mapping=fields)
             pipe.expire(self.key(job_id), self.retention_seconds)

@@ -57,6 +57,13 @@ class RatioTable:
         if stats is not None and getattr(stats, "stats", None) is not None:
             self.medians.setdefault(group, {})[peer] = stats.stats.median
 
+    def ratio(self, group: str, peer: str, reference: str) -> float:
+        """``peer``'s median time over ``reference``'s: how many times faster the reference is."""
+        row = self.medians.get(group, {})
+        missing = [name for name in (peer, reference) if name not in row]
+        assert not missing, f"{group}: no timing for {missing}; run the whole group in one run"
+        return row[peer] / row[reference]
+
     def note(self, group: str, peer: str, text: str) -> None:
         """A cell that is not a time (a peer that refuses the input, a memory figure)."""
         self.notes.setdefault(group, {})[peer] = text

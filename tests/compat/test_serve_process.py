@@ -88,7 +88,7 @@ def test_api_keys_from_flags(tmp_path: Path) -> None:
         merged = httpx.get(f"{live.url}/pdf/merge?url={body['url']}&x-api-key=key-two").json()
         assert merged["pageCount"] == 1
         assert_error(httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
-                                headers={"x-api-key": "key-two"}), 403)  # not its owner
+                                headers={"x-api-key": "key-two"}), 404)  # not its owner
         assert httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
                           headers={"x-api-key": "key-one"}).json()["status"] == 200
         assert httpx.get(f"{live.url}/health").status_code == 200

@@ -1,0 +1,82 @@
+"""Fixtures of the scale tests: a whole scaled-out deployment on loopback.
+
+``cluster`` (one per module) starts redis-server, moto's S3 server, two
+``pdfbinder worker`` processes and two ``pdfbinder serve`` replicas, all with
+the same flags: Celery on that Redis, files in ``s3://<bucket>/files`` and a
+URL mirror holding the first seed's images and a slow-to-convert image. Every
+process is stopped at teardown by its own handle.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+# The scale tests reuse the compat tests' helpers (servers, files, seed runner).
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
+
+from compat_helpers import ServeProcess, make_jpeg, make_png
+from PIL import Image
+from scale_helpers import (
+    BUCKET,
+    S3_ENV,
+    MotoS3Server,
+    RedisServer,
+    WorkerProcess,
+)
+
+SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
+SLOW_HOST = "slow.example.test"
+VISIBILITY_SECONDS = 2
+
+
+@dataclass
+class Cluster:
+    redis: RedisServer
+    s3: MotoS3Server
+    workers: list[WorkerProcess]
+    replicas: list[ServeProcess]
+    flags: list[str]
+    root: Path
+
+
+def _mirror(root: Path) -> Path:
+    mirror = root / "mirror"
+    seed = mirror / SEED_IMAGES
+    seed.mkdir(parents=True)
+    (seed / "image1.png").write_bytes(make_png(120, 90))
+    (seed / "image2.jpg").write_bytes(make_jpeg(96, 144))
+    slow = mirror / SLOW_HOST
+    slow.mkdir()
+    # 3000×3000 RGB BMP: ~0.2 s each to decode and Flate, yet a tiny PDF page.
+    Image.linear_gradient("L").resize((3000, 3000)).convert("RGB").save(slow / "big.bmp")
+    return mirror
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    root = tmp_path_factory.mktemp("cluster")
+    mirror = _mirror(root)
+    redis_server = RedisServer(root)
+    s3 = MotoS3Server(root)
+    started: list[RedisServer | MotoS3Server | WorkerProcess | ServeProcess] = []
+    try:
+        for part in (redis_server, s3):
+            part.start()
+            started.append(part)
+        flags = ["--broker", redis_server.url, "--store", f"s3://{BUCKET}/files",
+                 "--s3-endpoint", s3.url, "--visibility-timeout", str(VISIBILITY_SECONDS),
+                 "--url-map", str(mirror)]
+        workers = [WorkerProcess(root / f"worker{n}", *flags, env=S3_ENV) for n in (1, 2)]
+        replicas = [ServeProcess(root / f"api{n}", *flags, env=S3_ENV) for n in (1, 2)]
+        for process in [*workers, *replicas]:
+            process.start()
+            started.append(process)
+        yield Cluster(redis_server, s3, workers, replicas, flags, root)
+    finally:
+        for part in reversed(started):
+            part.stop()

@@ -1,0 +1,116 @@
+"""A scaled-out deployment, every part real: Redis, two Celery workers, two API replicas, S3.
+
+Proves that replicas share everything (jobs, files, presigned upload keys),
+that the vendor's seed clients work against either replica, and that a
+worker SIGKILLed mid-job has its job re-run to completion by the other.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import redis
+from compat_helpers import make_pdf, make_png, pdf_pages, poll_job
+from conftest import SLOW_HOST, Cluster
+from scale_helpers import records
+from test_serve_process import run_seed, seed_code
+
+from pdfbinder.compat.jobs.celery import QUEUE
+
+SLOW_PAGES = 20
+
+
+@pytest.mark.parametrize("replica", [0, 1])
+def test_seed_clients_complete_against_either_replica(cluster: Cluster, replica: int,
+                                                      shared_dir: Path, tmp_path: Path) -> None:
+    url = cluster.replicas[replica].url
+    images = tmp_path / "images"
+    images.mkdir()
+    output = run_seed(seed_code(shared_dir, "000", url), images)
+    assert 'Result file saved as ".\\result.pdf" file.' in output, output
+    assert pdf_pages((images / ".\\result.pdf").read_bytes()) == [(90.0, 67.5), (72.0, 108.0)]
+
+    merge = tmp_path / "merge"
+    merge.mkdir()
+    (merge / ".\\sample1.pdf").write_bytes(make_pdf(2, width=200, height=100))
+    (merge / ".\\sample2.pdf").write_bytes(make_pdf(3, width=300, height=400))
+    output = run_seed(seed_code(shared_dir, "003", url), merge)
+    assert 'Result file saved as ".\\result.pdf" file.' in output, output
+    pages = pdf_pages((merge / ".\\result.pdf").read_bytes())
+    assert pages == [(200.0, 100.0)] * 2 + [(300.0, 400.0)] * 3
+
+
+def test_job_submitted_on_one_replica_is_polled_and_downloaded_on_the_other(
+        cluster: Cluster) -> None:
+    first, second = (replica.url for replica in cluster.replicas)
+    # A presigned URL made by A is accepted by B: the signing key is shared through Redis.
+    presign = httpx.get(f"{first}/file/upload/get-presigned-url", params={"name": "a.pdf"}).json()
+    put_on_second = presign["presignedUrl"].replace(first, second)
+    assert httpx.put(put_on_second, content=make_pdf(2, width=150, height=250)).status_code == 200
+    upload = httpx.post(f"{second}/file/upload",
+                        files={"file": ("red.png", make_png(80, 40))}).json()
+
+    job = httpx.get(f"{first}/pdf/merge2", params={
+        "url": f"{presign['url']},{upload['url']}", "async": "true", "name": "both.pdf"}).json()
+    assert job["error"] is False, job
+    done = poll_job(second, job["jobId"])
+    assert done["status"] == "success" and done["pageCount"] == 3, done
+    assert done["url"].startswith(second)  # answered for the replica that was asked
+    body = httpx.get(done["url"]).content
+    assert pdf_pages(body) == [(150.0, 250.0), (150.0, 250.0), (60.0, 30.0)]
+    assert httpx.get(done["url"].replace(second, first)).content == body
+
+    holder = records(cluster.redis.url).holder(job["jobId"])
+    assert holder is not None and holder.attempts == 1
+    assert holder.pid in {worker.pid for worker in cluster.workers}
+    # The result lives in the S3 bucket, not on any replica's disk.
+    objects = cluster.s3.client().list_objects_v2(Bucket="pdfbinder-test", Prefix="files/")
+    assert f"files/{done['url'].split('/')[-2]}" in {item["Key"] for item in objects["Contents"]}
+
+
+def test_delete_and_unknown_ids_agree_across_replicas(cluster: Cluster) -> None:
+    first, second = (replica.url for replica in cluster.replicas)
+    upload = httpx.post(f"{first}/file/upload", files={"file": ("x.pdf", make_pdf(1))}).json()
+    deleted = httpx.post(f"{second}/file/delete", params={"url": upload["url"]}).json()
+    assert deleted["status"] == 200
+    assert httpx.get(upload["url"]).status_code == 404
+    unknown = httpx.get(f"{second}/job/check", params={"jobid": "no-such-job"}).json()
+    assert unknown["status"] == "unknown"
+
+
+def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) -> None:
+    """Runs last in the module: it leaves one worker dead."""
+    api = cluster.replicas[0].url
+    jobs = records(cluster.redis.url)
+    slow_url = f"https://{SLOW_HOST}/big.bmp"
+    job = httpx.get(f"{api}/pdf/convert/from/image", params={
+        "url": ",".join([slow_url] * SLOW_PAGES), "async": "true", "name": "slow.pdf"}).json()
+    job_id = job["jobId"]
+
+    deadline = time.monotonic() + 20
+    while (holder := jobs.holder(job_id)) is None:  # claimed: its worker is mid-job
+        assert time.monotonic() < deadline, "no worker picked the job up"
+        time.sleep(0.02)
+    time.sleep(0.5)
+    assert jobs.get(job_id).state.value == "working"  # type: ignore[union-attr]
+    (victim,) = [worker for worker in cluster.workers if worker.pid == holder.pid]
+    (survivor,) = [worker for worker in cluster.workers if worker is not victim]
+    victim.kill()
+
+    done = poll_job(cluster.replicas[1].url, job_id, timeout=60)
+    assert done["status"] == "success", done
+    assert done["pageCount"] == SLOW_PAGES
+    rerun = jobs.holder(job_id)
+    assert rerun is not None and rerun.pid == survivor.pid and rerun.attempts == 2
+    pages = pdf_pages(httpx.get(done["url"]).content)
+    # 3000 px at Pillow's BMP resolution (3780 px/m, ~96 dpi): ~2250 pt a side.
+    assert pages == [pytest.approx((2249.7, 2249.7), abs=0.1)] * SLOW_PAGES
+
+    # Nothing is left working: no record, no queued or unacknowledged message.
+    assert jobs.working_jobs() == []
+    broker = redis.Redis.from_url(cluster.redis.url)
+    assert broker.llen(QUEUE) == 0 and broker.hlen("unacked") == 0
+    assert survivor.alive()
