@@ -16,6 +16,8 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Help texts carry literal brackets ("[env PDFBINDER_PORT; 8080]"), not rich markup.
+    rich_markup_mode=None,
 )
 app.command()(convert)
 app.command()(merge)

@@ -20,8 +20,10 @@ ones stay in memory and large ones go to disk.
 
 from __future__ import annotations
 
+import lzma
 import tempfile
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
@@ -176,7 +178,12 @@ def _extract(
                     raise TooLarge("expands beyond its declared size (possible zip bomb)",
                                    index=index, name=name)
                 spool.write(chunk)
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except NotImplementedError as error:  # zipfile's answer to an unknown compression method
+        spool.close()
+        raise UnsupportedInput(f"cannot be extracted ({error})", index=index,
+                               name=name) from error
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError) as error:
+        # zlib/lzma raise their own types on damaged compressed data, not BadZipFile.
         spool.close()
         raise CorruptInput(f"cannot be extracted ({error})", index=index, name=name) from error
     except BaseException:
