@@ -26,6 +26,7 @@ from .scale_options import (
     VisibilityTimeout,
     scale_settings,
 )
+from .settings_flags import check_cluster_flags, settings_from_flags
 
 
 def configure_logging() -> None:
@@ -106,11 +107,8 @@ def serve(
     # The server stack (FastAPI, uvicorn, pydantic) loads only when serving, so the
     # convert and merge commands start in a fraction of the time.
     import uvicorn
-    from pydantic import ValidationError
 
     from pdfbinder.compat.app import create_app
-    from pdfbinder.compat.cluster import ClusterConfigError, check_cluster_settings
-    from pdfbinder.compat.settings import Settings
     from pdfbinder.compat.tls import ensure_tls, trust_line
     from pdfbinder.compat.urlmap import UrlMap
 
@@ -128,20 +126,13 @@ def serve(
                          s3_redirect_downloads=s3_redirect_downloads,
                          presign_secret=presign_secret, visibility_timeout=visibility_timeout),
     }
-    try:
-        settings = Settings(**{key: value for key, value in given.items() if value is not None})
-    except ValidationError as error:
-        fail(f"invalid setting: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}",
-             EXIT_USAGE)
+    settings = settings_from_flags(given)
     if settings.url_map is not None:
         try:
             UrlMap(settings.url_map)
         except ValueError as error:  # missing, or a JSON file that is not a URL map
             fail(f"--url-map: {error}", EXIT_USAGE)
-    try:
-        check_cluster_settings(settings)
-    except ClusterConfigError as error:
-        fail(str(error), EXIT_USAGE)
+    check_cluster_flags(settings)
     configure_logging()
     mode = "API keys required" if settings.api_keys else "no API key needed"
     remote = "remote fetching allowed" if settings.allow_remote else "offline"

@@ -31,6 +31,7 @@ from .scale_options import (
     scale_settings,
 )
 from .serve import configure_logging
+from .settings_flags import check_cluster_flags, settings_from_flags
 
 
 def worker(
@@ -65,11 +66,9 @@ def worker(
 ) -> None:
     """Run jobs from the broker (the scale-out worker for `pdfbinder serve --broker ...`)."""
     from celery.signals import worker_ready
-    from pydantic import ValidationError
 
-    from pdfbinder.compat.cluster import ClusterConfigError, build_service, check_cluster_settings
+    from pdfbinder.compat.cluster import build_service
     from pdfbinder.compat.jobs.celery import QUEUE, CeleryJobRunner
-    from pdfbinder.compat.settings import Settings
 
     given: dict[str, Any] = {
         "data_dir": data_dir, "workers": workers, "url_map": url_map,
@@ -82,14 +81,8 @@ def worker(
                          s3_redirect_downloads=s3_redirect_downloads,
                          presign_secret=presign_secret, visibility_timeout=visibility_timeout),
     }
-    try:
-        settings = Settings(**{key: value for key, value in given.items() if value is not None})
-        check_cluster_settings(settings)
-    except ValidationError as error:
-        fail(f"invalid setting: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}",
-             EXIT_USAGE)
-    except ClusterConfigError as error:
-        fail(str(error), EXIT_USAGE)
+    settings = settings_from_flags(given)
+    check_cluster_flags(settings)
     if not settings.broker:
         fail("--broker is required (or PDFBINDER_BROKER), e.g. redis://127.0.0.1:6379/0",
              EXIT_USAGE)

@@ -72,6 +72,29 @@ class FileWriter(ABC):
         """A real binary file object for code that wants one (e.g. the engine)."""
 
 
+class CountingWriter(FileWriter):
+    """A :class:`FileWriter` onto an open binary file, refusing to go past ``max_bytes``.
+
+    Stores that fill a local file before committing it (the local directory, the S3
+    spool) share it, so the size limit is enforced the same way everywhere.
+    """
+
+    def __init__(self, handle: BinaryIO, max_bytes: int | None) -> None:
+        self._handle = handle
+        self._max_bytes = max_bytes
+        self._written = 0
+
+    def write(self, data: bytes) -> int:
+        self._written += len(data)
+        if self._max_bytes is not None and self._written > self._max_bytes:
+            raise FileTooLarge(f"more than {self._max_bytes} bytes")
+        return self._handle.write(data)
+
+    @property
+    def stream(self) -> BinaryIO:
+        return self._handle
+
+
 class FileStore(ABC):
     """Stores files by id; every method is safe to call from several threads."""
 

@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import FileExists, FileInfo, FileStore, FileTooLarge, FileWriter, utcnow
+from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter, utcnow
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STALE_TEMP_SECONDS = 6 * 3600
@@ -36,25 +36,6 @@ def _fsync_directory(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-
-
-class _LocalWriter(FileWriter):
-    """Writes into the temp directory's content file, counting bytes."""
-
-    def __init__(self, handle: BinaryIO, max_bytes: int | None) -> None:
-        self._handle = handle
-        self._max_bytes = max_bytes
-        self._written = 0
-
-    def write(self, data: bytes) -> int:
-        self._written += len(data)
-        if self._max_bytes is not None and self._written > self._max_bytes:
-            raise FileTooLarge(f"more than {self._max_bytes} bytes")
-        return self._handle.write(data)
-
-    @property
-    def stream(self) -> BinaryIO:
-        return self._handle
 
 
 class LocalFileStore(FileStore):
@@ -84,7 +65,7 @@ class LocalFileStore(FileStore):
         temp_dir = Path(tempfile.mkdtemp(prefix="put-", dir=self._temp_root))
         try:
             with open(temp_dir / _CONTENT, "wb") as handle:
-                sink = _LocalWriter(handle, max_bytes)
+                sink = CountingWriter(handle, max_bytes)
                 yield sink
                 handle.flush()
                 os.fsync(handle.fileno())

@@ -33,7 +33,15 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from .base import FileExists, FileInfo, FileStore, FileTooLarge, FileWriter, iter_chunks, utcnow
+from .base import (
+    CountingWriter,
+    FileExists,
+    FileInfo,
+    FileStore,
+    FileWriter,
+    iter_chunks,
+    utcnow,
+)
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _SPOOL_BYTES = 8 * 1024 * 1024
@@ -58,25 +66,6 @@ def s3_client(endpoint: str | None, region: str | None) -> Any:
     config = Config(signature_version="s3v4", s3={"addressing_style": style},
                     retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
     return boto3.client("s3", endpoint_url=endpoint, region_name=region, config=config)
-
-
-class _SpoolWriter(FileWriter):
-    """Writes into the local temporary file, counting bytes."""
-
-    def __init__(self, handle: BinaryIO, max_bytes: int | None) -> None:
-        self._handle = handle
-        self._max_bytes = max_bytes
-        self._written = 0
-
-    def write(self, data: bytes) -> int:
-        self._written += len(data)
-        if self._max_bytes is not None and self._written > self._max_bytes:
-            raise FileTooLarge(f"more than {self._max_bytes} bytes")
-        return self._handle.write(data)
-
-    @property
-    def stream(self) -> BinaryIO:
-        return self._handle
 
 
 def _is_missing(error: ClientError) -> bool:
@@ -119,7 +108,7 @@ class S3FileStore(FileStore):
         if key is None:
             raise ValueError(f"invalid file id {file_id!r}")
         with tempfile.TemporaryFile(prefix="pdfbinder-s3-") as handle:
-            sink = _SpoolWriter(cast(BinaryIO, handle), max_bytes)
+            sink = CountingWriter(cast(BinaryIO, handle), max_bytes)
             yield sink
             size = handle.tell()
             if self._head(key) is not None:

@@ -33,24 +33,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import redis
 from celery import Celery
 
-from .base import (
-    CancelCheck,
-    Executor,
-    FinishHook,
-    JobCancelled,
-    JobFailure,
-    JobRecord,
-    JobRunner,
-    JobSpec,
-    JobState,
-)
+from .base import CancelCheck, Executor, FinishHook, JobRecord, JobRunner, JobSpec
+from .outcome import notify_finished, outcome_of
 from .redis_store import RedisJobRecords
 
 TASK_NAME = "pdfbinder.run_job"
@@ -156,30 +146,13 @@ class CeleryJobRunner(JobRunner):
     def _run(self, record: JobRecord) -> None:
         job_id, spec = record.job_id, record.spec
         cancelled = self._cancel_check(job_id)
-        result: dict[str, Any] | None = None
-        code: int | None = None
-        message: str | None = None
-        try:
-            if cancelled():
-                raise JobCancelled
-            result = self._execute(spec, cancelled)
-            state = JobState.SUCCESS
-        except JobCancelled:
-            state, message = JobState.ABORTED, "The job was cancelled."
-        except JobFailure as failure:
-            state, code, message = JobState.FAILED, failure.code, failure.message
-        except Exception as error:  # a bug of ours: keep the worker up, say so
-            _log.exception("job %s crashed", job_id)
-            state, code, message = JobState.FAILED, 500, f"Internal error: {error}"
-        ended = self.records.finish(job_id, state=state, spec=spec.without_secrets(),
-                                    result=result, error_code=code, message=message)
+        outcome = outcome_of(job_id, cancelled, lambda: self._execute(spec, cancelled))
+        ended = self.records.finish(job_id, state=outcome.state, spec=spec.without_secrets(),
+                                    result=outcome.result, error_code=outcome.code,
+                                    message=outcome.message)
         final = self.records.get(job_id)
-        if ended and self._on_finish is not None and final is not None:
-            try:
-                # The hook gets the full spec (callback URL included); storage keeps none of it.
-                self._on_finish(replace(final, spec=spec))
-            except Exception:
-                _log.exception("finish hook failed for job %s", job_id)
+        if ended:
+            notify_finished(self._on_finish, final, spec)
 
     def _cancel_check(self, job_id: str) -> CancelCheck:
         """Whether cancellation was requested, asking Redis at most every 0.25 s."""

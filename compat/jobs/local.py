@@ -18,21 +18,12 @@ import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .base import (
-    Executor,
-    FinishHook,
-    JobCancelled,
-    JobFailure,
-    JobRecord,
-    JobRunner,
-    JobSpec,
-    JobState,
-)
+from .base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
+from .outcome import notify_finished, outcome_of
 
 INTERRUPTED_CODE = 500
 INTERRUPTED_MESSAGE = (
@@ -119,39 +110,24 @@ class LocalJobRunner(JobRunner):
 
     def _run(self, job_id: str, spec: JobSpec) -> None:
         cancelled = self._cancelled[job_id]
-        result: dict[str, Any] | None = None
-        code: int | None = None
-        message: str | None = None
-        try:
-            if cancelled.is_set():
-                raise JobCancelled
+
+        def start_and_execute() -> dict[str, Any]:
             self._sql("UPDATE jobs SET started_at=? WHERE job_id=?", (_now().isoformat(), job_id))
-            result = self._execute(spec, cancelled.is_set)
-            state = JobState.SUCCESS
-        except JobCancelled:
-            state, message = JobState.ABORTED, "The job was cancelled."
-        except JobFailure as failure:
-            state, code, message = JobState.FAILED, failure.code, failure.message
-        except Exception as error:  # a bug of ours: keep the server up, say so
-            _log.exception("job %s crashed", job_id)
-            state, code, message = JobState.FAILED, 500, f"Internal error: {error}"
+            return self._execute(spec, cancelled.is_set)
+
+        outcome = outcome_of(job_id, cancelled.is_set, start_and_execute)
         finished = _now()
         stored = spec.without_secrets()
         self._sql(
             "UPDATE jobs SET spec=?, state=?, finished_at=?, result=?, error_code=?, message=? "
             "WHERE job_id=?",
-            (json.dumps(stored.to_json()), state.value, finished.isoformat(),
-             json.dumps(result) if result is not None else None, code, message, job_id),
+            (json.dumps(stored.to_json()), outcome.state.value, finished.isoformat(),
+             json.dumps(outcome.result) if outcome.result is not None else None, outcome.code,
+             outcome.message, job_id),
         )
         self._cancelled.pop(job_id, None)
         self._done.pop(job_id).set()
-        record = self.status(job_id)
-        if self._on_finish is not None and record is not None:
-            try:
-                # The hook gets the full spec (callback URL included); storage keeps none of it.
-                self._on_finish(replace(record, spec=spec))
-            except Exception:
-                _log.exception("finish hook failed for job %s", job_id)
+        notify_finished(self._on_finish, self.status(job_id), spec)
 
     def status(self, job_id: str) -> JobRecord | None:
         rows = self._sql(

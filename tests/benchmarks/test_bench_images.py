@@ -122,6 +122,8 @@ def _img2pdf(engine: img2pdf.Engine) -> Callable[[list[Path], Path], bytes]:
     return run
 
 
+# Not like-for-like on the lossless sets: Pillow's PDF writer re-encodes RGB pages
+# (the TIFF set's) as JPEG, losing detail, which is why it wins there.
 def _pillow(paths: list[Path], output: Path) -> bytes:
     images = [Image.open(p) for p in paths]
     buffer = io.BytesIO()

@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / ".benchmarks"
-EXAMPLES = int(os.environ.get("PDFBINDER_FUZZ_EXAMPLES", "150"))
+EXAMPLES = int(os.environ.get("PDFBINDER_FUZZ_EXAMPLES", "300"))
 RANDOM = os.environ.get("PDFBINDER_FUZZ_RANDOM") == "1"
 SEED_MAX_BYTES = 64 * 1024
 """Seeds are kept small so each example runs in milliseconds; damage, not size, is the point."""
@@ -64,8 +64,10 @@ def load_seeds(shared_dir: Path, kind: str) -> dict[str, list[Seed]]:
     for row in rows:
         path = corpus / row["path"]
         if path.stat().st_size <= SEED_MAX_BYTES:
-            fmt = {"jpeg": "jpg", "tiff": "tif"}.get(path.suffix.lower()[1:], path.suffix.lower()[1:])
-            groups.setdefault(fmt, []).append(Seed(path.name, fmt, path.read_bytes(), row["expected"]))
+            extension = path.suffix.lower()[1:]
+            fmt = {"jpeg": "jpg", "tiff": "tif"}.get(extension, extension)
+            seed = Seed(path.name, fmt, path.read_bytes(), row["expected"])
+            groups.setdefault(fmt, []).append(seed)
     return groups
 
 
