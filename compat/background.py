@@ -18,9 +18,16 @@ _STOP_TIMEOUT = 10.0
 
 
 class BackgroundServer:
-    """uvicorn serving ``app`` on ``127.0.0.1``; the port is chosen by the OS unless given."""
+    """uvicorn serving ``app`` on ``127.0.0.1``; the port is chosen by the OS unless given.
 
-    def __init__(self, app: Any, *, port: int = 0) -> None:
+    ``start_timeout`` / ``stop_timeout``: seconds :meth:`start` waits for the server to
+    accept connections and :meth:`stop` waits for its thread to end.
+    """
+
+    def __init__(self, app: Any, *, port: int = 0, start_timeout: float = _START_TIMEOUT,
+                 stop_timeout: float = _STOP_TIMEOUT) -> None:
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self._socket.bind(("127.0.0.1", port))
@@ -50,16 +57,17 @@ class BackgroundServer:
     def start(self) -> None:
         """Start serving and return once the server accepts connections."""
         self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = time.monotonic() + self._start_timeout
         while not self._server.started:
             if not self._thread.is_alive():
                 raise RuntimeError("the pdfbinder test server failed to start (see log above)")
             if time.monotonic() > deadline:
-                raise RuntimeError(f"the pdfbinder test server did not start in {_START_TIMEOUT}s")
+                raise RuntimeError(
+                    f"the pdfbinder test server did not start in {self._start_timeout}s")
             time.sleep(0.01)
 
     def stop(self) -> None:
         """Ask the server to finish and wait for its thread."""
         self._server.should_exit = True
-        self._thread.join(_STOP_TIMEOUT)
+        self._thread.join(self._stop_timeout)
         self._socket.close()

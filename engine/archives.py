@@ -110,7 +110,7 @@ def is_office_archive(source: Source | NamedSource) -> bool:
         try:
             with zipfile.ZipFile(handle) as archive:
                 names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError):
+        except (zipfile.BadZipFile, OSError, ValueError):  # ValueError: a bad UTF-8 name
             return False
         finally:
             handle.seek(position)
@@ -130,7 +130,7 @@ def archive_members(
     with open_binary(source) as handle:
         try:
             archive = zipfile.ZipFile(handle)
-        except (zipfile.BadZipFile, OSError) as error:
+        except (zipfile.BadZipFile, OSError, ValueError) as error:  # ValueError: bad UTF-8 name
             raise CorruptInput(f"is not a readable ZIP archive ({error})", index=index,
                                name=name) from error
         with archive:
@@ -182,8 +182,11 @@ def _extract(
         spool.close()
         raise UnsupportedInput(f"cannot be extracted ({error})", index=index,
                                name=name) from error
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError) as error:
-        # zlib/lzma raise their own types on damaged compressed data, not BadZipFile.
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError,
+            ValueError) as error:
+        # zlib/lzma raise their own types on damaged compressed data, not BadZipFile; a
+        # local header flagged UTF-8 whose name is not raises UnicodeDecodeError, and offsets
+        # pointing before the file a "negative seek" ValueError.
         spool.close()
         raise CorruptInput(f"cannot be extracted ({error})", index=index, name=name) from error
     except BaseException:

@@ -398,7 +398,9 @@ class _Merger:
             for old, new in form.renamed.items():
                 self.report.renamed_fields[f"{label}: {old}"] = new
         if self.first_info is None:
-            self.first_info = copied.Info
+            # A trailer /Info that is no dictionary (e.g. points at the page tree) copies as
+            # null, which drops the key.
+            self.first_info = copied.get("/Info", Dictionary())
             self.first_metadata = copied.get("/Metadata")
         seen = set(opened.repairs)
         repairs = opened.repairs + [w for w in src.get_warnings() if w not in seen]

@@ -6,7 +6,9 @@ built on it are in ``conftest.py``.)
 Two ways to run a server, both real uvicorn on a free 127.0.0.1 port:
 :class:`ThreadServer` (the app in this process, any settings, starts fast) and
 :class:`ServeProcess` (``pdfbinder serve`` as a subprocess: the CLI, and a
-process the test can SIGKILL).
+process the test can SIGKILL). :class:`LoggedProcess` is the subprocess handle the
+scale tests' Redis, S3 and worker processes share; :func:`seed_code` / :func:`run_seed`
+run the vendor's seed scripts against a server.
 """
 
 from __future__ import annotations
@@ -17,21 +19,25 @@ import shutil
 import signal
 import socket
 import subprocess
-import threading
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pikepdf
-import uvicorn
 from PIL import Image
 
 from pdfbinder.compat.app import create_app
+from pdfbinder.compat.background import BackgroundServer
 from pdfbinder.compat.settings import Settings
 
 MIRROR_HOST = "images.example.test"
+SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
+"""Where the first seed's images live (mirror them here under a URL map)."""
+ORIGINAL_BASE = 'BASE_URL = "https://localhost"'
 _START_TIMEOUT = 30.0
+_STOP_TIMEOUT = 30.0
 
 
 RGB = tuple[int, int, int]
@@ -102,56 +108,86 @@ def poll_job(base: str, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
 
 
 class ThreadServer:
-    """``create_app(settings)`` under uvicorn in a background thread."""
+    """``create_app(settings)`` under uvicorn in a background thread (the drop-in's
+    :class:`~pdfbinder.compat.background.BackgroundServer`), with its settings at hand."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._socket = socket.socket()
-        self._socket.bind(("127.0.0.1", 0))
-        self.port = int(self._socket.getsockname()[1])
-        self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(create_app(settings), log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run,
-                                        kwargs={"sockets": [self._socket]}, daemon=True)
+        self._server = BackgroundServer(create_app(settings), start_timeout=_START_TIMEOUT,
+                                        stop_timeout=_STOP_TIMEOUT)
+        self.port = self._server.port
+        self.url = self._server.base_url
 
     def __enter__(self) -> ThreadServer:
-        self._thread.start()
-        deadline = time.monotonic() + _START_TIMEOUT
-        while not self._server.started:
-            assert self._thread.is_alive(), "server thread died during start-up"
-            assert time.monotonic() < deadline, "server did not start"
-            time.sleep(0.01)
+        self._server.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
-        self._socket.close()
+        self._server.stop()
 
 
-class ServeProcess:
+class LoggedProcess:
+    """A subprocess logging to a file, stopped (TERM, then KILL) by its own handle."""
+
+    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None):
+        self.command = command
+        self.log_path = log_path
+        self.env = {**os.environ, **(env or {})}
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=self._log,
+                                        env=self.env)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def kill(self) -> None:
+        """SIGKILL: no shutdown code runs, exactly like a crash or a lost machine."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(timeout=15)
+
+    def stop(self) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self._log.close()
+
+
+class ServeProcess(LoggedProcess):
     """``pdfbinder serve --port P --data-dir D [args]`` in a subprocess."""
 
     def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        self.log_path = data_dir.parent / f"serve-{self.port}.log"
         executable = shutil.which("pdfbinder")
         assert executable, "the pdfbinder console script is not installed (pip install -e .)"
-        self.command = [executable, "serve", "--port", str(self.port),
-                        "--data-dir", str(data_dir), *args]
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen[bytes] | None = None
+        super().__init__([executable, "serve", "--port", str(self.port),
+                          "--data-dir", str(data_dir), *args],
+                         data_dir.parent / f"serve-{self.port}.log", env)
 
-    def start(self) -> ServeProcess:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()/kill()
-        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=self._log,
-                                        env=self.env)
+    def start(self) -> ServeProcess:  # type: ignore[override]
+        super().start()
         deadline = time.monotonic() + _START_TIMEOUT
         while True:
-            assert self.process.poll() is None, f"server exited:\n{self.log()}"
+            assert self.alive(), f"server exited:\n{self.log()}"
             try:
                 if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return self
@@ -160,31 +196,29 @@ class ServeProcess:
             assert time.monotonic() < deadline, f"server did not start:\n{self.log()}"
             time.sleep(0.1)
 
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, exactly like a crash."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=15)
-        self._log.close()
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self._log.close()
-
     def __enter__(self) -> ServeProcess:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def seed_code(shared_dir: Path, prefix: str, base_url: str) -> str:
+    """The Python code block of a seed, with only its BASE_URL line replaced."""
+    (seed,) = sorted((shared_dir / "seeds").glob(f"{prefix}_*.txt"))
+    code = seed.read_text(encoding="utf-8").split("```", 2)[1]
+    assert code.count(ORIGINAL_BASE) == 1
+    return code.replace(ORIGINAL_BASE, f'BASE_URL = "{base_url}"')
+
+
+def run_seed(code: str, cwd: Path) -> str:
+    """Run a seed script in ``cwd`` with this Python; its stdout (it must exit 0)."""
+    script = cwd / "seed.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
 
 
 def mirror_url(path: str) -> str:

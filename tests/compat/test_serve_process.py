@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -12,6 +11,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from compat_helpers import (
+    SEED_IMAGES,
     ServeProcess,
     ThreadServer,
     assert_error,
@@ -20,30 +20,12 @@ from compat_helpers import (
     make_pdf,
     make_png,
     pdf_pages,
+    run_seed,
+    seed_code,
 )
 
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
 from pdfbinder.compat.settings import Settings
-
-SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
-ORIGINAL_BASE = 'BASE_URL = "https://localhost"'
-
-
-def seed_code(shared_dir: Path, prefix: str, base_url: str) -> str:
-    """The Python code block of a seed, with only its BASE_URL line replaced."""
-    (seed,) = sorted((shared_dir / "seeds").glob(f"{prefix}_*.txt"))
-    code = seed.read_text(encoding="utf-8").split("```", 2)[1]
-    assert code.count(ORIGINAL_BASE) == 1
-    return code.replace(ORIGINAL_BASE, f'BASE_URL = "{base_url}"')
-
-
-def run_seed(code: str, cwd: Path) -> str:
-    script = cwd / "seed.py"
-    script.write_text(code, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 # The scale tests reuse the compat tests' helpers (servers, files, seed runner).
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
 
-from compat_helpers import ServeProcess, make_jpeg, make_png
+from compat_helpers import SEED_IMAGES, ServeProcess, make_jpeg, make_png
 from PIL import Image
 from scale_helpers import (
     BUCKET,
@@ -29,7 +29,6 @@ from scale_helpers import (
     WorkerProcess,
 )
 
-SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
 SLOW_HOST = "slow.example.test"
 VISIBILITY_SECONDS = 2
 

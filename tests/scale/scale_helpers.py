@@ -9,10 +9,7 @@ standalone S3 server, and ``pdfbinder worker`` processes. API replicas are
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -21,7 +18,7 @@ from typing import Any
 import boto3
 import httpx
 import redis
-from compat_helpers import free_port
+from compat_helpers import LoggedProcess, free_port
 
 from pdfbinder.compat.jobs.redis_store import RedisJobRecords
 
@@ -32,51 +29,7 @@ S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
 """Dummy credentials: moto accepts any, and nothing may look for real ones."""
 
 
-class _Process:
-    """A subprocess logging to a file, stopped (TERM, then KILL) by its own handle."""
-
-    def __init__(self, command: list[str], log_path: Path, env: dict[str, str] | None = None):
-        self.command = command
-        self.log_path = log_path
-        self.env = {**os.environ, **(env or {})}
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=self._log,
-                                        env=self.env)
-
-    @property
-    def pid(self) -> int:
-        assert self.process is not None
-        return self.process.pid
-
-    def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def kill(self) -> None:
-        """SIGKILL: no shutdown code runs, exactly like a crash or a lost machine."""
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=15)
-
-    def stop(self) -> None:
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self._log.close()
-
-
-class RedisServer(_Process):
+class RedisServer(LoggedProcess):
     """``redis-server`` on a free loopback port, data in ``directory``, nothing persisted."""
 
     def __init__(self, directory: Path) -> None:
@@ -103,7 +56,7 @@ class RedisServer(_Process):
         client.close()
 
 
-class MotoS3Server(_Process):
+class MotoS3Server(LoggedProcess):
     """moto's standalone server (an S3 API) on a free loopback port, with one bucket."""
 
     def __init__(self, directory: Path) -> None:
@@ -130,7 +83,7 @@ class MotoS3Server(_Process):
                             aws_access_key_id="testing", aws_secret_access_key="testing")
 
 
-class WorkerProcess(_Process):
+class WorkerProcess(LoggedProcess):
     """``pdfbinder worker [args]``; ready once Celery says so in its log."""
 
     def __init__(self, directory: Path, *args: str, env: dict[str, str] | None = None) -> None:

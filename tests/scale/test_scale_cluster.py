@@ -13,10 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from compat_helpers import make_pdf, make_png, pdf_pages, poll_job
+from compat_helpers import make_pdf, make_png, pdf_pages, poll_job, run_seed, seed_code
 from conftest import SLOW_HOST, Cluster
 from scale_helpers import records
-from test_serve_process import run_seed, seed_code
 
 from pdfbinder.compat.jobs.celery import QUEUE
 
