@@ -44,8 +44,13 @@ JOBS = 500 if FULL else 20
 CLIENTS = 8
 POLL_SECONDS = 0.02
 DRAIN_TIMEOUT = 600.0
-MIN_DRAIN_SPEEDUP = 1.0
-"""Regression guard on the 2-vs-1-worker drain speed-up (full mode; measured ~X here)."""
+MIN_DRAIN_SPEEDUP = 1.4
+"""Regression guard on the local-store drain's 2-vs-1-worker speed-up (full mode).
+
+Measured 1.52-1.65× over three runs on 2 cores. Not applied to the S3 drain: there moto, one
+Python process serving every GET and PUT, is the bottleneck and a second
+worker adds nothing (~1.0×), which says nothing about pdfbinder's workers.
+"""
 LIMITS = {"PDFBINDER_MAX_JOBS_PER_KEY": "100000", "PDFBINDER_MAX_QUEUED_JOBS": "100000"}
 RESULTS: dict[int, float] = {}
 DRAINS: dict[str, dict[int, float]] = {}
@@ -215,8 +220,9 @@ def test_queue_drain_throughput(benchmark: BenchmarkFixture,
     pipelined Redis read every 50 ms — so on these 2 cores the figure is
     the workers' own (plus Redis and, with ``s3``, moto serving their file
     traffic). Each result is then downloaded through the API and checked.
-    In full mode, 2 workers must beat 1 by MIN_DRAIN_SPEEDUP (a regression
-    guard below what this machine achieves, not the ideal 2.0×).
+    In full mode, with the local store, 2 workers must beat 1 by
+    MIN_DRAIN_SPEEDUP (a regression guard just below what this machine
+    achieves, not the ideal 2.0×); the S3 drain is reported, not guarded.
     """
     deployment = drain_deployment
     benchmark.group = f"queue-drain-{deployment.store}"
@@ -249,7 +255,7 @@ def test_queue_drain_throughput(benchmark: BenchmarkFixture,
             assert response.status_code == 200, url
             _assert_dot_pdf(response.content)
     DRAINS.setdefault(deployment.store, {})[workers] = JOBS / elapsed
-    if FULL and workers == 2:
+    if FULL and workers == 2 and deployment.store == "local":
         speedup = DRAINS[deployment.store][2] / DRAINS[deployment.store][1]
         assert speedup >= MIN_DRAIN_SPEEDUP, f"{deployment.store} drain: {speedup:.2f}×"
     _publish()
