@@ -12,14 +12,17 @@ from __future__ import annotations
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import httpx
 import typer
 from PIL import Image, ImageDraw
 
 from pdfbinder.engine import images_to_pdf
 
 from .common import engine_errors, fail
+
+if TYPE_CHECKING:
+    import httpx
 
 _POLL_SECONDS = 0.2
 _POLL_LIMIT_SECONDS = 60.0
@@ -74,6 +77,8 @@ def demo(
 ) -> None:
     """Convert and merge built-in samples through the embedded server → OUTPUT."""
     # Loaded here, not at import: every other command would pay for the server stack.
+    import httpx
+
     from pdfbinder.compat.app import create_app
     from pdfbinder.compat.background import BackgroundServer
     from pdfbinder.compat.settings import Settings

@@ -20,6 +20,8 @@ from collections.abc import Iterable
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
+from .lookup import lookup
+
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 StreamKey = tuple[bytes, bytes]
 
@@ -89,17 +91,17 @@ class StreamDeduplicator:
         """Deduplicate what a /Resources dictionary uses, in place."""
         if not isinstance(resources, Dictionary) or not self._first_visit(resources):
             return
-        xobjects = resources.get("/XObject")
+        xobjects = lookup(resources, "/XObject")
         if isinstance(xobjects, Dictionary):
             for name, xobject in list(xobjects.items()):
                 if isinstance(xobject, Stream):
                     self._xobject(xobject)
                     xobjects[name] = self._canonical(xobject)
-        fonts = resources.get("/Font")
+        fonts = lookup(resources, "/Font")
         if isinstance(fonts, Dictionary):
             for font in fonts.values():
                 self._font(font)
-        spaces = resources.get("/ColorSpace")
+        spaces = lookup(resources, "/ColorSpace")
         if isinstance(spaces, Dictionary):
             for name, space in list(spaces.items()):
                 spaces[name] = self._colorspace(space)
@@ -108,10 +110,10 @@ class StreamDeduplicator:
         if not self._first_visit(xobject):
             return
         if xobject.get("/Subtype") == Name.Form:
-            self.resources(xobject.get("/Resources"))
+            self.resources(lookup(xobject, "/Resources"))
             return
         for key in ("/SMask", "/Mask"):
-            mask = xobject.get(key)
+            mask = lookup(xobject, key)
             if isinstance(mask, Stream):
                 self._xobject(mask)
                 xobject[key] = self._canonical(mask)
@@ -121,17 +123,17 @@ class StreamDeduplicator:
     def _font(self, font: pikepdf.Object) -> None:
         if not isinstance(font, Dictionary) or not self._first_visit(font):
             return
-        descriptor = font.get("/FontDescriptor")
+        descriptor = lookup(font, "/FontDescriptor")
         if isinstance(descriptor, Dictionary):
             for key in _FONT_FILES:
-                program = descriptor.get(key)
+                program = lookup(descriptor, key)
                 if isinstance(program, Stream):
                     descriptor[key] = self._canonical(program)
-        descendants = font.get("/DescendantFonts")
+        descendants = lookup(font, "/DescendantFonts")
         if isinstance(descendants, Array):
             for descendant in descendants:
                 self._font(descendant)
-        self.resources(font.get("/Resources"))
+        self.resources(lookup(font, "/Resources"))
 
     def _colorspace(self, space: pikepdf.Object) -> pikepdf.Object:
         """``space`` with its ICC profile (or its base's) deduplicated."""

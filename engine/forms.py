@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, String
 
+from .lookup import lookup
+
 _INHERITED_DEFAULTS = ("/DA", "/Q")
 
 
@@ -32,7 +34,7 @@ def _widgets(top_field: pikepdf.Object) -> list[pikepdf.Object]:
             if node.objgen in seen:
                 continue
             seen.add(node.objgen)
-        kids = node.get("/Kids")
+        kids = lookup(node, "/Kids")
         if isinstance(kids, Array) and len(kids) > 0:
             stack.extend(kid for kid in kids if isinstance(kid, Dictionary))
         else:
@@ -77,7 +79,7 @@ def prepare_source_form(
     given when a page range leaves pages out: a field with no widget on a
     copied page is not carried over.
     """
-    acroform = pdf.Root.get("/AcroForm")
+    acroform = lookup(pdf.Root, "/AcroForm")
     if not isinstance(acroform, Dictionary):
         return None
     fields = acroform.get("/Fields")
@@ -129,15 +131,15 @@ class FormBuilder:
     ) -> None:
         """Take one input's copied field list and copied AcroForm settings."""
         self.fields.extend(copied_fields)
-        self.need_appearances |= bool(copied_acroform.get("/NeedAppearances", False))
-        self.sig_flags |= int(copied_acroform.get("/SigFlags", 0))
+        self.need_appearances |= bool(lookup(copied_acroform, "/NeedAppearances", False))
+        self.sig_flags |= int(lookup(copied_acroform, "/SigFlags", 0))
         self.dropped_xfa |= has_xfa
         if self.default_appearance is None and "/DA" in copied_acroform:
             self.default_appearance = copied_acroform.DA
-        order = copied_acroform.get("/CO")
+        order = lookup(copied_acroform, "/CO")
         if isinstance(order, Array):
             self.calculation_order.extend(item for item in order if item is not None)
-        resources = copied_acroform.get("/DR")
+        resources = lookup(copied_acroform, "/DR")
         if isinstance(resources, Dictionary):
             self._merge_resources(resources)
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Dictionary, Name, String
 
+from .lookup import lookup
+
 LabelStyle = tuple[str | None, str | None]
 """``(numbering style name such as "/r", prefix)``; a None style means prefix only."""
 
@@ -33,14 +35,14 @@ class SourceLabels:
     def __init__(self, pdf: pikepdf.Pdf) -> None:
         self.ranges: list[_Range] = []
         self._starts: list[int] = []
-        tree = pdf.Root.get("/PageLabels")
+        tree = lookup(pdf.Root, "/PageLabels")
         if not isinstance(tree, Dictionary):
             return
         for start, entry in pikepdf.NumberTree(tree).items():
             if not isinstance(entry, Dictionary):
                 continue
             style = entry.get("/S")
-            prefix = entry.get("/P")
+            prefix = lookup(entry, "/P")
             self.ranges.append(
                 _Range(
                     start=int(start),
@@ -48,7 +50,7 @@ class SourceLabels:
                         str(style) if isinstance(style, Name) else None,
                         str(prefix) if isinstance(prefix, String) else None,
                     ),
-                    first_number=int(entry.get("/St", 1)),
+                    first_number=int(lookup(entry, "/St", 1)),
                 )
             )
         self.ranges.sort(key=lambda item: item.start)

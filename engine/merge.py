@@ -37,6 +37,7 @@ from .errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from .forms import FieldNamespace, FormBuilder, prepare_source_form
 from .inputs import NamedSource, Source, display_name
 from .labels import LabelBuilder, SourceLabels
+from .lookup import lookup
 from .names import (
     DestinationNamespace,
     drop_lost_destination,
@@ -263,7 +264,7 @@ def merge_groups(
 def _annotations(pages: Iterable[pikepdf.Object]) -> Iterator[pikepdf.Object]:
     """The annotation dictionaries on ``pages``."""
     for page in pages:
-        annots = page.get("/Annots")
+        annots = lookup(page, "/Annots")
         if isinstance(annots, Array):
             for annot in annots:
                 if isinstance(annot, Dictionary):
@@ -341,7 +342,7 @@ class _Merger:
         self.inputs_added += 1
         destinations = namespace_destinations(src, self.dest_names, self.inputs_added)
         rewrite = destinations.rewrite if destinations.changes_references else None
-        has_form = isinstance(src.Root.get("/AcroForm"), Dictionary)
+        has_form = isinstance(lookup(src.Root, "/AcroForm"), Dictionary)
         copied_annotations: set[tuple[int, int]] = set()
         # Annotations are walked only when there is something to do with them.
         if rewrite is not None or (partial and has_form):
@@ -391,7 +392,7 @@ class _Merger:
         self.labels.add(labels, indices, first_output_index)
         first_page = self.kids[first_output_index] if selected else None
         title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
-        self.outline.add(copied.get("/Outlines"), title, first_page,
+        self.outline.add(lookup(copied, "/Outlines"), title, first_page,
                          lost_names if partial else None)
         if form is not None:
             self.forms.add(copied.Fields, copied.Form, form.has_xfa)

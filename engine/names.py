@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from .lookup import lookup
+
 DestKey = tuple[bool, str]
 """``(is_legacy_name, name)``: a name object refers to ``/Root /Dests``, a string to the tree."""
 
@@ -24,21 +26,21 @@ DestKey = tuple[bool, str]
 def _dest_array(value: pikepdf.Object | None) -> pikepdf.Object | None:
     """The explicit destination array behind a named destination's value."""
     if isinstance(value, Dictionary):
-        value = value.get("/D")
+        value = lookup(value, "/D")
     return value if isinstance(value, Array) and len(value) > 0 else None
 
 
 def source_destinations(pdf: pikepdf.Pdf) -> dict[DestKey, pikepdf.Object]:
     """Every named destination ``pdf`` defines, keyed by how references spell it."""
     found: dict[DestKey, pikepdf.Object] = {}
-    legacy = pdf.Root.get("/Dests")
+    legacy = lookup(pdf.Root, "/Dests")
     if isinstance(legacy, Dictionary):
         for key, value in legacy.items():
             target = _dest_array(value)
             if target is not None:
                 found[(True, str(key)[1:])] = target
-    names = pdf.Root.get("/Names")
-    tree = names.get("/Dests") if isinstance(names, Dictionary) else None
+    names = lookup(pdf.Root, "/Names")
+    tree = lookup(names, "/Dests") if isinstance(names, Dictionary) else None
     if isinstance(tree, Dictionary):
         for tree_key, tree_value in pikepdf.NameTree(tree).items():
             target = _dest_array(tree_value)
@@ -90,15 +92,15 @@ class InputDestinations:
 
     def rewrite(self, holder: pikepdf.Object) -> None:
         """Point ``holder``'s ``/Dest`` or GoTo ``/A`` at the namespaced name, in place."""
-        dest = holder.get("/Dest")
+        dest = lookup(holder, "/Dest")
         if dest is not None:
             key = _ref_key(dest)
             if key in self.renames:
                 holder.Dest = String(self.renames[key])
             return
-        action = holder.get("/A")
+        action = lookup(holder, "/A")
         if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
-            key = _ref_key(action.get("/D"))
+            key = _ref_key(lookup(action, "/D"))
             if key in self.renames:
                 action.D = String(self.renames[key])
 
@@ -123,11 +125,11 @@ def points_nowhere(holder: pikepdf.Object, lost_names: set[str]) -> bool:
     so a destination array starting with null has lost its page; a named
     destination in ``lost_names`` was dropped for the same reason.
     """
-    dest = holder.get("/Dest")
+    dest = lookup(holder, "/Dest")
     if dest is None:
-        action = holder.get("/A")
+        action = lookup(holder, "/A")
         if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
-            dest = action.get("/D")
+            dest = lookup(action, "/D")
     if isinstance(dest, String):
         return str(dest) in lost_names
     return isinstance(dest, Array) and len(dest) > 0 and dest[0] is None

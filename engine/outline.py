@@ -17,23 +17,29 @@ from typing import Literal
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
+from .lookup import lookup
 from .names import drop_lost_destination, points_nowhere
 
 OutlinePolicy = Literal["keep", "nest", "drop"]
 OUTLINE_POLICIES: tuple[OutlinePolicy, ...] = ("keep", "nest", "drop")
 
 
-def _children(item: pikepdf.Object) -> Iterator[pikepdf.Object]:
-    """The direct children of an outline node, stopping where a damaged chain loops."""
+def _children(item: pikepdf.Object) -> list[pikepdf.Object]:
+    """The direct children of an outline node, stopping where a damaged chain loops.
+
+    In the list, each item is the /Next of the one before it.
+    """
+    children: list[pikepdf.Object] = []
     seen: set[tuple[int, int]] = set()
-    child = item.get("/First")
+    child = lookup(item, "/First")
     while isinstance(child, Dictionary):
         key = child.objgen
         if key in seen:
-            return
+            break
         seen.add(key)
-        yield child
-        child = child.get("/Next")
+        children.append(child)
+        child = lookup(child, "/Next")
+    return children
 
 
 def walk_items(root: pikepdf.Object) -> Iterator[pikepdf.Object]:
@@ -58,7 +64,7 @@ def prepare_source_outline(
     ``rewrite`` (given when the input's destination names changed) is applied
     to every item first; without it the tree is not walked at all.
     """
-    root = pdf.Root.get("/Outlines")
+    root = lookup(pdf.Root, "/Outlines")
     if not isinstance(root, Dictionary) or not root.is_indirect or "/First" not in root:
         return None
     if rewrite is not None:
@@ -73,21 +79,39 @@ def visible_count(children: list[pikepdf.Object]) -> int:
     Counts the children and the descendants of every open (/Count > 0) one;
     iterative and cycle-safe: damaged outlines can make an item its own ancestor.
     """
-    total = 0
-    level = children
-    seen: set[tuple[int, int]] = set()
-    stack: list[pikepdf.Object] = []
-    while True:
-        for child in level:
+    total = len(children)
+    seen = {child.objgen for child in children}
+    stack = [child for child in children if _is_open(child)]
+    while stack:
+        for child in _children(stack.pop()):
             if child.objgen in seen:
                 continue
             seen.add(child.objgen)
             total += 1
-            if int(child.get("/Count", 0)) > 0:
+            if _is_open(child):
                 stack.append(child)
-        if not stack:
-            return total
-        level = list(_children(stack.pop()))
+    return total
+
+
+def _is_open(item: pikepdf.Object) -> bool:
+    count = lookup(item, "/Count")
+    return isinstance(count, int) and count > 0
+
+
+def _shown(root: pikepdf.Object, children: list[pikepdf.Object]) -> int:
+    """How many items of an outline show with its root open, ``children`` being its top level.
+
+    The input's own root /Count says exactly that, and reading every item's
+    /Count instead cost merges of many bookmarked files more than all their
+    other outline work; so it is used when plausible: an integer at least the
+    number of top-level items, on a top-level chain that ends properly.
+    Otherwise the items are counted.
+    """
+    if "/Next" not in children[-1]:
+        count = lookup(root, "/Count")
+        if isinstance(count, int) and count >= len(children):
+            return count
+    return visible_count(children)
 
 
 class OutlineBuilder:
@@ -96,7 +120,10 @@ class OutlineBuilder:
     def __init__(self, pdf: pikepdf.Pdf, policy: OutlinePolicy) -> None:
         self.pdf = pdf
         self.policy = policy
-        self.top_level: list[pikepdf.Object] = []
+        self.root: pikepdf.Object | None = None
+        """The output's outline root, made when the first bookmark is grafted."""
+        self.first: pikepdf.Object | None = None
+        self.last: pikepdf.Object | None = None
         self.visible = 0
         """How many bookmarks show with the output root open (its /Count)."""
 
@@ -116,50 +143,68 @@ class OutlineBuilder:
         """
         if self.policy == "drop":
             return
-        children = list(_children(copied_root)) if copied_root is not None else []
+        children = _children(copied_root) if copied_root is not None else []
         if copied_root is not None and lost_names is not None:
             for item in walk_items(copied_root):
                 if points_nowhere(item, lost_names):
                     drop_lost_destination(item)
-        shown = visible_count(children)
+        shown = _shown(copied_root, children) if copied_root is not None and children else 0
         if self.policy == "keep":
-            self.top_level.extend(children)
+            self._append(children)
             self.visible += shown
             return
         holder = self.pdf.make_indirect(Dictionary(Title=String(title)))
         if first_page is not None:
             holder.Dest = Array([first_page, Name.Fit])
-        _link_siblings(holder, children)
         if children:
+            _adopt(holder, children, None)
+            holder.First = children[0]
+            holder.Last = children[-1]
             holder.Count = shown
-        self.top_level.append(holder)
+        self._append([holder])
         self.visible += 1 + shown
+
+    def _append(self, items: list[pikepdf.Object]) -> None:
+        """Make ``items`` (siblings chained by /Next) the output root's next children."""
+        if not items:
+            return
+        if self.root is None:
+            self.root = self.pdf.make_indirect(Dictionary(Type=Name.Outlines))
+        _adopt(self.root, items, self.last)
+        if self.first is None:
+            self.first = items[0]
+        self.last = items[-1]
 
     def finish(self) -> None:
         """Write the outline root into the output catalog (nothing when it is empty)."""
-        if not self.top_level:
+        if self.root is None:
             return
-        root = self.pdf.make_indirect(Dictionary(Type=Name.Outlines))
-        _link_siblings(root, self.top_level)
-        root.Count = self.visible
-        self.pdf.Root.Outlines = root
+        self.root.First = self.first
+        self.root.Last = self.last
+        self.root.Count = self.visible
+        self.pdf.Root.Outlines = self.root
         if "/PageMode" not in self.pdf.Root:
             self.pdf.Root.PageMode = Name.UseOutlines
 
 
-def _link_siblings(parent: pikepdf.Object, items: list[pikepdf.Object]) -> None:
-    """Make ``items`` the children of ``parent``: fix /Parent, /Prev, /Next, /First, /Last."""
-    for position, item in enumerate(items):
-        item.Parent = parent
-        if position > 0:
-            item.Prev = items[position - 1]
-        elif "/Prev" in item:
-            del item.Prev
-        if position + 1 < len(items):
-            item.Next = items[position + 1]
-        elif "/Next" in item:
-            del item.Next
-    if items:
-        parent.First = items[0]
-        parent.Last = items[-1]
+def _adopt(
+    parent: pikepdf.Object, items: list[pikepdf.Object], previous: pikepdf.Object | None
+) -> None:
+    """Make ``items`` children of ``parent``, following sibling ``previous`` (None: first).
 
+    ``items`` are already chained by /Next (that is how they were found), so
+    only the links at the chain's ends are rewritten; /Parent and /Prev are
+    written on every item, since a damaged input's /Prev cannot be trusted.
+    Writing only what changes matters: a merge grafts thousands of bookmarks.
+    """
+    if previous is not None:
+        previous.Next = items[0]
+    elif "/Prev" in items[0]:
+        del items[0].Prev
+    for item in items:
+        item.Parent = parent
+        if previous is not None:
+            item.Prev = previous
+        previous = item
+    if "/Next" in items[-1]:  # where a damaged chain looped back
+        del items[-1].Next
