@@ -5,7 +5,11 @@ back-off, on a small thread pool of its own so a slow receiver never holds a
 job worker. ``user:password@`` in the URL becomes basic auth (and is kept out
 of the request line). Policy: loopback receivers are always allowed; any other
 host only when remote access is allowed (``--allow-remote``), because an
-offline server sends nothing off the machine.
+offline server sends nothing off the machine, and then only at addresses the
+server's :class:`~pdfbinder.compat.netpolicy.NetPolicy` allows. The name is
+resolved and checked at each delivery and the POST goes to the checked
+address, so a name that answered with a public address when the job was
+submitted cannot be re-pointed at an internal one by the time it ends.
 """
 
 from __future__ import annotations
@@ -18,6 +22,9 @@ from typing import Any
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 import httpx
+
+from .netpolicy import NetPolicy, PolicyRefusal, Unresolvable
+from .safefetch import FetchError, PinnedTarget
 
 RETRIES = 3
 _log = logging.getLogger("pdfbinder.callbacks")
@@ -36,8 +43,10 @@ def is_loopback(host: str) -> bool:
 class CallbackSender:
     """Delivers callbacks in the background; :meth:`close` waits for pending ones."""
 
-    def __init__(self, *, allow_remote: bool, first_delay: float = 1.0, timeout: float = 10.0):
+    def __init__(self, *, allow_remote: bool, policy: NetPolicy, first_delay: float = 1.0,
+                 timeout: float = 10.0):
         self._allow_remote = allow_remote
+        self._policy = policy
         self._first_delay = first_delay
         self._timeout = timeout
         self._pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="pdfbinder-callback")
@@ -56,25 +65,61 @@ class CallbackSender:
         if parts.username is not None:
             auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
         netloc = f"[{host}]" if ":" in host else host
-        if parts.port is not None:
-            netloc += f":{parts.port}"
-        target = urlunsplit((parts.scheme, netloc, parts.path, parts.query, ""))
+        try:
+            if parts.port is not None:
+                netloc += f":{parts.port}"
+            target = PinnedTarget.parse(urlunsplit((parts.scheme, netloc, parts.path,
+                                                    parts.query, "")))
+        except (ValueError, FetchError):
+            _log.warning("callback skipped: invalid URL")
+            return
         self._pool.submit(self._deliver, target, auth, payload)
 
-    def _deliver(self, url: str, auth: httpx.BasicAuth | None, payload: dict[str, Any]) -> None:
+    def _addresses(self, target: PinnedTarget) -> list[str]:
+        """Where to connect: the checked addresses, or the loopback name itself."""
+        if is_loopback(target.host):
+            return [target.url]
+        return [target.pinned_url(address) for address in
+                self._policy.resolve(target.host, target.port)]
+
+    def _deliver(self, target: PinnedTarget, auth: httpx.BasicAuth | None,
+                 payload: dict[str, Any]) -> None:
         delay = self._first_delay
-        for attempt in range(1 + RETRIES):
-            try:
-                response = httpx.post(url, json=payload, auth=auth, timeout=self._timeout)
-                if response.is_success:
+        with httpx.Client(trust_env=False, timeout=self._timeout) as client:
+            for attempt in range(1 + RETRIES):
+                try:
+                    problem = self._attempt(client, target, auth, payload)
+                except PolicyRefusal as error:
+                    _log.warning("callback to %s refused by policy: %s", target.host, error)
                     return
-                problem = f"HTTP {response.status_code}"
+                if problem is None:
+                    return
+                _log.warning("callback attempt %d to %s failed: %s", attempt + 1, target.host,
+                             problem)
+                if attempt < RETRIES:
+                    time.sleep(delay)
+                    delay *= 2
+
+    def _attempt(self, client: httpx.Client, target: PinnedTarget,
+                 auth: httpx.BasicAuth | None, payload: dict[str, Any]) -> str | None:
+        """One delivery (each checked address in turn); what went wrong, or None."""
+        try:
+            urls = self._addresses(target)
+        except Unresolvable as error:
+            return str(error)
+        problem = "no address"
+        for url in urls:
+            try:
+                response = client.post(url, json=payload, auth=auth,
+                                       headers={"Host": target.host_header},
+                                       extensions={"sni_hostname": target.host})
             except httpx.HTTPError as error:
                 problem = str(error) or type(error).__name__
-            _log.warning("callback attempt %d to %s failed: %s", attempt + 1, url, problem)
-            if attempt < RETRIES:
-                time.sleep(delay)
-                delay *= 2
+                continue
+            if response.is_success:
+                return None
+            return f"HTTP {response.status_code}"
+        return problem
 
     def close(self) -> None:
         self._pool.shutdown(wait=True)

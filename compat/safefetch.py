@@ -38,8 +38,13 @@ class FetchError(Exception):
 
 
 @dataclass(frozen=True)
-class _Target:
-    """One hop: the URL as given, its origin, and how to reach it."""
+class PinnedTarget:
+    """One request's URL, origin, and how to reach it at an address checked beforehand.
+
+    Connecting to the checked address (with the name in the Host header and
+    TLS SNI) rather than to the name closes the window in which a second DNS
+    lookup could answer differently (DNS rebinding).
+    """
 
     url: str
     scheme: str
@@ -47,7 +52,7 @@ class _Target:
     port: int
 
     @classmethod
-    def parse(cls, url: str) -> _Target:
+    def parse(cls, url: str) -> PinnedTarget:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS or not parts.hostname:
@@ -87,7 +92,7 @@ class RemoteFetcher:
 
     def check(self, url: str) -> None:
         """Refuse at once a URL whose host is a forbidden literal or name (no DNS, no I/O)."""
-        target = _Target.parse(url)
+        target = PinnedTarget.parse(url)
         try:
             self.policy.precheck(target.host)
         except PolicyRefusal as error:
@@ -96,17 +101,17 @@ class RemoteFetcher:
     def fetch(self, url: str, sink: BinaryIO, auth: httpx.BasicAuth | None = None) -> None:
         """Write the body at ``url`` (after redirects) into ``sink``."""
         deadline = time.monotonic() + self.timeout
-        first = current = _Target.parse(url)
+        first = current = PinnedTarget.parse(url)
         with httpx.Client(trust_env=False, follow_redirects=False) as client:
             for _hop in range(self.max_redirects + 1):
                 credentials = auth if current.origin == first.origin else None
                 location = self._hop(client, current, credentials, sink, deadline, url)
                 if location is None:
                     return
-                current = _Target.parse(urljoin(current.url, location))
+                current = PinnedTarget.parse(urljoin(current.url, location))
         raise FetchError(400, f"Too many redirects (over {self.max_redirects}) fetching {url}")
 
-    def _addresses(self, target: _Target, url: str) -> list[IPAddress]:
+    def _addresses(self, target: PinnedTarget, url: str) -> list[IPAddress]:
         try:
             return self.policy.resolve(target.host, target.port)
         except PolicyRefusal as error:
@@ -114,7 +119,7 @@ class RemoteFetcher:
         except Unresolvable as error:
             raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
 
-    def _hop(self, client: httpx.Client, target: _Target, auth: httpx.BasicAuth | None,
+    def _hop(self, client: httpx.Client, target: PinnedTarget, auth: httpx.BasicAuth | None,
              sink: BinaryIO, deadline: float, url: str) -> str | None:
         """One request; the redirect location, or ``None`` once the body is in ``sink``."""
         addresses = self._addresses(target, url)

@@ -76,7 +76,7 @@ class Service:
             timeout=settings.fetch_timeout,
             policy=self.policy,
         )
-        self.callbacks = CallbackSender(allow_remote=settings.allow_remote)
+        self.callbacks = CallbackSender(allow_remote=settings.allow_remote, policy=self.policy)
         self.slots: Admission = slots or JobSlots(
             per_key=settings.max_jobs_per_key,
             capacity=settings.workers + settings.max_queued_jobs)
