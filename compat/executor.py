@@ -25,7 +25,7 @@ from pdfbinder.engine import (
 )
 from pdfbinder.engine.archives import ArchiveLimits
 
-from .files.base import FileStore, utcnow
+from .files.base import FileExists, FileStore, utcnow
 from .jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec
 from .limits import JobBudget, LimitExceeded, check_page_count, source_size
 from .protocol import timestamp
@@ -86,14 +86,21 @@ class JobExecutor:
                 if should_stop():
                     raise JobCancelled
                 expires_at = utcnow() + timedelta(minutes=params["expiration"])
-                with self._store.writer(
-                    params["output_id"], name=params["name"], expires_at=expires_at,
-                    owner=params.get("owner"),
-                ) as sink:
-                    page_count = self._run_engine(
-                        spec.kind, inputs, sink.stream, params, on_progress
-                    )
-                    check_page_count(page_count, self._max_pages)  # before the commit
+                try:
+                    with self._store.writer(
+                        params["output_id"], name=params["name"], expires_at=expires_at,
+                        owner=params.get("owner"),
+                    ) as sink:
+                        page_count = self._run_engine(
+                            spec.kind, inputs, sink.stream, params, on_progress
+                        )
+                        check_page_count(page_count, self._max_pages)  # before the commit
+                except FileExists:
+                    # The job's own, unguessable output id is taken only by an earlier run of
+                    # this job that committed and died before its record said so (a worker
+                    # killed in between, then the job handed to another). Stores commit whole
+                    # files only, so that result stands; this run has just made the same document.
+                    pass
         except LimitExceeded as error:
             raise JobFailure(error.status, error.message) from None
         except SourceError as error:

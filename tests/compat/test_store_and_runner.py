@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from compat_helpers import make_pdf, pdf_pages
 
+from pdfbinder.compat.executor import JobExecutor
 from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
+from pdfbinder.compat.sources import Sources
 
 LATER = utcnow() + timedelta(hours=1)
 
@@ -129,3 +132,33 @@ def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
     recovered.close()
     runner.close()
     assert not runner.cancel("running")
+
+
+def test_a_rerun_of_a_job_whose_result_is_already_committed_succeeds(tmp_path: Path) -> None:
+    """A worker killed after committing the result but before recording it: the re-run stands.
+
+    The second run finds the job's output id taken by the first run's whole
+    file; it reports success with the page count instead of failing the job,
+    and the committed result is left as it was.
+    """
+    store = LocalFileStore(tmp_path)
+    source_id = new_file_id()
+    store.put(io.BytesIO(make_pdf(3)), file_id=source_id, name="three.pdf", expires_at=LATER)
+    executor = JobExecutor(
+        store, Sources(store, url_map=None, allow_remote=False, max_bytes=10**8, timeout=5),
+        max_pixels=None, max_pages=100, max_job_bytes=10**8,
+    )
+    spec = JobSpec("merge", [f"filetoken://{source_id}"],
+                   {"name": "out.pdf", "expiration": 60, "output_id": new_file_id()})
+    first = executor(spec, lambda: False)
+    opened = store.open(spec.params["output_id"])
+    assert opened is not None
+    with opened[1] as stream:
+        committed = stream.read()
+    second = executor(spec, lambda: False)
+    assert first["pageCount"] == second["pageCount"] == 3
+    opened = store.open(spec.params["output_id"])
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == committed
+    assert pdf_pages(committed) == [(200, 100)] * 3
