@@ -19,7 +19,7 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
-from urllib.parse import unquote, urlsplit, urlunsplit
+from urllib.parse import unquote, urlsplit
 
 import httpx
 
@@ -53,32 +53,24 @@ class CallbackSender:
 
     def send(self, url: str, payload: dict[str, Any]) -> None:
         """Queue one delivery of ``payload`` to ``url``."""
+        try:
+            target = PinnedTarget.parse(url)
+        except FetchError:
+            _log.warning("callback skipped: not a valid http(s) URL")
+            return
+        if not (self._allow_remote or is_loopback(target.host)):
+            _log.warning("callback to %s skipped: remote access is disabled", target.host)
+            return
         parts = urlsplit(url)
-        host = parts.hostname or ""
-        if parts.scheme.lower() not in {"http", "https"} or not host:
-            _log.warning("callback skipped: not an http(s) URL")
-            return
-        if not (self._allow_remote or is_loopback(host)):
-            _log.warning("callback to %s skipped: remote access is disabled", host)
-            return
         auth = None
         if parts.username is not None:
             auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
-        netloc = f"[{host}]" if ":" in host else host
-        try:
-            if parts.port is not None:
-                netloc += f":{parts.port}"
-            target = PinnedTarget.parse(urlunsplit((parts.scheme, netloc, parts.path,
-                                                    parts.query, "")))
-        except (ValueError, FetchError):
-            _log.warning("callback skipped: invalid URL")
-            return
         self._pool.submit(self._deliver, target, auth, payload)
 
     def _addresses(self, target: PinnedTarget) -> list[str]:
         """Where to connect: the checked addresses, or the loopback name itself."""
         if is_loopback(target.host):
-            return [target.url]
+            return [target.named_url]
         return [target.pinned_url(address) for address in
                 self._policy.resolve(target.host, target.port)]
 

@@ -69,10 +69,17 @@ class PinnedTarget:
 
     def pinned_url(self, address: IPAddress) -> str:
         """The URL with its host replaced by ``address`` (credentials dropped)."""
-        parts = urlsplit(self.url)
         literal = f"[{address}]" if isinstance(address, ipaddress.IPv6Address) else str(address)
-        return urlunsplit((self.scheme, f"{literal}:{self.port}", parts.path or "/",
-                           parts.query, ""))
+        return self._url_at(f"{literal}:{self.port}")
+
+    @property
+    def named_url(self) -> str:
+        """The URL with its host as given (credentials dropped)."""
+        return self._url_at(self.host_header)
+
+    def _url_at(self, netloc: str) -> str:
+        parts = urlsplit(self.url)
+        return urlunsplit((self.scheme, netloc, parts.path or "/", parts.query, ""))
 
     @property
     def host_header(self) -> str:
