@@ -14,7 +14,8 @@ Pages are marked with a private /Type while being copied because qpdf refuses
 to copy objects it recognises as pages outside ``addPage`` (and nulls the
 /Pages nodes a page's /Parent leads to, so the source page tree stays behind). Each input is
 closed right after its copy (qpdf keeps what it needs), so thousands of inputs
-do not exhaust file handles. The page tree is written flat at the end,
+do not exhaust file handles. The first input's document info, XMP and opening
+destination (/OpenAction) become the output's. The page tree is written flat at the end,
 identical resource streams are stored once, and the result is saved with
 object streams (optionally linearized) through an atomic output.
 """
@@ -28,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name
+from pikepdf import Array, Dictionary, Name, String
 
 from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
 from .convert import DEFAULT_MAX_PIXELS, images_to_pdf
@@ -40,6 +41,7 @@ from .labels import LabelBuilder, SourceLabels
 from .lookup import lookup
 from .names import (
     DestinationNamespace,
+    InputDestinations,
     drop_lost_destination,
     namespace_destinations,
     points_nowhere,
@@ -283,6 +285,34 @@ def _own_objects(pages: list[pikepdf.Object], pdf: pikepdf.Pdf) -> list[pikepdf.
     return result
 
 
+def _open_destination(
+    pdf: pikepdf.Pdf, destinations: InputDestinations
+) -> pikepdf.Object | None:
+    """Where the first input opens (its /OpenAction), when that is a destination or a GoTo.
+
+    The merged document opens where its first input did. Scripts, launches and
+    other opening actions are not carried over: they were written for that
+    input alone, not for a document with other files' pages in it.
+    """
+    action = lookup(pdf.Root, "/OpenAction")
+    if isinstance(action, Dictionary) and lookup(action, "/S") == Name.GoTo:
+        action = lookup(action, "/D")
+    if isinstance(action, Array) and len(action) > 0:
+        return action
+    return destinations.renamed(action)
+
+
+def _surviving_destination(
+    copied: pikepdf.Object | None, lost_names: set[str]
+) -> pikepdf.Object | None:
+    """``copied`` unless its page was left out by a page range (or it names such a page)."""
+    if isinstance(copied, Array):
+        return copied if len(copied) > 0 and copied[0] is not None else None
+    if isinstance(copied, String):
+        return copied if str(copied) not in lost_names else None
+    return None
+
+
 def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
     """A per-input bookmark's title: the document's own title, else its file name."""
     info = pdf.trailer.get("/Info")
@@ -306,6 +336,7 @@ class _Merger:
         self.dests: dict[str, pikepdf.Object] = {}
         self.first_info: pikepdf.Object | None = None
         self.first_metadata: pikepdf.Object | None = None
+        self.open_action: pikepdf.Object | None = None
         self.report = MergeReport()
         self.inputs_added = 0
 
@@ -345,6 +376,9 @@ class _Merger:
         has_form = isinstance(lookup(src.Root, "/AcroForm"), Dictionary)
         copied_annotations: set[tuple[int, int]] = set()
         # Annotations are walked only when there is something to do with them.
+        if rewrite is not None:
+            for page in unique:  # page-open and page-close triggers (/AA)
+                rewrite(page)
         if rewrite is not None or (partial and has_form):
             for annot in _annotations(unique):
                 if rewrite is not None:
@@ -372,6 +406,9 @@ class _Merger:
             bundle.Fields = Array(form.fields)
             bundle.Form = form.settings
         if self.first_info is None:
+            opening = _open_destination(src, destinations)
+            if opening is not None:
+                bundle.OpenAction = opening
             bundle.Info = src.trailer.get("/Info", Dictionary())
             if "/Metadata" in src.Root:
                 bundle.Metadata = src.Root.Metadata
@@ -399,6 +436,7 @@ class _Merger:
             for old, new in form.renamed.items():
                 self.report.renamed_fields[f"{label}: {old}"] = new
         if self.first_info is None:
+            self.open_action = _surviving_destination(lookup(copied, "/OpenAction"), lost_names)
             # A trailer /Info that is no dictionary (e.g. points at the page tree) copies as
             # null, which drops the key.
             self.first_info = copied.get("/Info", Dictionary())
@@ -446,6 +484,8 @@ class _Merger:
                 tree[name] = target
             pdf.Root.Names = Dictionary(Dests=tree.obj)
         self._write_info(info)
+        if self.open_action is not None:
+            pdf.Root.OpenAction = Dictionary(S=Name.GoTo, D=self.open_action)
         if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
             StreamDeduplicator().pages(self.kids)
         with atomic_output(output) as handle, warnings.catch_warnings(record=True) as caught:

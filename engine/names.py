@@ -3,8 +3,9 @@
 Two inputs may both define ``chap1``. qpdf and pypdf keep one and send the
 other document's links to the wrong page. Here the first input to claim a name
 keeps it and later inputs get ``chap1-2`` (input number appended), and every
-reference in that input — link annotations and outline items, by ``/Dest`` or
-by a GoTo action — is rewritten before its objects are copied. Both places a
+reference in that input — link annotations, outline items and pages, by
+``/Dest`` or by a GoTo action in ``/A``, in an ``/AA`` trigger or further down
+an action's ``/Next`` chain — is rewritten before its objects are copied. Both places a
 PDF can define names are read: the ``/Names /Dests`` name tree (string keys)
 and the PDF 1.1 ``/Root /Dests`` dictionary (name keys). The output has one
 name tree with string keys, so every rewritten reference is a string.
@@ -12,6 +13,7 @@ name tree with string keys, so every rewritten reference is a string.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pikepdf
@@ -90,19 +92,49 @@ class InputDestinations:
         """
         return any(legacy or new != name for (legacy, name), new in self.renames.items())
 
+    def renamed(self, ref: pikepdf.Object | None) -> pikepdf.Object | None:
+        """The namespaced name for destination ``ref``; None when the input defines no such name."""
+        key = _ref_key(ref)
+        return String(self.renames[key]) if key in self.renames else None
+
     def rewrite(self, holder: pikepdf.Object) -> None:
-        """Point ``holder``'s ``/Dest`` or GoTo ``/A`` at the namespaced name, in place."""
-        dest = lookup(holder, "/Dest")
-        if dest is not None:
-            key = _ref_key(dest)
-            if key in self.renames:
-                holder.Dest = String(self.renames[key])
-            return
-        action = lookup(holder, "/A")
-        if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
-            key = _ref_key(lookup(action, "/D"))
-            if key in self.renames:
-                action.D = String(self.renames[key])
+        """Point ``holder``'s ``/Dest`` and every GoTo action it triggers at namespaced names."""
+        new_name = self.renamed(lookup(holder, "/Dest"))
+        if new_name is not None:
+            holder.Dest = new_name
+        for action in goto_actions(holder):
+            new_name = self.renamed(lookup(action, "/D"))
+            if new_name is not None:
+                action.D = new_name
+
+
+def goto_actions(holder: pikepdf.Object) -> Iterator[pikepdf.Object]:
+    """Every GoTo action ``holder`` can trigger: ``/A``, each ``/AA`` entry, and their ``/Next``.
+
+    A ``/Next`` chain runs the actions after the first (a URI, then a GoTo);
+    each indirect action is visited once, so a damaged chain that loops ends.
+    """
+    pending: list[pikepdf.Object] = []
+    action = lookup(holder, "/A")
+    if isinstance(action, Dictionary):
+        pending.append(action)
+    triggers = lookup(holder, "/AA")
+    if isinstance(triggers, Dictionary):
+        pending.extend(value for value in triggers.values() if isinstance(value, Dictionary))
+    seen: set[tuple[int, int]] = set()
+    while pending:
+        action = pending.pop()
+        if action.is_indirect:
+            if action.objgen in seen:
+                continue
+            seen.add(action.objgen)
+        if lookup(action, "/S") == Name.GoTo:
+            yield action
+        following = lookup(action, "/Next")
+        if isinstance(following, Dictionary):
+            pending.append(following)
+        elif isinstance(following, Array):
+            pending.extend(item for item in following if isinstance(item, Dictionary))
 
 
 def namespace_destinations(

@@ -8,7 +8,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 from merge_samples import pair_a_b, text_pdf
-from pikepdf import Array, Name
+from pikepdf import Array, Dictionary, Name, String
 
 from pdfbinder.engine import MergeReport, PdfInput, merge_pdfs
 from tests.conftest import qpdf_check
@@ -188,3 +188,81 @@ def test_output_uses_object_streams_and_can_be_linearized(tmp_path: Path) -> Non
         assert pdf.is_linearized and pdf.check_linearization(io.StringIO())
         assert any(isinstance(obj, pikepdf.Stream) and obj.get("/Type") == Name.ObjStm
                    for obj in pdf.objects)
+
+
+def _named_page(pdf: pikepdf.Pdf, name: pikepdf.Object) -> int:
+    """Output page number a named destination lands on."""
+    return _page_number(pdf, pikepdf.NameTree(pdf.Root.Names.Dests)[str(name)][0])
+
+
+def test_goto_actions_in_chains_and_triggers_land_on_their_own_documents_pages(
+    tmp_path: Path,
+) -> None:
+    a, b = pair_a_b(tmp_path)
+    with pikepdf.open(b, allow_overwriting_input=True) as pdf:
+        # A link that opens a web page, then (/Next) jumps to B's chap1; and a page-open
+        # trigger (/AA /O) on B's first page that goes to chap1 as well.
+        chained = Dictionary(S=Name.URI, URI=String("https://example.invalid/"),
+                             Next=Dictionary(S=Name.GoTo, D=String("chap1")))
+        link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link,
+                                            Rect=Array([72, 400, 272, 420]), A=chained))
+        first = pdf.pages[0].obj
+        first.Annots = Array([*first.Annots, link])
+        first.AA = Dictionary(O=Dictionary(S=Name.GoTo, D=String("chap1")))
+        pdf.save(b)
+    out = tmp_path / "actions.pdf"
+
+    merge_pdfs([a, b], out)
+
+    qpdf_check(out)
+    with pikepdf.open(out) as pdf:
+        b_first = pdf.pages[3].obj
+        chained_goto = next(annot.A.Next for annot in b_first.Annots if "/A" in annot)
+        assert str(chained_goto.D) == "chap1-2"
+        assert _named_page(pdf, chained_goto.D) == 5
+        assert str(b_first.AA.O.D) == "chap1-2"
+        assert _named_page(pdf, b_first.AA.O.D) == 5
+        assert _named_page(pdf, String("chap1")) == 3  # A's own chap1 is untouched
+
+
+def _with_open_action(path: Path, action: pikepdf.Object | None) -> Path:
+    with pikepdf.open(path, allow_overwriting_input=True) as pdf:
+        if action is None:
+            pdf.Root.OpenAction = Array([pdf.pages[1].obj, Name.FitH, 700])
+        else:
+            pdf.Root.OpenAction = action
+        pdf.save(path)
+    return path
+
+
+def test_merged_document_opens_where_its_first_input_did(tmp_path: Path) -> None:
+    a, b = pair_a_b(tmp_path)
+    out = tmp_path / "opens.pdf"
+    # B's own opening action is not the merged document's: only the first input's counts.
+    _with_open_action(b, Dictionary(S=Name.GoTo, D=String("chap1")))
+
+    merge_pdfs([_with_open_action(a, None), b], out)  # A opens at its page 2, fit width
+
+    with pikepdf.open(out) as pdf:
+        opening = pdf.Root.OpenAction
+        assert str(opening.S) == "/GoTo"
+        assert _page_number(pdf, opening.D[0]) == 2
+        assert list(opening.D)[1:] == [Name.FitH, 700]
+
+    merge_pdfs([b, a], out)  # B first: its GoTo chap1 lands on B's page 2, output page 2
+    with pikepdf.open(out) as pdf:
+        assert str(pdf.Root.OpenAction.D) == "chap1"
+        assert _named_page(pdf, pdf.Root.OpenAction.D) == 2
+
+    merge_pdfs([PdfInput(a, pages="1,3"), b], out)  # the page A opened at was left out
+    with pikepdf.open(out) as pdf:
+        assert "/OpenAction" not in pdf.Root
+
+
+def test_opening_scripts_are_not_carried_over(tmp_path: Path) -> None:
+    a, b = pair_a_b(tmp_path)
+    _with_open_action(a, Dictionary(S=Name.JavaScript, JS=String("app.alert('A');")))
+    out = tmp_path / "noscript.pdf"
+    merge_pdfs([a, b], out)
+    with pikepdf.open(out) as pdf:
+        assert "/OpenAction" not in pdf.Root
