@@ -29,7 +29,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, String
+from pikepdf import Array, Dictionary, Name
 
 from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
 from .convert import DEFAULT_MAX_PIXELS, images_to_pdf
@@ -42,6 +42,7 @@ from .lookup import lookup
 from .names import (
     DestinationNamespace,
     InputDestinations,
+    destination_lost,
     drop_lost_destination,
     namespace_destinations,
     points_nowhere,
@@ -302,17 +303,6 @@ def _open_destination(
     return destinations.renamed(action)
 
 
-def _surviving_destination(
-    copied: pikepdf.Object | None, lost_names: set[str]
-) -> pikepdf.Object | None:
-    """``copied`` unless its page was left out by a page range (or it names such a page)."""
-    if isinstance(copied, Array):
-        return copied if len(copied) > 0 and copied[0] is not None else None
-    if isinstance(copied, String):
-        return copied if str(copied) not in lost_names else None
-    return None
-
-
 def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
     """A per-input bookmark's title: the document's own title, else its file name."""
     info = pdf.trailer.get("/Info")
@@ -436,7 +426,9 @@ class _Merger:
             for old, new in form.renamed.items():
                 self.report.renamed_fields[f"{label}: {old}"] = new
         if self.first_info is None:
-            self.open_action = _surviving_destination(lookup(copied, "/OpenAction"), lost_names)
+            opening = lookup(copied, "/OpenAction")
+            if opening is not None and not destination_lost(opening, lost_names):
+                self.open_action = opening
             # A trailer /Info that is no dictionary (e.g. points at the page tree) copies as
             # null, which drops the key.
             self.first_info = copied.get("/Info", Dictionary())

@@ -151,17 +151,22 @@ def namespace_destinations(
 
 
 def points_nowhere(holder: pikepdf.Object, lost_names: set[str]) -> bool:
-    """Whether ``holder``'s destination targets a page that was not copied.
-
-    Pages left out by a page range become null when their referrers are copied,
-    so a destination array starting with null has lost its page; a named
-    destination in ``lost_names`` was dropped for the same reason.
-    """
+    """Whether ``holder``'s destination (``/Dest`` or GoTo ``/A``) targets a page not copied."""
     dest = lookup(holder, "/Dest")
     if dest is None:
         action = lookup(holder, "/A")
         if isinstance(action, Dictionary) and action.get("/S") == Name.GoTo:
             dest = lookup(action, "/D")
+    return destination_lost(dest, lost_names)
+
+
+def destination_lost(dest: pikepdf.Object | None, lost_names: set[str]) -> bool:
+    """Whether destination ``dest`` (as copied) targets a page that was not copied.
+
+    Pages left out by a page range become null when their referrers are copied,
+    so an explicit destination starting with null has lost its page; a named
+    destination in ``lost_names`` was dropped for the same reason.
+    """
     if isinstance(dest, String):
         return str(dest) in lost_names
     return isinstance(dest, Array) and len(dest) > 0 and dest[0] is None
