@@ -158,8 +158,12 @@ def test_jobs_per_key_and_queue_length_are_429(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path, workers=1, api_keys=["alice", "bob"],
                         max_jobs_per_key=2, max_queued_jobs=2)
     with ThreadServer(settings) as live:
-        slow = httpx.post(f"{live.url}/file/upload", headers={"x-api-key": "alice"},
-                          files={"file": ("noise.bmp", make_noise_bmp(1500, 1500))}).json()["url"]
+        noise = httpx.post(f"{live.url}/file/upload", headers={"x-api-key": "alice"},
+                           files={"file": ("noise.bmp", make_noise_bmp(1500, 1500))}).json()["url"]
+        # Six pages of uncompressible noise: ~1 s of work per job, so the first job is still
+        # running when the later requests arrive even on a loaded machine (one page, ~0.2 s,
+        # could finish first and free its slot).
+        slow = ",".join([noise] * 6)
         accepted = [_async_convert(live.url, slow, "alice") for _ in range(2)]
         assert [answer.json()["status"] for answer in accepted] == [200, 200]
         per_key = assert_error(_async_convert(live.url, slow, "alice"), 429)
