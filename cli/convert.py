@@ -14,7 +14,7 @@ from datetime import datetime
 import typer
 
 from pdfbinder.engine import NamedSource, Source, images_to_pdf
-from pdfbinder.engine.convert import DEFAULT_MAX_PIXELS
+from pdfbinder.engine.images.convert import DEFAULT_MAX_PIXELS
 from pdfbinder.engine.output import Destination
 
 from .common import EXIT_USAGE, emit_json, engine_errors, fail, progress_bar

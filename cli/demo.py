@@ -80,8 +80,8 @@ def demo(
     import httpx
 
     from pdfbinder.compat.app import create_app
-    from pdfbinder.compat.background import BackgroundServer
     from pdfbinder.compat.settings import Settings
+    from pdfbinder.compat.testing.background import BackgroundServer
 
     with tempfile.TemporaryDirectory(prefix="pdfbinder-demo-") as scratch:
         folder = Path(scratch)

@@ -109,7 +109,7 @@ def serve(
     import uvicorn
 
     from pdfbinder.compat.app import create_app
-    from pdfbinder.compat.tls import ensure_tls, trust_line
+    from pdfbinder.compat.testing.tls import ensure_tls, trust_line
     from pdfbinder.compat.urlmap import UrlMap
 
     given: dict[str, Any] = {

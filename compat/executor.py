@@ -23,7 +23,7 @@ from pdfbinder.engine import (
     merge_any,
     merge_pdfs,
 )
-from pdfbinder.engine.archives import ArchiveLimits
+from pdfbinder.engine.merge.archives import ArchiveLimits
 
 from .files.base import FileExists, FileStore, utcnow
 from .jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec

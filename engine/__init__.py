@@ -5,7 +5,6 @@ HTTP, jobs, URLs or storage; every deliberate failure is an
 :class:`~pdfbinder.engine.errors.EngineError`.
 """
 
-from .convert import images_to_pdf
 from .errors import (
     CorruptInput,
     EngineError,
@@ -15,8 +14,9 @@ from .errors import (
     UnsupportedInput,
     WrongPassword,
 )
+from .images.convert import images_to_pdf
 from .inputs import NamedSource, Source
-from .merge import MergeReport, PdfInput, merge_any, merge_pdfs
+from .merge.merge import MergeReport, PdfInput, merge_any, merge_pdfs
 from .report import ProgressCallback, Report
 
 __all__ = [

@@ -29,8 +29,8 @@ import pikepdf
 from PIL import Image
 
 from pdfbinder.compat.app import create_app
-from pdfbinder.compat.background import BackgroundServer
 from pdfbinder.compat.settings import Settings
+from pdfbinder.compat.testing.background import BackgroundServer
 
 MIRROR_HOST = "images.example.test"
 SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
@@ -109,7 +109,7 @@ def poll_job(base: str, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
 
 class ThreadServer:
     """``create_app(settings)`` under uvicorn in a background thread (the drop-in's
-    :class:`~pdfbinder.compat.background.BackgroundServer`), with its settings at hand."""
+    :class:`~pdfbinder.compat.testing.background.BackgroundServer`), with its settings at hand."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings

@@ -9,7 +9,7 @@ import ssl
 
 from cryptography import x509
 
-from pdfbinder.compat.tls import ensure_tls, trust_line
+from pdfbinder.compat.testing.tls import ensure_tls, trust_line
 
 
 def load(path) -> x509.Certificate:

@@ -9,7 +9,7 @@ import pytest
 from images_support import convert, page_image, render
 from PIL import Image, ImageSequence, features
 
-from pdfbinder.engine.tiff import g4_strip
+from pdfbinder.engine.images.tiff import g4_strip
 
 
 def _photo(size: tuple[int, int] = (96, 64)) -> Image.Image:

@@ -6,7 +6,7 @@ import pytest
 from PIL import Image, ImageOps
 
 from pdfbinder.engine.errors import InvalidOption
-from pdfbinder.engine.layout import PageOptions, parse_length, parse_page_size, place
+from pdfbinder.engine.images.layout import PageOptions, parse_length, parse_page_size, place
 
 
 @pytest.mark.parametrize(

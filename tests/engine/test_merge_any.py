@@ -12,7 +12,7 @@ from merge_samples import text_pdf
 from PIL import Image
 
 from pdfbinder.engine import NamedSource, TooLarge, UnsupportedInput, merge_any
-from pdfbinder.engine.archives import ArchiveLimits
+from pdfbinder.engine.merge.archives import ArchiveLimits
 from tests.conftest import qpdf_check
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from PIL import Image
 
-from .errors import UnsupportedInput
+from ..errors import UnsupportedInput
 from .jpeg import JpegInfo
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref, StreamData
 from .png import CHANNELS, DecodedPng, PngInfo, decode_png

@@ -21,9 +21,9 @@ from typing import BinaryIO
 
 import pikepdf
 
+from ..errors import CorruptInput, PasswordRequired, UnsupportedInput, WrongPassword
+from ..inputs import NamedSource, Source, display_name, unwrap
 from .archives import kind_of
-from .errors import CorruptInput, PasswordRequired, UnsupportedInput, WrongPassword
-from .inputs import NamedSource, Source, display_name, unwrap
 
 _KIND_NAMES = {"image": "an image", "zip": "a ZIP archive", "office": "an Office document",
                "pdf": "a PDF"}

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
-from .lookup import lookup
+from ..lookup import lookup
 
 DestKey = tuple[bool, str]
 """``(is_legacy_name, name)``: a name object refers to ``/Root /Dests``, a string to the tree."""

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, String
 
-from .lookup import lookup
+from ..lookup import lookup
 
 _INHERITED_DEFAULTS = ("/DA", "/Q")
 

@@ -12,14 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..errors import EngineError, InvalidOption
+from ..inputs import NamedSource, Source, display_name
+from ..output import Destination, atomic_output
+from ..report import ProgressCallback, Report
 from . import images
 from .embed import write_image
-from .errors import EngineError, InvalidOption
-from .inputs import NamedSource, Source, display_name
 from .layout import PageOptions, place
-from .output import Destination, atomic_output
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref
-from .report import ProgressCallback, Report
 
 PRODUCER = "pdfbinder"
 DEFAULT_MAX_PIXELS = images.DEFAULT_MAX_PIXELS

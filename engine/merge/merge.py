@@ -31,14 +31,16 @@ from dataclasses import dataclass, field
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
+from ..images.convert import DEFAULT_MAX_PIXELS, images_to_pdf
+from ..inputs import NamedSource, Source, display_name
+from ..lookup import lookup
+from ..output import Destination, atomic_output
+from ..report import ProgressCallback, Report
 from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
-from .convert import DEFAULT_MAX_PIXELS, images_to_pdf
 from .dedupe import StreamDeduplicator
-from .errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from .forms import FieldNamespace, FormBuilder, prepare_source_form
-from .inputs import NamedSource, Source, display_name
 from .labels import LabelBuilder, SourceLabels
-from .lookup import lookup
 from .names import (
     DestinationNamespace,
     InputDestinations,
@@ -48,10 +50,8 @@ from .names import (
     points_nowhere,
 )
 from .outline import OUTLINE_POLICIES, OutlineBuilder, OutlinePolicy, prepare_source_outline
-from .output import Destination, atomic_output
 from .pageranges import PageRangeError, parse_page_ranges
 from .pdfopen import OpenedPdf, head_bytes, open_pdf
-from .report import ProgressCallback, Report
 
 _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
 _INFO_FIELDS = {"title": "/Title", "author": "/Author", "subject": "/Subject",

@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import pikepdf
 from pikepdf import Array, Dictionary, Name, Stream
 
-from .lookup import lookup
+from ..lookup import lookup
 
 _FONT_FILES = ("/FontFile", "/FontFile2", "/FontFile3")
 StreamKey = tuple[bytes, bytes]

@@ -28,8 +28,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
-from .errors import CorruptInput, TooLarge, UnsupportedInput
-from .inputs import NamedSource, Source, display_name, open_binary
+from ..errors import CorruptInput, TooLarge, UnsupportedInput
+from ..inputs import NamedSource, Source, display_name, open_binary
 
 InputKind = Literal["pdf", "image", "zip", "office", "unknown"]
 

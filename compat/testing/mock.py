@@ -1,22 +1,15 @@
-"""The drop-in for test suites: swap the PDF.co cloud for a local pdfbinder server.
+"""``mock_pdfco``: route calls aimed at PDF.co to a local pdfbinder server, without pytest.
 
-Two ways in, one mechanism:
-
-* pytest (registered through the ``pytest11`` entry point, so installing pdfbinder is enough):
-  ``pdfbinder_server`` is a real server on a free loopback port; ``pdfco_mock`` also routes
-  every ``requests``/``httpx`` call aimed at ``https://api.pdf.co`` to it.
-* anything else (unittest, scripts): ``with mock_pdfco() as server: ...`` or ``@mock_pdfco()``.
-
-pytest imports this module in every run once pdfbinder is installed, so it imports only the
-standard library at module level; the server, uvicorn and the HTTP clients load on first use.
+Usable as a context manager, a decorator (sync or ``async def``) or with ``start()``/``stop()``
+from ``setUp``/``tearDown``. Imports only the standard library at module level; the server,
+uvicorn and the HTTP clients load on first use.
 """
 
 from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable, Iterable, Iterator
-from pathlib import Path
+from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -24,14 +17,7 @@ if TYPE_CHECKING:
     from .intercept import Interception
     from .testserver import PdfbinderServer
 
-try:  # pytest is only a test dependency; mock_pdfco works without it.
-    import pytest
-except ModuleNotFoundError:  # pragma: no cover - exercised only where pytest is absent
-    pytest = None  # type: ignore[assignment]
-
 PDFCO_BASE_URL = "https://api.pdf.co"
-INI_BASE_URLS = "pdfco_mock_base_urls"
-MARKER = "pdfco_mock"
 
 Function = TypeVar("Function", bound=Callable[..., Any])
 
@@ -123,60 +109,3 @@ def mock_pdfco(
     return PdfcoMock(server, extra_base_urls)
 
 
-if pytest is not None:
-
-    def pytest_addoption(parser: pytest.Parser) -> None:
-        parser.addini(
-            INI_BASE_URLS,
-            type="linelist",
-            default=[],
-            help="pdfbinder: base URLs the pdfco_mock fixture routes to the local server, "
-            f"besides {PDFCO_BASE_URL} (e.g. https://localhost).",
-        )
-
-    def pytest_configure(config: pytest.Config) -> None:
-        config.addinivalue_line(
-            "markers",
-            f"{MARKER}(*base_urls): pdfbinder: more base URLs the pdfco_mock fixture routes "
-            "to the local server for this test.",
-        )
-
-    @pytest.fixture(scope="session")
-    def pdfbinder_session_server(
-        tmp_path_factory: pytest.TempPathFactory,
-    ) -> Iterator[PdfbinderServer]:
-        """One pdfbinder server for the whole session (faults and traffic not reset)."""
-        from .testserver import PdfbinderServer
-
-        data_dir: Path = tmp_path_factory.mktemp("pdfbinder-server")
-        with PdfbinderServer(data_dir) as server:
-            yield server
-
-    @pytest.fixture
-    def pdfbinder_server(pdfbinder_session_server: PdfbinderServer) -> Iterator[PdfbinderServer]:
-        """A real pdfbinder server on a free loopback port, clean for this test.
-
-        ``base_url``, ``requests``/``requests_to(route)``/``jobs`` (what it received),
-        ``upload(content)`` and ``map_url(url, content)`` (pre-load files, serve remote URLs
-        offline), ``fail_next``/``hold_job``/``fail_job``/``abort_job``/``expire_downloads``
-        (fault injection). Faults, traffic and mapped URLs are reset around each test.
-        """
-        pdfbinder_session_server.reset()
-        yield pdfbinder_session_server
-        pdfbinder_session_server.reset()
-
-    @pytest.fixture
-    def pdfco_mock(
-        pdfbinder_server: PdfbinderServer, request: pytest.FixtureRequest
-    ) -> Iterator[PdfbinderServer]:
-        """Route every requests/httpx call aimed at https://api.pdf.co to ``pdfbinder_server``.
-
-        More base URLs: the ``pdfco_mock_base_urls`` ini option, or
-        ``@pytest.mark.pdfco_mock("https://localhost")`` on a test. Other hosts pass through.
-        Yields the server (the same object as ``pdfbinder_server``).
-        """
-        extra = list(request.config.getini(INI_BASE_URLS))
-        for marker in request.node.iter_markers(MARKER):
-            extra += list(marker.args)
-        with mock_pdfco(pdfbinder_server, extra_base_urls=extra):
-            yield pdfbinder_server

@@ -15,7 +15,7 @@ import re
 import struct
 from dataclasses import dataclass
 
-from .errors import CorruptInput, UnsupportedInput
+from ..errors import CorruptInput, UnsupportedInput
 from .exif import ExifFacts, read_exif, sane_dpi
 
 _SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from PIL import Image, TiffImagePlugin, UnidentifiedImageError
 
+from ..errors import CorruptInput, EngineError, TooLarge, UnsupportedInput
+from ..inputs import NamedSource, Source, open_binary
 from . import embed
-from .errors import CorruptInput, EngineError, TooLarge, UnsupportedInput
 from .exif import sane_dpi
-from .inputs import NamedSource, Source, open_binary
 from .jpeg import read_jpeg
 from .jpx import J2K_SIGNATURE, JP2_SIGNATURE, read_jpx_size
 from .png import SIGNATURE as PNG_SIGNATURE

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import struct
 
-from .errors import CorruptInput
+from ..errors import CorruptInput
 
 JP2_SIGNATURE = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
 J2K_SIGNATURE = b"\xff\x4f\xff\x51"

@@ -1,7 +1,7 @@
 """A real pdfbinder server for test suites, with fault injection and a record of its traffic.
 
 :class:`PdfbinderServer` runs the same app ``pdfbinder serve`` runs, in a background thread on a
-free loopback port, behind :class:`~pdfbinder.compat.faults.FaultInjector`. Tests drive it over
+free loopback port, behind :class:`~.faults.FaultInjector`. Tests drive it over
 real HTTP and use its methods to pre-load files, map remote URLs to local content, inject
 faults and inspect what was called.
 """
@@ -86,8 +86,8 @@ class PdfbinderServer:
         self.stop()
 
     def _wrapped_app(self) -> FaultInjector:
-        from .app import create_app
-        from .settings import Settings
+        from ..app import create_app
+        from ..settings import Settings
 
         defaults: dict[str, Any] = {
             "data_dir": self.data_dir,

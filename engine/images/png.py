@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
-from .errors import CorruptInput, TooLarge, UnsupportedInput
+from ..errors import CorruptInput, TooLarge, UnsupportedInput
 from .exif import ExifFacts, read_exif, sane_dpi
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"

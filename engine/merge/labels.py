@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import pikepdf
 from pikepdf import Dictionary, Name, String
 
-from .lookup import lookup
+from ..lookup import lookup
 
 LabelStyle = tuple[str | None, str | None]
 """``(numbering style name such as "/r", prefix)``; a None style means prefix only."""

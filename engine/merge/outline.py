@@ -17,7 +17,7 @@ from typing import Literal
 import pikepdf
 from pikepdf import Array, Dictionary, Name, String
 
-from .lookup import lookup
+from ..lookup import lookup
 from .names import drop_lost_destination, points_nowhere
 
 OutlinePolicy = Literal["keep", "nest", "drop"]

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import zlib
 
-from .errors import CorruptInput
+from ..errors import CorruptInput
 from .png import CHANNELS, PngInfo, check_row_filters, split_lanes
 
 _BLOCK_BYTES = 1 << 20

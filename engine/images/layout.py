@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import InvalidOption
+from ..errors import InvalidOption
 
 POINTS_PER_UNIT = {
     "pt": 1.0,
