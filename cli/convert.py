@@ -25,8 +25,10 @@ STDIO = "-"
 def _sources(images: list[str]) -> list[Source | NamedSource]:
     if images.count(STDIO) > 1:
         fail("standard input can be read only once: give '-' at most once", EXIT_USAGE)
-    return [NamedSource(sys.stdin.buffer.read(), "<stdin>") if image == STDIO else image
-            for image in images]
+    return [
+        NamedSource(sys.stdin.buffer.read(), "<stdin>") if image == STDIO else image
+        for image in images
+    ]
 
 
 def _date(value: str | None, option: str) -> datetime | None:
@@ -35,19 +37,25 @@ def _date(value: str | None, option: str) -> datetime | None:
     try:
         return datetime.fromisoformat(value)
     except ValueError:
-        fail(f"{option} expects an ISO 8601 date like 2024-05-06T07:08:09+00:00, got {value!r}",
-             EXIT_USAGE)
+        fail(
+            f"{option} expects an ISO 8601 date like 2024-05-06T07:08:09+00:00, got {value!r}",
+            EXIT_USAGE,
+        )
 
 
 def convert(
-    images: list[str] = typer.Argument(..., metavar="IMAGE...",
-                                       help="Image files ('-' reads one from stdin)."),
+    images: list[str] = typer.Argument(
+        ..., metavar="IMAGE...", help="Image files ('-' reads one from stdin)."
+    ),
     output: str = typer.Option(..., "--output", "-o", help="The PDF to write ('-' for stdout)."),
     page_size: str | None = typer.Option(
-        None, help="A0–A10, B0–B10, Letter, Legal, Tabloid or WxH with a unit (210x297mm). "
-                   "Default: each image's own size at its DPI."),
-    fit: str = typer.Option("into",
-                            help="into, fill, exact, shrink or enlarge (with --page-size)."),
+        None,
+        help="A0–A10, B0–B10, Letter, Legal, Tabloid or WxH with a unit (210x297mm). "
+        "Default: each image's own size at its DPI.",
+    ),
+    fit: str = typer.Option(
+        "into", help="into, fill, exact, shrink or enlarge (with --page-size)."
+    ),
     margin: str | None = typer.Option(None, help="Margin around each image, e.g. 10mm, 0.5in, 36."),
     auto_orient: bool = typer.Option(False, help="Turn the page to match the image's orientation."),
     title: str | None = typer.Option(None, help="Document title."),
@@ -57,7 +65,8 @@ def convert(
     creator: str | None = typer.Option(None, help="Creating application."),
     creation_date: str | None = typer.Option(None, help="Creation date (ISO 8601)."),
     deterministic: bool = typer.Option(
-        False, help="Byte-reproducible output: no current time, content-derived file ID."),
+        False, help="Byte-reproducible output: no current time, content-derived file ID."
+    ),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, help="Refuse any image frame larger."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
@@ -68,10 +77,21 @@ def convert(
     destination: Destination = sys.stdout.buffer if output == STDIO else output
     with engine_errors(), progress_bar("Converting", enabled=progress) as on_progress:
         report = images_to_pdf(
-            sources, destination, page_size=page_size, fit=fit, margin=margin,
-            auto_orient=auto_orient, title=title, author=author, subject=subject,
-            keywords=keywords, creator=creator, creation_date=created,
-            deterministic=deterministic, max_pixels=max_pixels, on_progress=on_progress,
+            sources,
+            destination,
+            page_size=page_size,
+            fit=fit,
+            margin=margin,
+            auto_orient=auto_orient,
+            title=title,
+            author=author,
+            subject=subject,
+            keywords=keywords,
+            creator=creator,
+            creation_date=created,
+            deterministic=deterministic,
+            max_pixels=max_pixels,
+            on_progress=on_progress,
         )
     if output == STDIO:
         sys.stdout.buffer.flush()
@@ -82,8 +102,10 @@ def convert(
             "output": output,
             "pages": report.page_count,
             "warnings": report.warnings,
-            "inputs": [{"name": item.name, "pages": item.pages, "embedded": item.methods}
-                       for item in report.inputs],
+            "inputs": [
+                {"name": item.name, "pages": item.pages, "embedded": item.methods}
+                for item in report.inputs
+            ],
         }
         if output == STDIO:
             typer.echo(json.dumps(summary, indent=2, sort_keys=True), err=True)

@@ -47,16 +47,19 @@ def draw_samples(folder: Path) -> list[Path]:
 
 def upload(client: httpx.Client, path: Path) -> str:
     """The sample clients' two-step upload: ask for a presigned URL, PUT the bytes."""
-    answer = client.get("/file/upload/get-presigned-url",
-                        params={"name": path.name, "contenttype": "application/pdf"}).json()
+    answer = client.get(
+        "/file/upload/get-presigned-url",
+        params={"name": path.name, "contenttype": "application/pdf"},
+    ).json()
     client.put(answer["presignedUrl"], content=path.read_bytes()).raise_for_status()
     return str(answer["url"])
 
 
 def merge_async(client: httpx.Client, urls: list[str], name: str) -> str:
     """Start an async merge, poll until it ends, and return the result URL."""
-    started = client.get("/pdf/merge",
-                         params={"async": "true", "name": name, "url": ",".join(urls)}).json()
+    started = client.get(
+        "/pdf/merge", params={"async": "true", "name": name, "url": ",".join(urls)}
+    ).json()
     if started["error"]:
         fail(f"merge refused: {started['message']}")
     deadline = time.monotonic() + _POLL_LIMIT_SECONDS
@@ -89,8 +92,10 @@ def demo(
         with engine_errors():
             photos = images_to_pdf(images[:1], folder / "photo.pdf")
             graphics = images_to_pdf(images[1:], folder / "graphics.pdf")
-        typer.echo(f"engine: {len(images)} images → {photos.page_count + graphics.page_count} "
-                   "pages, losslessly")
+        typer.echo(
+            f"engine: {len(images)} images → {photos.page_count + graphics.page_count} "
+            "pages, losslessly"
+        )
 
         settings = Settings(data_dir=folder / "data", workers=2)
         server = BackgroundServer(create_app(settings))

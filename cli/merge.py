@@ -29,7 +29,7 @@ def parse_input(argument: str) -> tuple[str, str | None]:
         return argument, None
     for position, char in enumerate(argument):
         if char == ":" and position > 0 and os.path.isfile(argument[:position]):
-            return argument[:position], argument[position + 1:]
+            return argument[:position], argument[position + 1 :]
     return argument, None
 
 
@@ -69,8 +69,15 @@ def merge(
         own = passwords.get(path, passwords.get(os.path.basename(path)))
         items.append(PdfInput(path, pages=pages, password=own))
     with engine_errors(), progress_bar("Merging", enabled=progress) as on_progress:
-        report = merge_pdfs(items, output, password=password, outline=outline,
-                            linearize=linearize, title=title, on_progress=on_progress)
+        report = merge_pdfs(
+            items,
+            output,
+            password=password,
+            outline=outline,
+            linearize=linearize,
+            title=title,
+            on_progress=on_progress,
+        )
     for warning in report.warnings:
         typer.echo(f"pdfbinder: warning: {warning}", err=True)
     if json_output:

@@ -43,57 +43,73 @@ def serve(
     host: str = typer.Option(None, help="Interface to listen on [env PDFBINDER_HOST; 127.0.0.1]."),
     port: int = typer.Option(None, help="TCP port [env PDFBINDER_PORT; 8080]."),
     data_dir: Path = typer.Option(
-        None, "--data-dir",
+        None,
+        "--data-dir",
         help="Stored files and job records [env PDFBINDER_DATA_DIR; "
         "$XDG_STATE_HOME/pdfbinder or ~/.local/state/pdfbinder].",
     ),
     workers: int = typer.Option(None, help="Job worker threads [env PDFBINDER_WORKERS; CPUs]."),
     api_key: list[str] = typer.Option(
-        None, "--api-key",
+        None,
+        "--api-key",
         help="Accepted API key (repeatable). Without any, any or no key is accepted.",
     ),
     allow_remote: bool = typer.Option(
-        None, "--allow-remote/--offline",
+        None,
+        "--allow-remote/--offline",
         help="Fetch http(s) sources and send remote callbacks [default: offline].",
     ),
     url_map: Path = typer.Option(
-        None, "--url-map",
+        None,
+        "--url-map",
         help="Serve remote URLs from a mirror directory (<host>/<path>) or a JSON file.",
     ),
     https: bool = typer.Option(
-        False, "--https",
+        False,
+        "--https",
         help="Serve TLS with a local CA and localhost certificate made once in <data-dir>/tls; "
         "prints the line that makes Python clients trust it.",
     ),
     allow_host: list[str] = typer.Option(
-        None, "--allow-host",
+        None,
+        "--allow-host",
         help="Host, address or network remote fetches may reach although it is loopback, "
         "private or metadata (repeatable), e.g. 127.0.0.1 [env PDFBINDER_ALLOW_HOSTS].",
     ),
     allow_private_networks: bool = typer.Option(
-        None, "--allow-private-networks/--no-private-networks",
+        None,
+        "--allow-private-networks/--no-private-networks",
         help="Let remote fetches reach loopback/private/link-local addresses "
         "[env PDFBINDER_ALLOW_PRIVATE_NETWORKS; off].",
     ),
     max_file_bytes: int = typer.Option(
-        None, help="Largest upload or fetched source [env PDFBINDER_MAX_FILE_BYTES; 512 MiB]."),
+        None, help="Largest upload or fetched source [env PDFBINDER_MAX_FILE_BYTES; 512 MiB]."
+    ),
     max_body_bytes: int = typer.Option(
-        None, help="Largest in-memory body: JSON/form/base64 [env PDFBINDER_MAX_BODY_BYTES; "
-        "64 MiB]."),
+        None,
+        help="Largest in-memory body: JSON/form/base64 [env PDFBINDER_MAX_BODY_BYTES; 64 MiB].",
+    ),
     max_pixels: int = typer.Option(
-        None, help="Pixels per image [env PDFBINDER_MAX_PIXELS; 89,478,485]."),
+        None, help="Pixels per image [env PDFBINDER_MAX_PIXELS; 89,478,485]."
+    ),
     max_inputs: int = typer.Option(
-        None, help="Source URLs per job [env PDFBINDER_MAX_INPUTS_PER_JOB; 1000]."),
+        None, help="Source URLs per job [env PDFBINDER_MAX_INPUTS_PER_JOB; 1000]."
+    ),
     max_pages: int = typer.Option(
-        None, help="Pages per job result [env PDFBINDER_MAX_PAGES_PER_JOB; 10000]."),
+        None, help="Pages per job result [env PDFBINDER_MAX_PAGES_PER_JOB; 10000]."
+    ),
     max_job_bytes: int = typer.Option(
-        None, help="Input bytes per job [env PDFBINDER_MAX_JOB_BYTES; 2 GiB]."),
+        None, help="Input bytes per job [env PDFBINDER_MAX_JOB_BYTES; 2 GiB]."
+    ),
     max_jobs_per_key: int = typer.Option(
-        None, help="Queued or running jobs per API key [env PDFBINDER_MAX_JOBS_PER_KEY; 32]."),
+        None, help="Queued or running jobs per API key [env PDFBINDER_MAX_JOBS_PER_KEY; 32]."
+    ),
     max_queue: int = typer.Option(
-        None, help="Jobs waiting for a worker [env PDFBINDER_MAX_QUEUED_JOBS; 256]."),
+        None, help="Jobs waiting for a worker [env PDFBINDER_MAX_QUEUED_JOBS; 256]."
+    ),
     sync_timeout: float = typer.Option(
-        None, help="Seconds before a sync request answers 445 [env PDFBINDER_SYNC_TIMEOUT; 120]."),
+        None, help="Seconds before a sync request answers 445 [env PDFBINDER_SYNC_TIMEOUT; 120]."
+    ),
     broker: Broker = None,  # type: ignore[assignment]
     job_store: JobStore = None,  # type: ignore[assignment]
     store: Store = None,  # type: ignore[assignment]
@@ -113,18 +129,34 @@ def serve(
     from pdfbinder.compat.urlmap import UrlMap
 
     given: dict[str, Any] = {
-        "host": host, "port": port, "data_dir": data_dir, "workers": workers,
-        "api_keys": api_key or None, "allow_remote": allow_remote, "url_map": url_map,
-        "allow_hosts": allow_host or None, "allow_private_networks": allow_private_networks,
-        "max_file_bytes": max_file_bytes, "max_body_bytes": max_body_bytes,
-        "max_pixels": max_pixels, "max_inputs_per_job": max_inputs,
-        "max_pages_per_job": max_pages, "max_job_bytes": max_job_bytes,
-        "max_jobs_per_key": max_jobs_per_key, "max_queued_jobs": max_queue,
+        "host": host,
+        "port": port,
+        "data_dir": data_dir,
+        "workers": workers,
+        "api_keys": api_key or None,
+        "allow_remote": allow_remote,
+        "url_map": url_map,
+        "allow_hosts": allow_host or None,
+        "allow_private_networks": allow_private_networks,
+        "max_file_bytes": max_file_bytes,
+        "max_body_bytes": max_body_bytes,
+        "max_pixels": max_pixels,
+        "max_inputs_per_job": max_inputs,
+        "max_pages_per_job": max_pages,
+        "max_job_bytes": max_job_bytes,
+        "max_jobs_per_key": max_jobs_per_key,
+        "max_queued_jobs": max_queue,
         "sync_timeout": sync_timeout,
-        **scale_settings(broker=broker, job_store=job_store, store=store,
-                         s3_endpoint=s3_endpoint, s3_region=s3_region,
-                         s3_redirect_downloads=s3_redirect_downloads,
-                         presign_secret=presign_secret, visibility_timeout=visibility_timeout),
+        **scale_settings(
+            broker=broker,
+            job_store=job_store,
+            store=store,
+            s3_endpoint=s3_endpoint,
+            s3_region=s3_region,
+            s3_redirect_downloads=s3_redirect_downloads,
+            presign_secret=presign_secret,
+            visibility_timeout=visibility_timeout,
+        ),
     }
     settings = settings_from_flags(given)
     if settings.url_map is not None:
@@ -147,7 +179,16 @@ def serve(
             bind_host = "localhost"
         typer.echo(trust_line(files))
     scheme = "https" if https else "http"
-    typer.echo(f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
-               f"(data: {settings.data_dir}; {mode}; {remote})", err=True)
-    uvicorn.run(create_app(settings), host=bind_host, port=settings.port,
-                log_level="warning", access_log=False, **tls)
+    typer.echo(
+        f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
+        f"(data: {settings.data_dir}; {mode}; {remote})",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=settings.port,
+        log_level="warning",
+        access_log=False,
+        **tls,
+    )

@@ -25,8 +25,10 @@ def settings_from_flags(given: dict[str, Any]) -> Settings:
     try:
         return Settings(**{key: value for key, value in given.items() if value is not None})
     except ValidationError as error:
-        fail(f"invalid setting: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}",
-             EXIT_USAGE)
+        fail(
+            f"invalid setting: {error.errors()[0]['loc'][0]}: {error.errors()[0]['msg']}",
+            EXIT_USAGE,
+        )
 
 
 def check_cluster_flags(settings: Settings) -> None:

@@ -44,21 +44,29 @@ def worker(
     presign_secret: PresignSecret = None,  # type: ignore[assignment]
     visibility_timeout: VisibilityTimeout = None,  # type: ignore[assignment]
     data_dir: Path = typer.Option(
-        None, "--data-dir", help="Local state (and files without --store) "
-        "[env PDFBINDER_DATA_DIR]."),
+        None, "--data-dir", help="Local state (and files without --store) [env PDFBINDER_DATA_DIR]."
+    ),
     workers: int = typer.Option(
-        1, help="Jobs this process runs at once (1: one process per core is best; more use "
-        "threads) [env PDFBINDER_WORKERS is ignored here]."),
+        1,
+        help="Jobs this process runs at once (1: one process per core is best; more use "
+        "threads) [env PDFBINDER_WORKERS is ignored here].",
+    ),
     url_map: Path = typer.Option(
-        None, "--url-map", help="Serve remote URLs from a mirror directory or a JSON file."),
+        None, "--url-map", help="Serve remote URLs from a mirror directory or a JSON file."
+    ),
     allow_remote: bool = typer.Option(
-        None, "--allow-remote/--offline", help="Fetch http(s) sources and send callbacks."),
+        None, "--allow-remote/--offline", help="Fetch http(s) sources and send callbacks."
+    ),
     allow_host: list[str] = typer.Option(
-        None, "--allow-host", help="Host or network remote fetches may reach although "
-        "loopback/private (repeatable)."),
+        None,
+        "--allow-host",
+        help="Host or network remote fetches may reach although loopback/private (repeatable).",
+    ),
     allow_private_networks: bool = typer.Option(
-        None, "--allow-private-networks/--no-private-networks",
-        help="Let remote fetches reach loopback/private/link-local addresses."),
+        None,
+        "--allow-private-networks/--no-private-networks",
+        help="Let remote fetches reach loopback/private/link-local addresses.",
+    ),
     max_pixels: int = typer.Option(None, help="Pixels per image."),
     max_pages: int = typer.Option(None, help="Pages per job result."),
     max_job_bytes: int = typer.Option(None, help="Input bytes per job."),
@@ -71,27 +79,42 @@ def worker(
     from pdfbinder.compat.jobs.celery import QUEUE, CeleryJobRunner
 
     given: dict[str, Any] = {
-        "data_dir": data_dir, "workers": workers, "url_map": url_map,
-        "allow_remote": allow_remote, "allow_hosts": allow_host or None,
-        "allow_private_networks": allow_private_networks, "max_pixels": max_pixels,
-        "max_pages_per_job": max_pages, "max_job_bytes": max_job_bytes,
+        "data_dir": data_dir,
+        "workers": workers,
+        "url_map": url_map,
+        "allow_remote": allow_remote,
+        "allow_hosts": allow_host or None,
+        "allow_private_networks": allow_private_networks,
+        "max_pixels": max_pixels,
+        "max_pages_per_job": max_pages,
+        "max_job_bytes": max_job_bytes,
         "max_file_bytes": max_file_bytes,
-        **scale_settings(broker=broker, job_store=job_store, store=store,
-                         s3_endpoint=s3_endpoint, s3_region=s3_region,
-                         s3_redirect_downloads=s3_redirect_downloads,
-                         presign_secret=presign_secret, visibility_timeout=visibility_timeout),
+        **scale_settings(
+            broker=broker,
+            job_store=job_store,
+            store=store,
+            s3_endpoint=s3_endpoint,
+            s3_region=s3_region,
+            s3_redirect_downloads=s3_redirect_downloads,
+            presign_secret=presign_secret,
+            visibility_timeout=visibility_timeout,
+        ),
     }
     settings = settings_from_flags(given)
     check_cluster_flags(settings)
     if not settings.broker:
-        fail("--broker is required (or PDFBINDER_BROKER), e.g. redis://127.0.0.1:6379/0",
-             EXIT_USAGE)
+        fail(
+            "--broker is required (or PDFBINDER_BROKER), e.g. redis://127.0.0.1:6379/0", EXIT_USAGE
+        )
     configure_logging()
     service = build_service(settings)
     runner = service.runner
     assert isinstance(runner, CeleryJobRunner)  # a broker always gives the Celery runner
-    typer.echo(f"pdfbinder worker {socket.gethostname()}:{os.getpid()} taking jobs from "
-               f"{_without_password(settings.broker)} ({settings.workers} at a time)", err=True)
+    typer.echo(
+        f"pdfbinder worker {socket.gethostname()}:{os.getpid()} taking jobs from "
+        f"{_without_password(settings.broker)} ({settings.workers} at a time)",
+        err=True,
+    )
     pool = "solo" if settings.workers == 1 else "threads"
 
     def announce_ready(**_: Any) -> None:
@@ -99,11 +122,20 @@ def worker(
 
     worker_ready.connect(announce_ready, weak=False)
     try:
-        runner.app.worker_main([
-            "worker", f"--pool={pool}", f"--concurrency={settings.workers}", "-Q", QUEUE,
-            f"--hostname=pdfbinder-{os.getpid()}@%h", "--loglevel=WARNING",
-            "--without-gossip", "--without-mingle", "--without-heartbeat",
-        ])
+        runner.app.worker_main(
+            [
+                "worker",
+                f"--pool={pool}",
+                f"--concurrency={settings.workers}",
+                "-Q",
+                QUEUE,
+                f"--hostname=pdfbinder-{os.getpid()}@%h",
+                "--loglevel=WARNING",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ]
+        )
     finally:
         service.close()
 

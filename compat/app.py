@@ -72,8 +72,12 @@ class AccessLog:
             await self.app(scope, receive, record_status)
         finally:
             path, query = loggable_target(scope["path"], scope["query_string"].decode("latin-1"))
-            entry: dict[str, Any] = {"method": scope["method"], "path": path, "status": status,
-                                     "duration_ms": round((time.perf_counter() - began) * 1000, 1)}
+            entry: dict[str, Any] = {
+                "method": scope["method"],
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - began) * 1000, 1),
+            }
             if query:
                 entry["query"] = query
             access_log.info(json.dumps(entry))
@@ -97,8 +101,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.service = service
         service.sweep()
         stop = threading.Event()
-        sweeper = threading.Thread(target=_sweep_forever, name="pdfbinder-sweep",
-                                   args=(service, config.sweep_interval, stop), daemon=True)
+        sweeper = threading.Thread(
+            target=_sweep_forever,
+            name="pdfbinder-sweep",
+            args=(service, config.sweep_interval, stop),
+            daemon=True,
+        )
         sweeper.start()
         try:
             yield
@@ -115,8 +123,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     )
     add_routes(app)
     _add_error_handlers(app)
-    app.add_middleware(BodyLimit, limits=BodyLimits(file_bytes=config.max_file_bytes,
-                                                    memory_bytes=config.max_body_bytes))
+    app.add_middleware(
+        BodyLimit,
+        limits=BodyLimits(file_bytes=config.max_file_bytes, memory_bytes=config.max_body_bytes),
+    )
     app.add_middleware(AccessLog)
     return app
 

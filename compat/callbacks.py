@@ -43,8 +43,14 @@ def is_loopback(host: str) -> bool:
 class CallbackSender:
     """Delivers callbacks in the background; :meth:`close` waits for pending ones."""
 
-    def __init__(self, *, allow_remote: bool, policy: NetPolicy, first_delay: float = 1.0,
-                 timeout: float = 10.0):
+    def __init__(
+        self,
+        *,
+        allow_remote: bool,
+        policy: NetPolicy,
+        first_delay: float = 1.0,
+        timeout: float = 10.0,
+    ):
         self._allow_remote = allow_remote
         self._policy = policy
         self._first_delay = first_delay
@@ -71,11 +77,13 @@ class CallbackSender:
         """Where to connect: the checked addresses, or the loopback name itself."""
         if is_loopback(target.host):
             return [target.named_url]
-        return [target.pinned_url(address) for address in
-                self._policy.resolve(target.host, target.port)]
+        return [
+            target.pinned_url(address) for address in self._policy.resolve(target.host, target.port)
+        ]
 
-    def _deliver(self, target: PinnedTarget, auth: httpx.BasicAuth | None,
-                 payload: dict[str, Any]) -> None:
+    def _deliver(
+        self, target: PinnedTarget, auth: httpx.BasicAuth | None, payload: dict[str, Any]
+    ) -> None:
         delay = self._first_delay
         with httpx.Client(trust_env=False, timeout=self._timeout) as client:
             for attempt in range(1 + RETRIES):
@@ -86,14 +94,20 @@ class CallbackSender:
                     return
                 if problem is None:
                     return
-                _log.warning("callback attempt %d to %s failed: %s", attempt + 1, target.host,
-                             problem)
+                _log.warning(
+                    "callback attempt %d to %s failed: %s", attempt + 1, target.host, problem
+                )
                 if attempt < RETRIES:
                     time.sleep(delay)
                     delay *= 2
 
-    def _attempt(self, client: httpx.Client, target: PinnedTarget,
-                 auth: httpx.BasicAuth | None, payload: dict[str, Any]) -> str | None:
+    def _attempt(
+        self,
+        client: httpx.Client,
+        target: PinnedTarget,
+        auth: httpx.BasicAuth | None,
+        payload: dict[str, Any],
+    ) -> str | None:
         """One delivery (each checked address in turn); what went wrong, or None."""
         try:
             urls = self._addresses(target)
@@ -102,9 +116,13 @@ class CallbackSender:
         problem = "no address"
         for url in urls:
             try:
-                response = client.post(url, json=payload, auth=auth,
-                                       headers={"Host": target.host_header},
-                                       extensions={"sni_hostname": target.host})
+                response = client.post(
+                    url,
+                    json=payload,
+                    auth=auth,
+                    headers={"Host": target.host_header},
+                    extensions={"sni_hostname": target.host},
+                )
             except httpx.HTTPError as error:
                 problem = str(error) or type(error).__name__
                 continue

@@ -55,8 +55,9 @@ def job_store_url(settings: Settings) -> str | None:
 def check_cluster_settings(settings: Settings) -> None:
     """Refuse mixes that cannot work, before anything starts (:class:`ClusterConfigError`)."""
     if settings.broker and job_store_url(settings) is None:
-        raise ClusterConfigError("--broker other than Redis needs --job-store redis://... "
-                                 "for the job records")
+        raise ClusterConfigError(
+            "--broker other than Redis needs --job-store redis://... for the job records"
+        )
     if settings.store and settings.store.startswith("s3://"):
         from .files.s3 import parse_s3_url
 
@@ -74,8 +75,12 @@ def open_store(settings: Settings) -> FileStore:
         from .files.s3 import S3FileStore, parse_s3_url, s3_client
 
         bucket, prefix = parse_s3_url(settings.store)
-        return S3FileStore(s3_client(settings.s3_endpoint, settings.s3_region), bucket, prefix,
-                           redirect_downloads=settings.s3_redirect_downloads)
+        return S3FileStore(
+            s3_client(settings.s3_endpoint, settings.s3_region),
+            bucket,
+            prefix,
+            redirect_downloads=settings.s3_redirect_downloads,
+        )
     root = Path(settings.store) if settings.store else settings.data_dir / "files"
     return LocalFileStore(root)
 
@@ -100,18 +105,27 @@ def build_service(settings: Settings) -> Service:
         from .jobs.redis_store import shared_secret
 
         secret = secret or shared_secret(client)
-        slots = RedisJobSlots(client, per_key=settings.max_jobs_per_key,
-                              capacity=settings.workers + settings.max_queued_jobs,
-                              stale_seconds=settings.job_retention * 60)
-    return Service(settings, store, _runner_factory(settings, client), slots=slots,
-                   presign_secret=secret)
+        slots = RedisJobSlots(
+            client,
+            per_key=settings.max_jobs_per_key,
+            capacity=settings.workers + settings.max_queued_jobs,
+            stale_seconds=settings.job_retention * 60,
+        )
+    return Service(
+        settings, store, _runner_factory(settings, client), slots=slots, presign_secret=secret
+    )
 
 
 def _runner_factory(settings: Settings, client: Any) -> RunnerFactory:
     if settings.broker is None:
+
         def local(execute: Executor, on_finish: FinishHook) -> JobRunner:
-            return LocalJobRunner(settings.data_dir / "jobs.sqlite3", execute,
-                                  workers=settings.workers, on_finish=on_finish)
+            return LocalJobRunner(
+                settings.data_dir / "jobs.sqlite3",
+                execute,
+                workers=settings.workers,
+                on_finish=on_finish,
+            )
 
         return local
 
@@ -123,7 +137,8 @@ def _runner_factory(settings: Settings, client: Any) -> RunnerFactory:
     def celery(execute: Executor, on_finish: FinishHook) -> JobRunner:
         records = RedisJobRecords(client, retention_seconds=settings.job_retention * 60)
         app = make_celery(broker, visibility_timeout=settings.job_visibility_timeout)
-        return CeleryJobRunner(app, records, execute, on_finish,
-                               visibility_timeout=settings.job_visibility_timeout)
+        return CeleryJobRunner(
+            app, records, execute, on_finish, visibility_timeout=settings.job_visibility_timeout
+        )
 
     return celery

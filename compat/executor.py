@@ -56,8 +56,15 @@ class JobExecutor:
     over-limit job leaves no file behind.
     """
 
-    def __init__(self, store: FileStore, sources: Sources, *, max_pixels: int | None,
-                 max_pages: int, max_job_bytes: int) -> None:
+    def __init__(
+        self,
+        store: FileStore,
+        sources: Sources,
+        *,
+        max_pixels: int | None,
+        max_pages: int,
+        max_job_bytes: int,
+    ) -> None:
         self._store = store
         self._sources = sources
         self._max_pixels = max_pixels
@@ -88,7 +95,9 @@ class JobExecutor:
                 expires_at = utcnow() + timedelta(minutes=params["expiration"])
                 try:
                     with self._store.writer(
-                        params["output_id"], name=params["name"], expires_at=expires_at,
+                        params["output_id"],
+                        name=params["name"],
+                        expires_at=expires_at,
                         owner=params.get("owner"),
                     ) as sink:
                         page_count = self._run_engine(
@@ -126,13 +135,18 @@ class JobExecutor:
         if kind == "convert":
             report: Any = images_to_pdf(inputs, output, on_progress=on_progress, **pixels)
         elif kind == "merge":
-            report = merge_pdfs(inputs, output, password=params.get("password"),
-                                on_progress=on_progress)
+            report = merge_pdfs(
+                inputs, output, password=params.get("password"), on_progress=on_progress
+            )
         elif kind == "merge2":
-            report = merge_any(inputs, output, password=params.get("password"),
-                               on_progress=on_progress,
-                               limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
-                               **pixels)
+            report = merge_any(
+                inputs,
+                output,
+                password=params.get("password"),
+                on_progress=on_progress,
+                limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
+                **pixels,
+            )
         else:
             raise JobFailure(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)

@@ -57,15 +57,17 @@ class BodyLimits:
 
     def for_path(self, path: str) -> int:
         """The limit of the route at ``path`` (``/`` and ``/v1`` alike)."""
-        route = path[len("/v1"):] if path.startswith("/v1/") else path
+        route = path[len("/v1") :] if path.startswith("/v1/") else path
         if route == _FILE_ROUTES[0] or route.startswith(_FILE_ROUTES[1]):
             return self.file_bytes + _MULTIPART_SLACK
         return self.memory_bytes
 
 
 def body_too_large(limit: int) -> LimitExceeded:
-    return LimitExceeded(413, f"The request body is larger than the limit of "
-                              f"{_readable_size(limit)} ({limit} bytes).")
+    return LimitExceeded(
+        413,
+        f"The request body is larger than the limit of {_readable_size(limit)} ({limit} bytes).",
+    )
 
 
 class BodyLimit:
@@ -142,12 +144,18 @@ class JobSlots:
         """Take a slot for ``ticket`` or raise 429."""
         with self._lock:
             if len(self._owners) >= self.capacity:
-                raise LimitExceeded(429, f"The server is busy: {len(self._owners)} jobs are "
-                                         "queued or running, the most it takes. Retry later.")
+                raise LimitExceeded(
+                    429,
+                    f"The server is busy: {len(self._owners)} jobs are "
+                    "queued or running, the most it takes. Retry later.",
+                )
             if self._per_owner[owner] >= self.per_key:
-                raise LimitExceeded(429, f"Too many jobs at once for this API key: "
-                                         f"{self.per_key} are queued or running, the limit. "
-                                         "Retry when one has finished.")
+                raise LimitExceeded(
+                    429,
+                    f"Too many jobs at once for this API key: "
+                    f"{self.per_key} are queued or running, the limit. "
+                    "Retry when one has finished.",
+                )
             self._owners[ticket] = owner
             self._per_owner[owner] += 1
 
@@ -170,15 +178,17 @@ class JobSlots:
 def check_input_count(count: int, limit: int) -> None:
     """413 when a job names more sources than ``limit``."""
     if count > limit:
-        raise LimitExceeded(413, f"Too many inputs: {count} source URLs, the limit per job is "
-                                 f"{limit}.")
+        raise LimitExceeded(
+            413, f"Too many inputs: {count} source URLs, the limit per job is {limit}."
+        )
 
 
 def check_page_count(count: int, limit: int) -> None:
     """413 when a job's result would have more pages than ``limit``."""
     if count > limit:
-        raise LimitExceeded(413, f"The result would have {count} pages, over the limit of "
-                                 f"{limit} pages per job.")
+        raise LimitExceeded(
+            413, f"The result would have {count} pages, over the limit of {limit} pages per job."
+        )
 
 
 def source_size(source: Source) -> int | None:
@@ -207,6 +217,9 @@ class JobBudget:
         """Count ``size`` more bytes (of input ``what``); 413 past the budget."""
         self.used += size or 0
         if self.used > self.max_bytes:
-            raise LimitExceeded(413, f"The job's inputs add up to more than "
-                                     f"{_readable_size(self.max_bytes)} ({self.max_bytes} bytes) "
-                                     f"at {what}.")
+            raise LimitExceeded(
+                413,
+                f"The job's inputs add up to more than "
+                f"{_readable_size(self.max_bytes)} ({self.max_bytes} bytes) "
+                f"at {what}.",
+            )

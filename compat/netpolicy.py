@@ -44,10 +44,16 @@ METADATA_ADDRESSES: frozenset[IPAddress] = frozenset(
         "192.0.0.192",  # Oracle Cloud (classic)
     )
 )
-METADATA_NAMES = frozenset({
-    "metadata", "metadata.google.internal", "metadata.goog", "instance-data",
-    "instance-data.ec2.internal", "metadata.azure.com",
-})
+METADATA_NAMES = frozenset(
+    {
+        "metadata",
+        "metadata.google.internal",
+        "metadata.goog",
+        "instance-data",
+        "instance-data.ec2.internal",
+        "metadata.azure.com",
+    }
+)
 _LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _SHARED = ipaddress.ip_network("100.64.0.0/10")
@@ -158,8 +164,11 @@ class NetPolicy:
 
     def check_address(self, address: IPAddress | str) -> Verdict:
         """:func:`check_address` under this policy's exemptions."""
-        return check_address(address, allowed=self._allowed_networks,
-                             allow_private_networks=self.allow_private_networks)
+        return check_address(
+            address,
+            allowed=self._allowed_networks,
+            allow_private_networks=self.allow_private_networks,
+        )
 
     def precheck(self, host: str) -> None:
         """Refuse, without any DNS, a host that is a forbidden literal or a forbidden name."""

@@ -40,17 +40,33 @@ _PARAMETER_DOCS: dict[str, str] = {
     "contenttype": "Content type of the file to upload (accepted, not needed).",
     "x-api-key": "API key, when the server requires one (also accepted as a header).",
 }
-_JOB_PARAMETERS = ("url", "name", "async", "callback", "expiration", "httpusername",
-                   "httppassword", "profiles", "x-api-key")
+_JOB_PARAMETERS = (
+    "url",
+    "name",
+    "async",
+    "callback",
+    "expiration",
+    "httpusername",
+    "httppassword",
+    "profiles",
+    "x-api-key",
+)
 
 
 def documented(*names: str) -> dict[str, Any]:
     """OpenAPI parameter entries for ``names`` (optional strings in the query or body)."""
-    return {"parameters": [
-        {"name": name, "in": "query", "required": False, "schema": {"type": "string"},
-         "description": _PARAMETER_DOCS[name]}
-        for name in names
-    ]}
+    return {
+        "parameters": [
+            {
+                "name": name,
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": _PARAMETER_DOCS[name],
+            }
+            for name in names
+        ]
+    }
 
 
 def service_of(request: Request) -> Service:
@@ -77,8 +93,14 @@ async def require_api_key(request: Request) -> None:
     """
     given = request.headers.get("x-api-key")
     if given is None:
-        given = next((value for key, value in request.query_params.multi_items()
-                      if key.lower() == "x-api-key"), None)
+        given = next(
+            (
+                value
+                for key, value in request.query_params.multi_items()
+                if key.lower() == "x-api-key"
+            ),
+            None,
+        )
     request.state.owner = key_fingerprint(given)
     accepted = service_of(request).settings.api_keys
     if not accepted:
@@ -156,8 +178,13 @@ async def job_check(request: Request) -> JSONResponse:
     """State of an async job: working, success, failed, aborted or unknown."""
     params = await _params(request)
     service = service_of(request)
-    body = await run_in_threadpool(service.check_job, params.text("jobid"),
-                                   params.flag("force"), base_url(request), owner_of(request))
+    body = await run_in_threadpool(
+        service.check_job,
+        params.text("jobid"),
+        params.flag("force"),
+        base_url(request),
+        owner_of(request),
+    )
     return job_answer(body)
 
 
@@ -165,8 +192,9 @@ def _file_answer(info: FileInfo, request: Request) -> JSONResponse:
     return success(url=f"{base_url(request)}/files/{info.file_id}/{info.name}", name=info.name)
 
 
-@api.get("/file/upload/get-presigned-url", openapi_extra=documented("name", "contenttype",
-                                                                      "x-api-key"))
+@api.get(
+    "/file/upload/get-presigned-url", openapi_extra=documented("name", "contenttype", "x-api-key")
+)
 async def presigned_url(request: Request) -> JSONResponse:
     """A one-time PUT upload URL (valid 15 minutes) and the file's final URL."""
     params = await _params(request)
@@ -183,8 +211,9 @@ async def upload(request: Request) -> JSONResponse:
     if not isinstance(part, UploadFile):
         raise ApiError(400, "Missing multipart field 'file'.")
     name = output_name(params.text("name") or part.filename, "file")
-    info = await run_in_threadpool(service_of(request).uploads.store_upload, part.file, name,
-                                   owner_of(request))
+    info = await run_in_threadpool(
+        service_of(request).uploads.store_upload, part.file, name, owner_of(request)
+    )
     return _file_answer(info, request)
 
 
@@ -192,20 +221,30 @@ async def upload(request: Request) -> JSONResponse:
 async def upload_base64(request: Request) -> JSONResponse:
     """Upload base64 data, bare or as a `data:<mime>;base64,` URI."""
     params = await _params(request)
-    info = await run_in_threadpool(service_of(request).uploads.upload_base64, params.text("file"),
-                                   params.text("name"), owner_of(request))
+    info = await run_in_threadpool(
+        service_of(request).uploads.upload_base64,
+        params.text("file"),
+        params.text("name"),
+        owner_of(request),
+    )
     return _file_answer(info, request)
 
 
-@get_and_post("/file/upload/url", openapi_extra=documented(
-    "url", "name", "httpusername", "httppassword", "x-api-key"))
+@get_and_post(
+    "/file/upload/url",
+    openapi_extra=documented("url", "name", "httpusername", "httppassword", "x-api-key"),
+)
 async def upload_url(request: Request) -> JSONResponse:
     """The server fetches `url` (subject to the remote policy) and stores it."""
     params = await _params(request)
     urls = params.urls()
-    info = await run_in_threadpool(service_of(request).uploads.upload_from_url,
-                                   urls[0] if urls else None, params.text("name"),
-                                   owner_of(request), _fetch_auth(params))
+    info = await run_in_threadpool(
+        service_of(request).uploads.upload_from_url,
+        urls[0] if urls else None,
+        params.text("name"),
+        owner_of(request),
+        _fetch_auth(params),
+    )
     return _file_answer(info, request)
 
 
@@ -239,8 +278,10 @@ async def download(file_id: str, name: str, request: Request) -> Response:
     if opened is None:
         raise ApiError(404, "File not found or expired.")
     info, stream = opened
-    headers = {"Content-Length": str(info.size),
-               "Content-Disposition": f'attachment; filename="{info.name}"'}
+    headers = {
+        "Content-Length": str(info.size),
+        "Content-Disposition": f'attachment; filename="{info.name}"',
+    }
     media_type = mimetypes.guess_type(info.name)[0] or "application/octet-stream"
     if request.method == "HEAD":
         stream.close()

@@ -90,8 +90,9 @@ class PinnedTarget:
 class RemoteFetcher:
     """Downloads sources for one server; see the module docstring for the rules."""
 
-    def __init__(self, policy: NetPolicy, *, max_bytes: int, timeout: float,
-                 max_redirects: int = 5) -> None:
+    def __init__(
+        self, policy: NetPolicy, *, max_bytes: int, timeout: float, max_redirects: int = 5
+    ) -> None:
         self.policy = policy
         self.max_bytes = max_bytes
         self.timeout = timeout
@@ -126,8 +127,15 @@ class RemoteFetcher:
         except Unresolvable as error:
             raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
 
-    def _hop(self, client: httpx.Client, target: PinnedTarget, auth: httpx.BasicAuth | None,
-             sink: BinaryIO, deadline: float, url: str) -> str | None:
+    def _hop(
+        self,
+        client: httpx.Client,
+        target: PinnedTarget,
+        auth: httpx.BasicAuth | None,
+        sink: BinaryIO,
+        deadline: float,
+        url: str,
+    ) -> str | None:
         """One request; the redirect location, or ``None`` once the body is in ``sink``."""
         addresses = self._addresses(target, url)
         last_error: Exception | None = None
@@ -136,8 +144,11 @@ class RemoteFetcher:
             if remaining <= 0:
                 break
             request = client.build_request(
-                "GET", target.pinned_url(address), headers={"Host": target.host_header},
-                timeout=httpx.Timeout(remaining), extensions={"sni_hostname": target.host},
+                "GET",
+                target.pinned_url(address),
+                headers={"Host": target.host_header},
+                timeout=httpx.Timeout(remaining),
+                extensions={"sni_hostname": target.host},
             )
             try:
                 response = client.send(request, auth=auth, stream=True)
@@ -156,8 +167,9 @@ class RemoteFetcher:
             raise FetchError(400, f"Timed out fetching the source URL: {url}")
         raise FetchError(400, f"Cannot fetch the source URL {url}: {last_error}")
 
-    def _answer(self, response: httpx.Response, sink: BinaryIO, deadline: float,
-                url: str) -> str | None:
+    def _answer(
+        self, response: httpx.Response, sink: BinaryIO, deadline: float, url: str
+    ) -> str | None:
         status = response.status_code
         if status in _REDIRECTS and "location" in response.headers:
             return response.headers["location"]
@@ -173,8 +185,9 @@ class RemoteFetcher:
             for chunk in response.iter_bytes():
                 received += len(chunk)
                 if received > self.max_bytes:
-                    raise FetchError(413, f"The source is larger than {self.max_bytes} bytes: "
-                                          f"{url}")
+                    raise FetchError(
+                        413, f"The source is larger than {self.max_bytes} bytes: {url}"
+                    )
                 if time.monotonic() > deadline:
                     raise FetchError(400, f"Timed out fetching the source URL: {url}")
                 sink.write(chunk)

@@ -61,9 +61,15 @@ class JobRequest:
 class Service:
     """Everything the routes ask for; owns the store, the runner and the senders."""
 
-    def __init__(self, settings: Settings, store: FileStore,
-                 runner_factory: RunnerFactory, *, slots: Admission | None = None,
-                 presign_secret: bytes | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: FileStore,
+        runner_factory: RunnerFactory,
+        *,
+        slots: Admission | None = None,
+        presign_secret: bytes | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         url_map = UrlMap(settings.url_map) if settings.url_map is not None else None
@@ -78,11 +84,15 @@ class Service:
         )
         self.callbacks = CallbackSender(allow_remote=settings.allow_remote, policy=self.policy)
         self.slots: Admission = slots or JobSlots(
-            per_key=settings.max_jobs_per_key,
-            capacity=settings.workers + settings.max_queued_jobs)
-        self._executor = JobExecutor(store, self.sources, max_pixels=settings.max_pixels,
-                                     max_pages=settings.max_pages_per_job,
-                                     max_job_bytes=settings.max_job_bytes)
+            per_key=settings.max_jobs_per_key, capacity=settings.workers + settings.max_queued_jobs
+        )
+        self._executor = JobExecutor(
+            store,
+            self.sources,
+            max_pixels=settings.max_pixels,
+            max_pages=settings.max_pages_per_job,
+            max_job_bytes=settings.max_job_bytes,
+        )
         self.runner = runner_factory(self._execute, self._job_finished)
         self.uploads = Uploads(settings, store, self.sources, secret=presign_secret)
 
@@ -94,8 +104,12 @@ class Service:
         store.remove_interrupted_writes()
 
         def runner(execute: Executor, on_finish: FinishHook) -> JobRunner:
-            return LocalJobRunner(settings.data_dir / "jobs.sqlite3", execute,
-                                  workers=settings.workers, on_finish=on_finish)
+            return LocalJobRunner(
+                settings.data_dir / "jobs.sqlite3",
+                execute,
+                workers=settings.workers,
+                on_finish=on_finish,
+            )
 
         return cls(settings, store, runner)
 
@@ -135,8 +149,10 @@ class Service:
         }
         optional = {"password": request.password, "callback": request.callback}
         if request.auth is not None:
-            optional |= {"httpusername": request.auth.username,
-                         "httppassword": request.auth.password}
+            optional |= {
+                "httpusername": request.auth.username,
+                "httppassword": request.auth.password,
+            }
         params |= {key: value for key, value in optional.items() if value}
         job_id = secrets.token_urlsafe(16)
         self.slots.acquire(output_id, owner)
@@ -148,9 +164,15 @@ class Service:
         url = file_url(base_url, output_id, request.name)
         if request.asynchronous:
             valid_till = utcnow() + timedelta(minutes=request.expiration)
-            return {"jobId": job_id, "url": url, "pageCount": 0, "name": request.name,
-                    "credits": 0, "duration": _ms_since(began),
-                    "outputLinkValidTill": timestamp(valid_till)}
+            return {
+                "jobId": job_id,
+                "url": url,
+                "pageCount": 0,
+                "name": request.name,
+                "credits": 0,
+                "duration": _ms_since(began),
+                "outputLinkValidTill": timestamp(valid_till),
+            }
         return self._finish_sync(job_id, url, request.name, began)
 
     def _check_callback(self, callback: str) -> None:
@@ -183,24 +205,35 @@ class Service:
             )
         if record.state is JobState.SUCCESS and record.result is not None:
             result = record.result
-            return {"url": url, "pageCount": result["pageCount"], "name": name,
-                    "credits": _credits(result), "duration": _ms_since(began),
-                    "outputLinkValidTill": result["outputLinkValidTill"]}
+            return {
+                "url": url,
+                "pageCount": result["pageCount"],
+                "name": name,
+                "credits": _credits(result),
+                "duration": _ms_since(began),
+                "outputLinkValidTill": result["outputLinkValidTill"],
+            }
         raise ApiError(record.error_code or 500, record.message or "The job did not finish.")
 
-    def check_job(self, job_id: str | None, force: bool, base_url: str,
-                  owner: str | None = None) -> dict[str, Any]:
+    def check_job(
+        self, job_id: str | None, force: bool, base_url: str, owner: str | None = None
+    ) -> dict[str, Any]:
         """The ``/job/check`` body for ``job_id``; another key's job reads as unknown."""
         if not job_id:
             raise ApiError(400, "Missing parameter 'jobid'.")
         record = self.runner.status(job_id)
-        if record is not None and not visible_to(record.spec.params.get("owner"), owner,
-                                                 keys_required=bool(self.settings.api_keys)):
+        if record is not None and not visible_to(
+            record.spec.params.get("owner"), owner, keys_required=bool(self.settings.api_keys)
+        ):
             record = None
         if record is None:
             if force or self.settings.unknown_job_status == "unknown":
-                return {"status": "unknown", "jobId": job_id, "message": "Unknown job id.",
-                        "remainingCredits": REMAINING_CREDITS}
+                return {
+                    "status": "unknown",
+                    "jobId": job_id,
+                    "message": "Unknown job id.",
+                    "remainingCredits": REMAINING_CREDITS,
+                }
             return {"status": "working", "jobId": job_id, "remainingCredits": REMAINING_CREDITS}
         return job_body(record, base_url)
 
@@ -219,7 +252,6 @@ class Service:
             self.callbacks.send(callback, job_body(record, record.spec.params["base_url"]))
 
 
-
 def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
     """The ``/job/check`` (and callback) JSON for a job's record."""
     base: dict[str, Any] = {"status": record.state.value, "jobId": record.job_id}
@@ -228,13 +260,19 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
     if record.state is JobState.SUCCESS and record.result is not None:
         result, params = record.result, record.spec.params
         total = (record.finished_at or record.created_at) - record.created_at
-        return {**base, "message": "Success", "error": False,
-                "url": file_url(base_url, params["output_id"], params["name"]),
-                "name": params["name"], "pageCount": result["pageCount"],
-                "credits": _credits(result), "remainingCredits": REMAINING_CREDITS,
-                "duration": round(total.total_seconds() * 1000),
-                "jobDuration": result["jobDuration"],
-                "outputLinkValidTill": result["outputLinkValidTill"]}
+        return {
+            **base,
+            "message": "Success",
+            "error": False,
+            "url": file_url(base_url, params["output_id"], params["name"]),
+            "name": params["name"],
+            "pageCount": result["pageCount"],
+            "credits": _credits(result),
+            "remainingCredits": REMAINING_CREDITS,
+            "duration": round(total.total_seconds() * 1000),
+            "jobDuration": result["jobDuration"],
+            "outputLinkValidTill": result["outputLinkValidTill"],
+        }
     body = {**base, "message": record.message or record.state.value, "error": True}
     if record.error_code is not None:
         body["errorCode"] = record.error_code
@@ -248,5 +286,3 @@ def _credits(result: dict[str, Any]) -> int:
 
 def _ms_since(began: float) -> int:
     return round((time.monotonic() - began) * 1000)
-
-

@@ -98,7 +98,8 @@ class Settings(BaseSettings):
     )
 
     max_body_bytes: int = Field(
-        default=64 * 1024 * 1024, ge=1,
+        default=64 * 1024 * 1024,
+        ge=1,
         description="Largest request body read into memory (JSON/form parameters, base64 "
         "uploads); 413 past it. Bigger files go by multipart or presigned PUT.",
     )
@@ -109,16 +110,19 @@ class Settings(BaseSettings):
         default=10_000, ge=1, description="Most pages one job's result may have."
     )
     max_job_bytes: int = Field(
-        default=2 * 1024**3, ge=1,
+        default=2 * 1024**3,
+        ge=1,
         description="Most bytes all inputs of one job may add up to (ZIP members counted "
         "expanded).",
     )
     max_jobs_per_key: int = Field(
-        default=32, ge=1,
+        default=32,
+        ge=1,
         description="Jobs one API key may have queued or running at once; 429 past it.",
     )
     max_queued_jobs: int = Field(
-        default=256, ge=0,
+        default=256,
+        ge=0,
         description="Jobs waiting for a worker, over all keys; 429 when full.",
     )
     allow_hosts: Annotated[list[str], NoDecode] = Field(
@@ -165,7 +169,8 @@ class Settings(BaseSettings):
         "one kept in the job store (Redis) if there is one, else <data-dir>/presign.key.",
     )
     job_visibility_timeout: float = Field(
-        default=60.0, gt=0,
+        default=60.0,
+        gt=0,
         description="Seconds after which a job whose worker died is handed to another worker "
         "(running jobs keep theirs alive, so it never duplicates a live job).",
     )

@@ -45,8 +45,9 @@ def file_url(base_url: str, file_id: str, name: str) -> str:
 class Uploads:
     """Uploads, presigned URLs and deletion against one store."""
 
-    def __init__(self, settings: Settings, store: FileStore, sources: Sources,
-                 secret: bytes | None = None) -> None:
+    def __init__(
+        self, settings: Settings, store: FileStore, sources: Sources, secret: bytes | None = None
+    ) -> None:
         self.settings = settings
         self.store = store
         self.sources = sources
@@ -61,8 +62,11 @@ class Uploads:
         owner_part = owner or "-"
         signature = self._sign(f"{file_id}.{deadline}.{owner_part}.{name}")
         token = f"{file_id}.{deadline}.{owner_part}.{signature}"
-        return {"presignedUrl": f"{base_url}/upload/{token}/{name}",
-                "url": file_url(base_url, file_id, name), "name": name}
+        return {
+            "presignedUrl": f"{base_url}/upload/{token}/{name}",
+            "url": file_url(base_url, file_id, name),
+            "name": name,
+        }
 
     def _sign(self, message: str) -> str:
         digest = hmac.new(self._secret, message.encode(), hashlib.sha256).digest()
@@ -85,28 +89,34 @@ class Uploads:
     def upload_expiry(self) -> datetime:
         return utcnow() + timedelta(minutes=self.settings.upload_expiration)
 
-    def store_upload(self, stream: BinaryIO, name: str, owner: str | None,
-                     file_id: str | None = None) -> FileInfo:
+    def store_upload(
+        self, stream: BinaryIO, name: str, owner: str | None, file_id: str | None = None
+    ) -> FileInfo:
         """Store an uploaded stream; 413 past the size limit, 403 on a reused id."""
         try:
-            return self.store.put(stream, file_id=file_id or new_file_id(), name=name,
-                                  expires_at=self.upload_expiry(), owner=owner,
-                                  max_bytes=self.settings.max_file_bytes)
+            return self.store.put(
+                stream,
+                file_id=file_id or new_file_id(),
+                name=name,
+                expires_at=self.upload_expiry(),
+                owner=owner,
+                max_bytes=self.settings.max_file_bytes,
+            )
         except FileTooLarge:
-            raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} "
-                                "bytes.") from None
+            raise ApiError(
+                413, f"The file is larger than {self.settings.max_file_bytes} bytes."
+            ) from None
         except FileExists:
             raise ApiError(403, "This upload URL was already used.") from None
 
-    def upload_base64(self, data: str | None, raw_name: str | None,
-                      owner: str | None) -> FileInfo:
+    def upload_base64(self, data: str | None, raw_name: str | None, owner: str | None) -> FileInfo:
         """Decode bare base64 or a ``data:<mime>;base64,`` URI and store it."""
         if not data:
             raise ApiError(400, "Missing parameter 'file' (base64 data).")
         default_name = _DEFAULT_UPLOAD_NAME
         if data.startswith("data:"):
             header, _, data = data.partition(",")
-            mime = header[len("data:"):].split(";")[0]
+            mime = header[len("data:") :].split(";")[0]
             default_name += mimetypes.guess_extension(mime) or ""
         if len(data) * 3 // 4 > self.settings.max_file_bytes:
             raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} bytes.")
@@ -116,25 +126,33 @@ class Uploads:
             raise ApiError(400, "Parameter 'file' is not valid base64.") from None
         return self.store_upload(io.BytesIO(content), output_name(raw_name, default_name), owner)
 
-    async def store_body(self, chunks: AsyncIterator[bytes], name: str, owner: str | None,
-                         file_id: str) -> FileInfo:
+    async def store_body(
+        self, chunks: AsyncIterator[bytes], name: str, owner: str | None, file_id: str
+    ) -> FileInfo:
         """Store a request body as it arrives (presigned PUT), within the size limit."""
         try:
-            with self.store.writer(file_id, name=name, expires_at=self.upload_expiry(),
-                                   owner=owner, max_bytes=self.settings.max_file_bytes) as sink:
+            with self.store.writer(
+                file_id,
+                name=name,
+                expires_at=self.upload_expiry(),
+                owner=owner,
+                max_bytes=self.settings.max_file_bytes,
+            ) as sink:
                 async for chunk in chunks:
                     sink.write(chunk)
         except FileTooLarge:
-            raise ApiError(413, f"The file is larger than {self.settings.max_file_bytes} "
-                                "bytes.") from None
+            raise ApiError(
+                413, f"The file is larger than {self.settings.max_file_bytes} bytes."
+            ) from None
         except FileExists:
             raise ApiError(403, "This upload URL was already used.") from None
         if sink.info is None:
             raise ApiError(500, f"The store did not commit upload {file_id}.")
         return sink.info
 
-    def upload_from_url(self, url: str | None, raw_name: str | None, owner: str | None,
-                        auth: FetchAuth | None) -> FileInfo:
+    def upload_from_url(
+        self, url: str | None, raw_name: str | None, owner: str | None, auth: FetchAuth | None
+    ) -> FileInfo:
         """Fetch ``url`` (subject to the source policy) and store it."""
         if not url:
             raise ApiError(400, "Missing parameter 'url'.")
@@ -157,8 +175,11 @@ class Uploads:
         info = self.store.info(file_id) if file_id else None
         keys_required = bool(self.settings.api_keys)
         # Another key's file answers like a missing one, so ids cannot be probed.
-        if (file_id is None or info is None
-                or not visible_to(info.owner, owner, keys_required=keys_required)):
+        if (
+            file_id is None
+            or info is None
+            or not visible_to(info.owner, owner, keys_required=keys_required)
+        ):
             raise ApiError(404, f"File not found or expired: {url}")
         self.store.delete(file_id)
 

@@ -20,7 +20,9 @@ Default = TypeVar("Default")
 
 
 def lookup(
-    dictionary: pikepdf.Object, key: str, default: Default = None  # type: ignore[assignment]
+    dictionary: pikepdf.Object,
+    key: str,
+    default: Default = None,  # type: ignore[assignment]
 ) -> pikepdf.Object | Default:
     """``dictionary[key]`` when present, else ``default``: a dictionary's or a stream's key."""
     if key in dictionary:

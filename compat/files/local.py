@@ -70,8 +70,12 @@ class LocalFileStore(FileStore):
                 handle.flush()
                 os.fsync(handle.fileno())
                 size = handle.tell()
-            meta = {"name": name, "size": size, "expires_at": expires_at.isoformat(),
-                    "owner": owner}
+            meta = {
+                "name": name,
+                "size": size,
+                "expires_at": expires_at.isoformat(),
+                "owner": owner,
+            }
             with open(temp_dir / _META, "w", encoding="utf-8") as meta_file:
                 meta_file.write(json.dumps(meta))
                 meta_file.flush()

@@ -45,8 +45,9 @@ from .base import (
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _SPOOL_BYTES = 8 * 1024 * 1024
-_TRANSFER = TransferConfig(multipart_threshold=16 * 1024 * 1024,
-                           multipart_chunksize=16 * 1024 * 1024)
+_TRANSFER = TransferConfig(
+    multipart_threshold=16 * 1024 * 1024, multipart_chunksize=16 * 1024 * 1024
+)
 _STALE_UPLOAD = timedelta(hours=6)
 _MAX_LINK_SECONDS = 3600
 _MISSING = {"404", "NoSuchKey", "NotFound"}
@@ -63,8 +64,12 @@ def parse_s3_url(url: str) -> tuple[str, str]:
 def s3_client(endpoint: str | None, region: str | None) -> Any:
     """A thread-safe boto3 S3 client; path-style addressing for custom endpoints (MinIO...)."""
     style = "path" if endpoint else "auto"
-    config = Config(signature_version="s3v4", s3={"addressing_style": style},
-                    retries={"max_attempts": 5, "mode": "standard"}, max_pool_connections=32)
+    config = Config(
+        signature_version="s3v4",
+        s3={"addressing_style": style},
+        retries={"max_attempts": 5, "mode": "standard"},
+        max_pool_connections=32,
+    )
     return boto3.client("s3", endpoint_url=endpoint, region_name=region, config=config)
 
 
@@ -75,8 +80,9 @@ def _is_missing(error: ClientError) -> bool:
 class S3FileStore(FileStore):
     """A :class:`FileStore` in ``bucket`` under ``prefix`` (see the module docstring)."""
 
-    def __init__(self, client: Any, bucket: str, prefix: str = "", *,
-                 redirect_downloads: bool = False) -> None:
+    def __init__(
+        self, client: Any, bucket: str, prefix: str = "", *, redirect_downloads: bool = False
+    ) -> None:
         self.client = client
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
@@ -95,15 +101,26 @@ class S3FileStore(FileStore):
     @staticmethod
     def _info(file_id: str, size: int, meta: dict[str, str]) -> FileInfo | None:
         try:
-            return FileInfo(file_id=file_id, name=unquote(meta["name"]), size=size,
-                            expires_at=datetime.fromisoformat(meta["expires"]),
-                            owner=meta.get("owner"))
+            return FileInfo(
+                file_id=file_id,
+                name=unquote(meta["name"]),
+                size=size,
+                expires_at=datetime.fromisoformat(meta["expires"]),
+                owner=meta.get("owner"),
+            )
         except (KeyError, ValueError):  # not one of ours
             return None
 
     @contextmanager
-    def writer(self, file_id: str, *, name: str, expires_at: datetime,
-               owner: str | None = None, max_bytes: int | None = None) -> Iterator[FileWriter]:
+    def writer(
+        self,
+        file_id: str,
+        *,
+        name: str,
+        expires_at: datetime,
+        owner: str | None = None,
+        max_bytes: int | None = None,
+    ) -> Iterator[FileWriter]:
         key = self._key(file_id)
         if key is None:
             raise ValueError(f"invalid file id {file_id!r}")
@@ -115,7 +132,10 @@ class S3FileStore(FileStore):
                 raise FileExists(file_id)
             handle.seek(0)
             self.client.upload_fileobj(
-                handle, self.bucket, key, Config=_TRANSFER,
+                handle,
+                self.bucket,
+                key,
+                Config=_TRANSFER,
                 ExtraArgs={"Metadata": self._metadata(name, expires_at, owner)},
             )
             sink.info = FileInfo(file_id, name, size, expires_at, owner)
@@ -171,8 +191,7 @@ class S3FileStore(FileStore):
         disposition = f"attachment; filename*=UTF-8''{quote(info.name, safe='')}"
         url: str = self.client.generate_presigned_url(
             "get_object",
-            Params={"Bucket": self.bucket, "Key": key,
-                    "ResponseContentDisposition": disposition},
+            Params={"Bucket": self.bucket, "Key": key, "ResponseContentDisposition": disposition},
             ExpiresIn=max(1, min(remaining, _MAX_LINK_SECONDS)),
         )
         return url
@@ -188,13 +207,17 @@ class S3FileStore(FileStore):
         moment = now or utcnow()
         removed = 0
         pages = self.client.get_paginator("list_objects_v2").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
+            Bucket=self.bucket, Prefix=self.prefix
+        )
         for page in pages:
             for entry in page.get("Contents", []):
-                file_id = entry["Key"][len(self.prefix):]
+                file_id = entry["Key"][len(self.prefix) :]
                 head = self._head(entry["Key"]) if _VALID_ID.fullmatch(file_id) else None
-                info = (self._info(file_id, int(head["ContentLength"]), head.get("Metadata", {}))
-                        if head is not None else None)
+                info = (
+                    self._info(file_id, int(head["ContentLength"]), head.get("Metadata", {}))
+                    if head is not None
+                    else None
+                )
                 if info is not None and info.expired(moment) and self.delete(file_id):
                     removed += 1
         self._abort_stale_uploads(moment)
@@ -203,9 +226,11 @@ class S3FileStore(FileStore):
     def _abort_stale_uploads(self, now: datetime) -> None:
         """Abort multipart uploads of writers that died mid-upload (S3 keeps their parts)."""
         pages = self.client.get_paginator("list_multipart_uploads").paginate(
-            Bucket=self.bucket, Prefix=self.prefix)
+            Bucket=self.bucket, Prefix=self.prefix
+        )
         for page in pages:
             for upload in page.get("Uploads", []):
                 if now - upload["Initiated"] > _STALE_UPLOAD:
-                    self.client.abort_multipart_upload(Bucket=self.bucket, Key=upload["Key"],
-                                                       UploadId=upload["UploadId"])
+                    self.client.abort_multipart_upload(
+                        Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                    )

@@ -81,21 +81,36 @@ def worker_name() -> str:
 class CeleryJobRunner(JobRunner):
     """A :class:`JobRunner` whose jobs run on Celery workers; see the module docstring."""
 
-    def __init__(self, app: Celery, records: RedisJobRecords, execute: Executor,
-                 on_finish: FinishHook | None, *, visibility_timeout: float) -> None:
+    def __init__(
+        self,
+        app: Celery,
+        records: RedisJobRecords,
+        execute: Executor,
+        on_finish: FinishHook | None,
+        *,
+        visibility_timeout: float,
+    ) -> None:
         self.app = app
         self.records = records
         self._execute = execute
         self._on_finish = on_finish
         self._lease_seconds = visibility_timeout
         broker = str(app.conf.broker_url or "")
-        self._broker = (redis.Redis.from_url(broker, decode_responses=True)
-                        if broker.startswith(("redis://", "rediss://", "unix://")) else None)
+        self._broker = (
+            redis.Redis.from_url(broker, decode_responses=True)
+            if broker.startswith(("redis://", "rediss://", "unix://"))
+            else None
+        )
 
         runner = self
 
-        @app.task(name=TASK_NAME, bind=True, acks_late=True,  # type: ignore[untyped-decorator]
-                  reject_on_worker_lost=True, ignore_result=True)
+        @app.task(
+            name=TASK_NAME,
+            bind=True,
+            acks_late=True,  # type: ignore[untyped-decorator]
+            reject_on_worker_lost=True,
+            ignore_result=True,
+        )
         def run_job(task: Any, job_id: str) -> None:
             properties = getattr(task.request, "properties", None) or {}
             runner.run_delivered(job_id, properties.get("delivery_tag"))
@@ -147,9 +162,14 @@ class CeleryJobRunner(JobRunner):
         job_id, spec = record.job_id, record.spec
         cancelled = self._cancel_check(job_id)
         outcome = outcome_of(job_id, cancelled, lambda: self._execute(spec, cancelled))
-        ended = self.records.finish(job_id, state=outcome.state, spec=spec.without_secrets(),
-                                    result=outcome.result, error_code=outcome.code,
-                                    message=outcome.message)
+        ended = self.records.finish(
+            job_id,
+            state=outcome.state,
+            spec=spec.without_secrets(),
+            result=outcome.result,
+            error_code=outcome.code,
+            message=outcome.message,
+        )
         final = self.records.get(job_id)
         if ended:
             notify_finished(self._on_finish, final, spec)
@@ -183,8 +203,7 @@ class CeleryJobRunner(JobRunner):
                 except redis.RedisError:  # Redis away for a moment: the next beat retries
                     _log.warning("heartbeat of job %s failed", job_id, exc_info=True)
 
-        thread = threading.Thread(target=beat, name=f"pdfbinder-heartbeat-{job_id}",
-                                  daemon=True)
+        thread = threading.Thread(target=beat, name=f"pdfbinder-heartbeat-{job_id}", daemon=True)
         thread.start()
         try:
             yield

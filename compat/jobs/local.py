@@ -92,8 +92,15 @@ class LocalJobRunner(JobRunner):
             self._sql(
                 "UPDATE jobs SET spec=?, state=?, finished_at=?, error_code=?, message=? "
                 "WHERE job_id=? AND state=?",
-                (json.dumps(stored.to_json()), JobState.FAILED.value, _now().isoformat(),
-                 INTERRUPTED_CODE, INTERRUPTED_MESSAGE, job_id, JobState.WORKING.value),
+                (
+                    json.dumps(stored.to_json()),
+                    JobState.FAILED.value,
+                    _now().isoformat(),
+                    INTERRUPTED_CODE,
+                    INTERRUPTED_MESSAGE,
+                    job_id,
+                    JobState.WORKING.value,
+                ),
             )
         return len(rows)
 
@@ -121,9 +128,15 @@ class LocalJobRunner(JobRunner):
         self._sql(
             "UPDATE jobs SET spec=?, state=?, finished_at=?, result=?, error_code=?, message=? "
             "WHERE job_id=?",
-            (json.dumps(stored.to_json()), outcome.state.value, finished.isoformat(),
-             json.dumps(outcome.result) if outcome.result is not None else None, outcome.code,
-             outcome.message, job_id),
+            (
+                json.dumps(stored.to_json()),
+                outcome.state.value,
+                finished.isoformat(),
+                json.dumps(outcome.result) if outcome.result is not None else None,
+                outcome.code,
+                outcome.message,
+                job_id,
+            ),
         )
         self._cancelled.pop(job_id, None)
         self._done.pop(job_id).set()

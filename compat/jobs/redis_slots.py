@@ -53,8 +53,9 @@ def _owner_key(owner: str) -> str:
 class RedisJobSlots:
     """Admission of jobs shared by every process of a deployment (see the module docstring)."""
 
-    def __init__(self, client: redis.Redis, *, per_key: int, capacity: int,
-                 stale_seconds: int) -> None:
+    def __init__(
+        self, client: redis.Redis, *, per_key: int, capacity: int, stale_seconds: int
+    ) -> None:
         self.client = client
         self.per_key = per_key
         self.capacity = capacity
@@ -71,12 +72,18 @@ class RedisJobSlots:
             args=[ticket, now, now - self.stale_seconds, self.capacity, self.per_key, name],
         )
         if refused == 1:
-            raise LimitExceeded(429, f"The server is busy: {total} jobs are queued or running, "
-                                     "the most it takes. Retry later.")
+            raise LimitExceeded(
+                429,
+                f"The server is busy: {total} jobs are queued or running, "
+                "the most it takes. Retry later.",
+            )
         if refused == 2:
-            raise LimitExceeded(429, f"Too many jobs at once for this API key: {self.per_key} "
-                                     "are queued or running, the limit. Retry when one has "
-                                     "finished.")
+            raise LimitExceeded(
+                429,
+                f"Too many jobs at once for this API key: {self.per_key} "
+                "are queued or running, the limit. Retry when one has "
+                "finished.",
+            )
 
     def release(self, ticket: str) -> None:
         """Give back ``ticket``'s slot (idempotent, from any process)."""

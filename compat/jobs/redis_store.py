@@ -101,8 +101,9 @@ class RedisJobRecords:
 
     @classmethod
     def from_url(cls, url: str, *, retention_seconds: int) -> RedisJobRecords:
-        return cls(redis.Redis.from_url(url, decode_responses=True),
-                   retention_seconds=retention_seconds)
+        return cls(
+            redis.Redis.from_url(url, decode_responses=True), retention_seconds=retention_seconds
+        )
 
     @staticmethod
     def key(job_id: str) -> str:
@@ -111,9 +112,12 @@ class RedisJobRecords:
     def create(self, job_id: str, spec: JobSpec) -> JobRecord:
         """Record a new ``working`` job (ids are random, 128 bits: never reused)."""
         created = _now()
-        fields: dict[Any, Any] = {"spec": json.dumps(spec.to_json()),
-                                  "state": JobState.WORKING.value,
-                                  "created_at": created.isoformat(), "attempts": "0"}
+        fields: dict[Any, Any] = {
+            "spec": json.dumps(spec.to_json()),
+            "state": JobState.WORKING.value,
+            "created_at": created.isoformat(),
+            "attempts": "0",
+        }
         with self.client.pipeline() as pipe:
             pipe.hset(self.key(job_id), mapping=fields)
             pipe.expire(self.key(job_id), self.retention_seconds)
@@ -146,23 +150,39 @@ class RedisJobRecords:
 
     def claim(self, job_id: str, worker: str, lease_seconds: float) -> str:
         """``claimed`` (run it), ``busy`` (a live worker holds it), ``finished`` or ``missing``."""
-        return str(self._claim(keys=[self.key(job_id)],
-                               args=[worker, lease_seconds, _now().isoformat()]))
+        return str(
+            self._claim(keys=[self.key(job_id)], args=[worker, lease_seconds, _now().isoformat()])
+        )
 
     def renew(self, job_id: str, worker: str, lease_seconds: float) -> bool:
         """Extend ``worker``'s lease; ``False`` once the job ended or another worker took it."""
         return bool(self._renew(keys=[self.key(job_id)], args=[worker, lease_seconds]))
 
-    def finish(self, job_id: str, *, state: JobState, spec: JobSpec,
-               result: dict[str, Any] | None, error_code: int | None,
-               message: str | None) -> bool:
+    def finish(
+        self,
+        job_id: str,
+        *,
+        state: JobState,
+        spec: JobSpec,
+        result: dict[str, Any] | None,
+        error_code: int | None,
+        message: str | None,
+    ) -> bool:
         """End a ``working`` job (``False`` if it had already ended); kept ``retention`` more."""
-        return bool(self._finish(keys=[self.key(job_id)], args=[
-            state.value, json.dumps(spec.to_json()), _now().isoformat(),
-            json.dumps(result) if result is not None else "",
-            "" if error_code is None else str(error_code), message or "",
-            self.retention_seconds,
-        ]))
+        return bool(
+            self._finish(
+                keys=[self.key(job_id)],
+                args=[
+                    state.value,
+                    json.dumps(spec.to_json()),
+                    _now().isoformat(),
+                    json.dumps(result) if result is not None else "",
+                    "" if error_code is None else str(error_code),
+                    message or "",
+                    self.retention_seconds,
+                ],
+            )
+        )
 
     def request_cancel(self, job_id: str) -> bool:
         """Flag a ``working`` job for cancellation; ``False`` when it already ended."""
@@ -176,7 +196,7 @@ class RedisJobRecords:
         found = []
         for key in self.client.scan_iter(match=f"{PREFIX}job:*", count=500):
             if self.client.hget(key, "state") == JobState.WORKING.value:
-                found.append(str(key)[len(f"{PREFIX}job:"):])
+                found.append(str(key)[len(f"{PREFIX}job:") :])
         return found
 
 

@@ -24,8 +24,14 @@ class BackgroundServer:
     accept connections and :meth:`stop` waits for its thread to end.
     """
 
-    def __init__(self, app: Any, *, port: int = 0, start_timeout: float = _START_TIMEOUT,
-                 stop_timeout: float = _STOP_TIMEOUT) -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        port: int = 0,
+        start_timeout: float = _START_TIMEOUT,
+        stop_timeout: float = _STOP_TIMEOUT,
+    ) -> None:
         self._start_timeout = start_timeout
         self._stop_timeout = stop_timeout
         self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -63,7 +69,8 @@ class BackgroundServer:
                 raise RuntimeError("the pdfbinder test server failed to start (see log above)")
             if time.monotonic() > deadline:
                 raise RuntimeError(
-                    f"the pdfbinder test server did not start in {self._start_timeout}s")
+                    f"the pdfbinder test server did not start in {self._start_timeout}s"
+                )
             time.sleep(0.01)
 
     def stop(self) -> None:

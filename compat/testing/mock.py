@@ -107,5 +107,3 @@ def mock_pdfco(
     ...     requests.get("https://api.pdf.co/v1/file/upload/get-presigned-url?name=a.pdf")
     """
     return PdfcoMock(server, extra_base_urls)
-
-

@@ -23,7 +23,6 @@ INI_BASE_URLS = "pdfco_mock_base_urls"
 MARKER = "pdfco_mock"
 
 
-
 def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addini(
         INI_BASE_URLS,
@@ -33,12 +32,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         f"besides {PDFCO_BASE_URL} (e.g. https://localhost).",
     )
 
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
         f"{MARKER}(*base_urls): pdfbinder: more base URLs the pdfco_mock fixture routes "
         "to the local server for this test.",
     )
+
 
 @pytest.fixture(scope="session")
 def pdfbinder_session_server(
@@ -50,6 +51,7 @@ def pdfbinder_session_server(
     data_dir: Path = tmp_path_factory.mktemp("pdfbinder-server")
     with PdfbinderServer(data_dir) as server:
         yield server
+
 
 @pytest.fixture
 def pdfbinder_server(pdfbinder_session_server: PdfbinderServer) -> Iterator[PdfbinderServer]:
@@ -63,6 +65,7 @@ def pdfbinder_server(pdfbinder_session_server: PdfbinderServer) -> Iterator[Pdfb
     pdfbinder_session_server.reset()
     yield pdfbinder_session_server
     pdfbinder_session_server.reset()
+
 
 @pytest.fixture
 def pdfco_mock(

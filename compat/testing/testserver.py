@@ -99,9 +99,7 @@ class PdfbinderServer:
             "workers": 2,
         }
         settings = Settings(**{**defaults, **self._settings_overrides})
-        return FaultInjector(
-            create_app(settings), self.plan, self.log, is_download=_is_download
-        )
+        return FaultInjector(create_app(settings), self.plan, self.log, is_download=_is_download)
 
     @property
     def base_url(self) -> str:
@@ -189,9 +187,7 @@ class PdfbinderServer:
         """
         return self.plan.fail_route(route, status, message, times)
 
-    def hold_job(
-        self, polls: int = 0, seconds: float = 0.0, job_id: str | None = None
-    ) -> JobFault:
+    def hold_job(self, polls: int = 0, seconds: float = 0.0, job_id: str | None = None) -> JobFault:
         """Keep a job ``working`` for ``polls`` checks and/or ``seconds``, then report its
         real outcome. Without ``job_id`` it applies to the next job started."""
         if polls < 0 or seconds < 0 or (polls == 0 and seconds == 0):

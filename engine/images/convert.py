@@ -90,8 +90,9 @@ def images_to_pdf(
         raise InvalidOption(f"invalid max_pixels {max_pixels}: must be positive")
     if creation_date is None and not deterministic:
         creation_date = datetime.now(timezone.utc).replace(microsecond=0)
-    metadata = Metadata(title, author, subject, keywords, creator, creation_date,
-                        mod_date or creation_date)
+    metadata = Metadata(
+        title, author, subject, keywords, creator, creation_date, mod_date or creation_date
+    )
     report = ImagesReport()
     with atomic_output(output) as stream:
         writer = PdfStreamWriter(stream, deterministic=deterministic)
@@ -106,9 +107,7 @@ def images_to_pdf(
 
             try:
                 data = images.read_source(source)
-                for frame in images.image_frames(
-                    data, max_pixels=max_pixels or 2**63, warn=warn
-                ):
+                for frame in images.image_frames(data, max_pixels=max_pixels or 2**63, warn=warn):
                     kids.append(_write_page(writer, frame, options, pages))
                     methods.append(frame.image.method)
             except EngineError as error:
@@ -128,17 +127,18 @@ def _write_page(
     writer: PdfStreamWriter, frame: images.Frame, options: PageOptions, pages: int
 ) -> Ref:
     image = write_image(writer, frame.image)
-    placement = place(frame.image.width, frame.image.height, frame.dpi, frame.orientation,
-                      options)
+    placement = place(frame.image.width, frame.image.height, frame.dpi, frame.orientation, options)
     matrix = " ".join(_number(value) for value in placement.matrix)
     content = writer.write_stream({}, f"q {matrix} cm /Im0 Do Q".encode("ascii"))
-    return writer.write_object({
-        "Type": Name("Page"),
-        "Parent": Ref(pages),
-        "MediaBox": [0, 0, round(placement.page_width, 4), round(placement.page_height, 4)],
-        "Resources": {"XObject": {"Im0": image}},
-        "Contents": content,
-    })
+    return writer.write_object(
+        {
+            "Type": Name("Page"),
+            "Parent": Ref(pages),
+            "MediaBox": [0, 0, round(placement.page_width, 4), round(placement.page_height, 4)],
+            "Resources": {"XObject": {"Im0": image}},
+            "Contents": content,
+        }
+    )
 
 
 def _number(value: float) -> str:
@@ -148,9 +148,13 @@ def _number(value: float) -> str:
 
 def _info_dictionary(metadata: Metadata) -> dict[str, PdfValue]:
     info: dict[str, PdfValue] = {"Producer": PRODUCER}
-    for key, value in (("Title", metadata.title), ("Author", metadata.author),
-                       ("Subject", metadata.subject), ("Keywords", metadata.keywords),
-                       ("Creator", metadata.creator)):
+    for key, value in (
+        ("Title", metadata.title),
+        ("Author", metadata.author),
+        ("Subject", metadata.subject),
+        ("Keywords", metadata.keywords),
+        ("Creator", metadata.creator),
+    ):
         if value is not None:
             info[key] = value
     if metadata.creation_date is not None:

@@ -26,9 +26,7 @@ FLATE_LEVEL = 6
 
 _DEVICE = {1: "DeviceGray", 3: "DeviceRGB", 4: "DeviceCMYK"}
 # CIE L*a*b* as Pillow stores it: L 0..255 → 0..100, a/b offset by 128.
-_LAB: PdfValue = [
-    Name("Lab"), {"WhitePoint": [0.9642, 1, 0.8249], "Range": [-128, 127, -128, 127]}
-]
+_LAB: PdfValue = [Name("Lab"), {"WhitePoint": [0.9642, 1, 0.8249], "Range": [-128, 127, -128, 127]}]
 
 
 @dataclass
@@ -59,8 +57,11 @@ class ImageXObject:
 def write_image(writer: PdfStreamWriter, image: ImageXObject) -> Ref:
     """Write ``image`` (soft mask and ICC profile first) and return its reference."""
     entries: dict[str, PdfValue] = {
-        "Type": Name("XObject"), "Subtype": Name("Image"),
-        "Width": image.width, "Height": image.height, "Filter": Name(image.filter),
+        "Type": Name("XObject"),
+        "Subtype": Name("Image"),
+        "Width": image.width,
+        "Height": image.height,
+        "Filter": Name(image.filter),
     }
     if image.bits is not None:
         entries["BitsPerComponent"] = image.bits
@@ -101,8 +102,16 @@ def _flate(data: bytes) -> bytes:
 def from_jpeg(data: bytes, info: JpegInfo) -> ImageXObject:
     """JPEG bytes unchanged; Adobe-marked CMYK is stored inverted, so flip it back."""
     decode = [1.0, 0.0] * 4 if info.components == 4 and info.adobe else None
-    return ImageXObject(info.width, info.height, 8, info.components, data, "DCTDecode",
-                        "jpeg-passthrough", decode=decode)
+    return ImageXObject(
+        info.width,
+        info.height,
+        8,
+        info.components,
+        data,
+        "DCTDecode",
+        "jpeg-passthrough",
+        decode=decode,
+    )
 
 
 def from_jpx(data: bytes, width: int, height: int) -> ImageXObject:
@@ -112,10 +121,10 @@ def from_jpx(data: bytes, width: int, height: int) -> ImageXObject:
 
 def from_g4(strip: bytes, width: int, height: int, black_is_1: bool) -> ImageXObject:
     """A CCITT Group 4 TIFF strip unchanged."""
-    parms: dict[str, PdfValue] = {"K": -1, "Columns": width, "Rows": height,
-                                  "BlackIs1": black_is_1}
-    return ImageXObject(width, height, 1, 1, strip, "CCITTFaxDecode", "ccitt-g4-passthrough",
-                        decode_parms=parms)
+    parms: dict[str, PdfValue] = {"K": -1, "Columns": width, "Rows": height, "BlackIs1": black_is_1}
+    return ImageXObject(
+        width, height, 1, 1, strip, "CCITTFaxDecode", "ccitt-g4-passthrough", decode_parms=parms
+    )
 
 
 def from_png(info: PngInfo) -> ImageXObject:
@@ -127,10 +136,17 @@ def from_png(info: PngInfo) -> ImageXObject:
         return _png_filtered_alpha_split(info)
     decoded = decode_png(info)
     colors = 1 if info.color_type in (0, 3, 4) else 3
-    image = ImageXObject(info.width, info.height, decoded.color_bits, colors,
-                         _flate(decoded.color), "FlateDecode", "png-decoded-flate",
-                         palette=info.palette if info.color_type == 3 else None,
-                         icc=_usable_icc(info.icc, 3 if info.color_type == 3 else colors))
+    image = ImageXObject(
+        info.width,
+        info.height,
+        decoded.color_bits,
+        colors,
+        _flate(decoded.color),
+        "FlateDecode",
+        "png-decoded-flate",
+        palette=info.palette if info.color_type == 3 else None,
+        icc=_usable_icc(info.icc, 3 if info.color_type == 3 else colors),
+    )
     if decoded.alpha is not None:
         image.smask = _alpha_mask(info.width, info.height, decoded.color_bits, decoded.alpha)
         image.method = "png-alpha-split"
@@ -145,12 +161,19 @@ def from_png(info: PngInfo) -> ImageXObject:
 def _png_idat_copy(info: PngInfo) -> ImageXObject:
     colors = CHANNELS[info.color_type]
     base_colors = 3 if info.color_type == 3 else colors
-    return ImageXObject(info.width, info.height, info.bit_depth, colors, info.idat,
-                        "FlateDecode", "png-idat-copy",
-                        decode_parms=_png_predictor(colors, info.bit_depth, info.width),
-                        palette=info.palette if info.color_type == 3 else None,
-                        icc=_usable_icc(info.icc, base_colors),
-                        color_key=_png_color_key(info, scaled=False))
+    return ImageXObject(
+        info.width,
+        info.height,
+        info.bit_depth,
+        colors,
+        info.idat,
+        "FlateDecode",
+        "png-idat-copy",
+        decode_parms=_png_predictor(colors, info.bit_depth, info.width),
+        palette=info.palette if info.color_type == 3 else None,
+        icc=_usable_icc(info.icc, base_colors),
+        color_key=_png_color_key(info, scaled=False),
+    )
 
 
 def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
@@ -158,11 +181,27 @@ def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
     color_rows, alpha_rows = split_alpha_deflated(info)
     colors = CHANNELS[info.color_type] - 1
     bits, width = info.bit_depth, info.width
-    image = ImageXObject(width, info.height, bits, colors, color_rows, "FlateDecode",
-                         "png-alpha-split", decode_parms=_png_predictor(colors, bits, width),
-                         icc=_usable_icc(info.icc, colors))
-    image.smask = ImageXObject(width, info.height, bits, 1, alpha_rows, "FlateDecode", "alpha",
-                               decode_parms=_png_predictor(1, bits, width))
+    image = ImageXObject(
+        width,
+        info.height,
+        bits,
+        colors,
+        color_rows,
+        "FlateDecode",
+        "png-alpha-split",
+        decode_parms=_png_predictor(colors, bits, width),
+        icc=_usable_icc(info.icc, colors),
+    )
+    image.smask = ImageXObject(
+        width,
+        info.height,
+        bits,
+        1,
+        alpha_rows,
+        "FlateDecode",
+        "alpha",
+        decode_parms=_png_predictor(1, bits, width),
+    )
     return image
 
 
@@ -261,8 +300,7 @@ def _from_palette(image: Image.Image) -> ImageXObject:
     channels = len(palette_mode)
     rgb = bytes(v for i, v in enumerate(entries) if i % channels < 3)[: 256 * 3] or b"\0\0\0"
     indices = image.tobytes()
-    result = ImageXObject(width, height, 8, 1, _flate(indices), "FlateDecode", "flate",
-                          palette=rgb)
+    result = ImageXObject(width, height, 8, 1, _flate(indices), "FlateDecode", "flate", palette=rgb)
     table: bytes | None = None
     transparency = image.info.get("transparency")
     if palette_mode == "RGBA":

@@ -151,8 +151,11 @@ def _pillow_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
                 strip = g4_strip(image, data)
                 if strip is not None:
                     image.load()  # proves the strip decodes before it is copied
-                    yield Frame(embed.from_g4(strip.data, image.width, image.height,
-                                              strip.black_is_1), _dpi(image), orientation)
+                    yield Frame(
+                        embed.from_g4(strip.data, image.width, image.height, strip.black_is_1),
+                        _dpi(image),
+                        orientation,
+                    )
                     return
             for index in range(getattr(image, "n_frames", 1)):
                 image.seek(index)

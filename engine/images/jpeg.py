@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from ..errors import CorruptInput, UnsupportedInput
 from .exif import ExifFacts, read_exif, sane_dpi
 
-_SOF_MARKERS = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD,
-                          0xCE, 0xCF})
+_SOF_MARKERS = frozenset(
+    {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+)
 # What every PDF reader's DCTDecode handles: 8-bit Huffman baseline/extended/progressive.
 _HUFFMAN_SOF = frozenset({0xC0, 0xC1, 0xC2})
 _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
@@ -72,8 +73,10 @@ def _read_one(data: bytes, start: int) -> tuple[JpegInfo, int, int]:
     jfif_dpi: tuple[float, float] | None = None
     exif = ExifFacts()
     while True:
-        while position < len(data) and data[position] == 0xFF and (
-            position + 1 < len(data) and data[position + 1] == 0xFF
+        while (
+            position < len(data)
+            and data[position] == 0xFF
+            and (position + 1 < len(data) and data[position + 1] == 0xFF)
         ):
             position += 1  # fill bytes before a marker
         if position + 2 > len(data):
@@ -127,8 +130,7 @@ def _read_one(data: bytes, start: int) -> tuple[JpegInfo, int, int]:
         raise CorruptInput("JPEG has no frame header")
     width, height, components, bits = frame
     dpi = jfif_dpi or exif.dpi
-    info = JpegInfo(width, height, components, bits, adobe, huffman_8bit, multi_picture, dpi,
-                    exif)
+    info = JpegInfo(width, height, components, bits, adobe, huffman_8bit, multi_picture, dpi, exif)
     return info, start, position
 
 

@@ -139,7 +139,10 @@ class Placement:
 
 
 def place(
-    pixel_width: int, pixel_height: int, dpi: tuple[float, float], orientation: int,
+    pixel_width: int,
+    pixel_height: int,
+    dpi: tuple[float, float],
+    orientation: int,
     options: PageOptions,
 ) -> Placement:
     """Where an image of that many pixels at ``dpi`` goes, upright, under ``options``."""
@@ -153,12 +156,15 @@ def place(
         draw_w, draw_h = natural_w, natural_h
     else:
         page_w, page_h = options.page_size
-        if options.auto_orient and (page_w > page_h) != (natural_w > natural_h) and (
-            natural_w != natural_h
+        if (
+            options.auto_orient
+            and (page_w > page_h) != (natural_w > natural_h)
+            and (natural_w != natural_h)
         ):
             page_w, page_h = page_h, page_w
-        draw_w, draw_h = _fit(natural_w, natural_h, page_w - 2 * margin, page_h - 2 * margin,
-                              options.fit)
+        draw_w, draw_h = _fit(
+            natural_w, natural_h, page_w - 2 * margin, page_h - 2 * margin, options.fit
+        )
     x = (page_w - draw_w) / 2
     y = (page_h - draw_h) / 2
     a, b, c, d, e, f = _ORIENTATION_MATRICES[orientation]

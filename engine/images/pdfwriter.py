@@ -19,8 +19,16 @@ from dataclasses import dataclass
 from typing import BinaryIO, Union
 
 PdfValue = Union[
-    None, bool, int, float, str, bytes, "Name", "Ref",
-    Sequence["PdfValue"], Mapping[str, "PdfValue"],
+    None,
+    bool,
+    int,
+    float,
+    str,
+    bytes,
+    "Name",
+    "Ref",
+    Sequence["PdfValue"],
+    Mapping[str, "PdfValue"],
 ]
 StreamData = bytes | memoryview | Sequence[bytes | memoryview]
 """A stream's encoded data: one buffer, or consecutive parts written one after another."""
@@ -47,9 +55,7 @@ _NAME_SAFE = frozenset(
 
 def _name(value: str) -> bytes:
     raw = value.encode("utf-8")
-    return b"/" + b"".join(
-        bytes([c]) if c in _NAME_SAFE else b"#%02X" % c for c in raw
-    )
+    return b"/" + b"".join(bytes([c]) if c in _NAME_SAFE else b"#%02X" % c for c in raw)
 
 
 def _number(value: float) -> bytes:
@@ -129,7 +135,10 @@ class PdfStreamWriter:
         return Ref(number)
 
     def write_stream(
-        self, dictionary: Mapping[str, PdfValue], data: StreamData, number: int | None = None,
+        self,
+        dictionary: Mapping[str, PdfValue],
+        data: StreamData,
+        number: int | None = None,
     ) -> Ref:
         """Write a stream object whose (already encoded) data is ``data``.
 

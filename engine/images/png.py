@@ -263,8 +263,10 @@ def decode_png(info: PngInfo) -> DecodedPng:
     mode = "RGB" if color_type == 2 else "RGBA"
     high = _unfilter(info, mode, f"{mode};16B")
     low = _unfilter(info, mode, f"{mode};16L")
-    samples = _interleave([high[i :: len(mode)] for i in range(len(mode))],
-                          [low[i :: len(mode)] for i in range(len(mode))])
+    samples = _interleave(
+        [high[i :: len(mode)] for i in range(len(mode))],
+        [low[i :: len(mode)] for i in range(len(mode))],
+    )
     return _split_alpha(samples, info.width, len(mode), 2, color_type == 6)
 
 

@@ -49,8 +49,9 @@ def split_alpha_deflated(info: PngInfo) -> tuple[bytes, bytes]:
                 raise CorruptInput("PNG image data is truncated")
             check_row_filters(block, stride)
             view = memoryview(block)
-            pixels = b"".join([view[start + 1 : start + stride]
-                               for start in range(0, wanted, stride)])
+            pixels = b"".join(
+                [view[start + 1 : start + stride] for start in range(0, wanted, stride)]
+            )
             color, alpha = split_lanes(pixels, info.width, channels, sample_bytes)
             filters = block[::stride]
             color_out.add(filters, color)
@@ -83,11 +84,13 @@ class _RowDeflater:
         """Deflate one block: row ``i`` is ``filters[i]`` then its share of ``samples``."""
         row = len(samples) // len(filters)
         view = memoryview(samples)
-        rows = b"".join([
-            part
-            for index, start in enumerate(range(0, len(samples), row))
-            for part in (filters[index : index + 1], view[start : start + row])
-        ])
+        rows = b"".join(
+            [
+                part
+                for index, start in enumerate(range(0, len(samples), row))
+                for part in (filters[index : index + 1], view[start : start + row])
+            ]
+        )
         self._parts.append(self._compressor.compress(rows))
 
     def finish(self) -> bytes:

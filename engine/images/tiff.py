@@ -38,8 +38,10 @@ def g4_strip(image: TiffImagePlugin.TiffImageFile, data: bytes) -> G4Strip | Non
         offsets, counts = (offsets,), (counts,)
     photometric = tags.get(_PHOTOMETRIC)
     if (
-        len(offsets) != 1 or len(counts) != 1
-        or not isinstance(offsets[0], int) or not isinstance(counts[0], int)
+        len(offsets) != 1
+        or len(counts) != 1
+        or not isinstance(offsets[0], int)
+        or not isinstance(counts[0], int)
         or tags.get(_FILL_ORDER, 1) != 1
         or photometric not in (0, 1)
         or tags.get(_BITS_PER_SAMPLE, 1) not in (1, (1,))

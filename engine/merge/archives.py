@@ -65,7 +65,7 @@ def kind_of(head: bytes) -> InputKind:
         return "zip"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "office"
-    if any(head[offset:offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC):
+    if any(head[offset : offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC):
         if head[8:12] == b"WEBP" and not head.startswith(b"RIFF"):
             return "unknown"
         return "image"
@@ -131,13 +131,17 @@ def archive_members(
         try:
             archive = zipfile.ZipFile(handle)
         except (zipfile.BadZipFile, OSError, ValueError) as error:  # ValueError: bad UTF-8 name
-            raise CorruptInput(f"is not a readable ZIP archive ({error})", index=index,
-                               name=name) from error
+            raise CorruptInput(
+                f"is not a readable ZIP archive ({error})", index=index, name=name
+            ) from error
         with archive:
             members = archive.infolist()
             if len(members) > limits.max_members:
-                raise TooLarge(f"holds {len(members)} members, over the limit of "
-                               f"{limits.max_members}", index=index, name=name)
+                raise TooLarge(
+                    f"holds {len(members)} members, over the limit of {limits.max_members}",
+                    index=index,
+                    name=name,
+                )
             for info in members:
                 member_name = f"{name}/{info.filename}"
                 hostile = hostile_member(info)
@@ -146,24 +150,35 @@ def archive_members(
                 if _skipped(info):
                     continue
                 if info.flag_bits & 0x1:
-                    raise UnsupportedInput("is an encrypted archive member", index=index,
-                                           name=member_name)
+                    raise UnsupportedInput(
+                        "is an encrypted archive member", index=index, name=member_name
+                    )
                 if info.file_size > max(info.compress_size, 1) * limits.max_ratio:
                     raise TooLarge(
                         f"expands {info.file_size // max(info.compress_size, 1)}:1, over the "
                         f"{limits.max_ratio}:1 limit (possible zip bomb)",
-                        index=index, name=member_name)
+                        index=index,
+                        name=member_name,
+                    )
                 total += info.file_size
                 if total > limits.max_total_bytes:
-                    raise TooLarge(f"archive expands beyond {limits.max_total_bytes} bytes",
-                                   index=index, name=name)
-                with _extract(archive, info, index=index, name=member_name,
-                              limits=limits) as extracted:
+                    raise TooLarge(
+                        f"archive expands beyond {limits.max_total_bytes} bytes",
+                        index=index,
+                        name=name,
+                    )
+                with _extract(
+                    archive, info, index=index, name=member_name, limits=limits
+                ) as extracted:
                     yield NamedSource(extracted, member_name)
 
 
 def _extract(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, *, index: int, name: str,
+    archive: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    *,
+    index: int,
+    name: str,
     limits: ArchiveLimits,
 ) -> BinaryIO:
     """Copy one member into a spooled temporary file, enforcing the limits on real bytes."""
@@ -175,15 +190,16 @@ def _extract(
             while chunk := member.read(_CHUNK):
                 written += len(chunk)
                 if written > budget:
-                    raise TooLarge("expands beyond its declared size (possible zip bomb)",
-                                   index=index, name=name)
+                    raise TooLarge(
+                        "expands beyond its declared size (possible zip bomb)",
+                        index=index,
+                        name=name,
+                    )
                 spool.write(chunk)
     except NotImplementedError as error:  # zipfile's answer to an unknown compression method
         spool.close()
-        raise UnsupportedInput(f"cannot be extracted ({error})", index=index,
-                               name=name) from error
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError,
-            ValueError) as error:
+        raise UnsupportedInput(f"cannot be extracted ({error})", index=index, name=name) from error
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, lzma.LZMAError, ValueError) as error:
         # zlib/lzma raise their own types on damaged compressed data, not BadZipFile; a
         # local header flagged UTF-8 whose name is not raises UnicodeDecodeError, and offsets
         # pointing before the file a "negative seek" ValueError.

@@ -108,9 +108,7 @@ def prepare_source_form(
     settings = Dictionary(
         {key: value for key, value in acroform.items() if key not in ("/Fields", "/XFA")}
     )
-    return SourceForm(
-        fields=kept, settings=settings, has_xfa="/XFA" in acroform, renamed=renamed
-    )
+    return SourceForm(fields=kept, settings=settings, has_xfa="/XFA" in acroform, renamed=renamed)
 
 
 class FormBuilder:
@@ -174,4 +172,3 @@ class FormBuilder:
         if self.calculation_order:
             form.CO = Array(self.calculation_order)
         self.pdf.Root.AcroForm = self.pdf.make_indirect(form)
-

@@ -74,7 +74,7 @@ class SourceLabels:
         Yields ``(first page, page count)``; within a stretch, numbers run on by one.
         """
         end = start + length
-        cuts = self._starts[bisect_right(self._starts, start):bisect_left(self._starts, end)]
+        cuts = self._starts[bisect_right(self._starts, start) : bisect_left(self._starts, end)]
         for cut in [*cuts, end]:
             yield start, cut - start
             start = cut

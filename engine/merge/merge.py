@@ -54,10 +54,18 @@ from .pageranges import PageRangeError, parse_page_ranges
 from .pdfopen import OpenedPdf, head_bytes, open_pdf
 
 _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
-_INFO_FIELDS = {"title": "/Title", "author": "/Author", "subject": "/Subject",
-                "keywords": "/Keywords"}
-_XMP_FIELDS = {"title": "dc:title", "author": "dc:creator", "subject": "dc:description",
-               "keywords": "pdf:Keywords"}
+_INFO_FIELDS = {
+    "title": "/Title",
+    "author": "/Author",
+    "subject": "/Subject",
+    "keywords": "/Keywords",
+}
+_XMP_FIELDS = {
+    "title": "dc:title",
+    "author": "dc:creator",
+    "subject": "dc:description",
+    "keywords": "pdf:Keywords",
+}
 
 
 @dataclass(frozen=True)
@@ -130,11 +138,13 @@ def merge_pdfs(
     a path ``output`` is then left untouched.
     """
     items = [_as_pdf_input(item) for item in inputs]
-    groups: list[InputGroup] = [
-        (index, _single_input(item)) for index, item in enumerate(items)
-    ]
+    groups: list[InputGroup] = [(index, _single_input(item)) for index, item in enumerate(items)]
     return merge_groups(
-        groups, output, password=password, outline=outline, linearize=linearize,
+        groups,
+        output,
+        password=password,
+        outline=outline,
+        linearize=linearize,
         on_progress=on_progress,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
     )
@@ -170,12 +180,22 @@ def merge_any(
     items = [_as_pdf_input(item) for item in inputs]
     conversion_warnings: list[str] = []
     groups: list[InputGroup] = [
-        (index, (lambda item=item, index=index: _expand_any(  # type: ignore[misc]
-            item, index, limits, max_pixels, conversion_warnings)))
+        (
+            index,
+            (
+                lambda item=item, index=index: _expand_any(  # type: ignore[misc]
+                    item, index, limits, max_pixels, conversion_warnings
+                )
+            ),
+        )
         for index, item in enumerate(items)
     ]
     report = merge_groups(
-        groups, output, password=password, outline=outline, linearize=linearize,
+        groups,
+        output,
+        password=password,
+        outline=outline,
+        linearize=linearize,
         on_progress=on_progress,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
     )
@@ -184,7 +204,10 @@ def merge_any(
 
 
 def _expand_any(
-    item: PdfInput, index: int, limits: ArchiveLimits, max_pixels: int | None,
+    item: PdfInput,
+    index: int,
+    limits: ArchiveLimits,
+    max_pixels: int | None,
     warnings: list[str],
 ) -> Iterator[PdfInput]:
     """The PDFs one ``merge_any`` input stands for: itself, its conversion or its members."""
@@ -193,8 +216,9 @@ def _expand_any(
     try:
         kind = kind_of(head_bytes(source))
     except OSError as error:
-        raise UnsupportedInput(f"cannot be read: {error.strerror or error}", index=index,
-                               name=name) from error
+        raise UnsupportedInput(
+            f"cannot be read: {error.strerror or error}", index=index, name=name
+        ) from error
     if kind != "zip":
         yield from _expand_single(item, source, kind, index, max_pixels, warnings)
         return
@@ -203,18 +227,31 @@ def _expand_any(
     for member in archive_members(source, index=index, limits=limits):
         member_kind = kind_of(head_bytes(member))
         if member_kind == "zip":
-            raise UnsupportedInput("is an archive inside an archive; nested archives are "
-                                   "not merged", index=index, name=member.name)
-        yield from _expand_single(PdfInput(member, password=item.password), member,
-                                  member_kind, index, max_pixels, warnings)
+            raise UnsupportedInput(
+                "is an archive inside an archive; nested archives are not merged",
+                index=index,
+                name=member.name,
+            )
+        yield from _expand_single(
+            PdfInput(member, password=item.password),
+            member,
+            member_kind,
+            index,
+            max_pixels,
+            warnings,
+        )
 
 
 _OFFICE_REASON = "is an Office document; convert it to PDF first"
 
 
 def _expand_single(
-    item: PdfInput, source: Source | NamedSource, kind: str, index: int,
-    max_pixels: int | None, warnings: list[str],
+    item: PdfInput,
+    source: Source | NamedSource,
+    kind: str,
+    index: int,
+    max_pixels: int | None,
+    warnings: list[str],
 ) -> Iterator[PdfInput]:
     name = display_name(source)
     if kind == "pdf":
@@ -223,8 +260,7 @@ def _expand_single(
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
             named = source if isinstance(source, NamedSource) else NamedSource(source, name)
             try:
-                result = images_to_pdf(
-                    [named], converted, max_pixels=max_pixels)  # type: ignore[arg-type]
+                result = images_to_pdf([named], converted, max_pixels=max_pixels)  # type: ignore[arg-type]
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from error
             warnings.extend(f"{_label(index, name)}: {w}" for w in result.warnings)
@@ -233,8 +269,9 @@ def _expand_single(
     elif kind == "office":
         raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
     else:
-        raise UnsupportedInput("is not a PDF, an image or a ZIP archive of them", index=index,
-                               name=name)
+        raise UnsupportedInput(
+            "is not a PDF, an image or a ZIP archive of them", index=index, name=name
+        )
 
 
 def merge_groups(
@@ -286,9 +323,7 @@ def _own_objects(pages: list[pikepdf.Object], pdf: pikepdf.Pdf) -> list[pikepdf.
     return result
 
 
-def _open_destination(
-    pdf: pikepdf.Pdf, destinations: InputDestinations
-) -> pikepdf.Object | None:
+def _open_destination(pdf: pikepdf.Pdf, destinations: InputDestinations) -> pikepdf.Object | None:
     """Where the first input opens (its /OpenAction), when that is a destination or a GoTo.
 
     The merged document opens where its first input did. Scripts, launches and
@@ -342,8 +377,9 @@ class _Merger:
         except EngineError:
             raise
         except (pikepdf.PdfError, RuntimeError, ValueError, TypeError, KeyError) as error:
-            raise CorruptInput(f"could not be copied ({str(error).strip()[:200]})", index=index,
-                               name=opened.name) from error
+            raise CorruptInput(
+                f"could not be copied ({str(error).strip()[:200]})", index=index, name=opened.name
+            ) from error
         finally:
             opened.pdf.close()
 
@@ -380,7 +416,8 @@ class _Merger:
         )
         form = (
             prepare_source_form(src, self.field_names, copied_annotations if partial else None)
-            if has_form else None
+            if has_form
+            else None
         )
         labels = SourceLabels(src)
         for page in unique:
@@ -419,8 +456,9 @@ class _Merger:
         self.labels.add(labels, indices, first_output_index)
         first_page = self.kids[first_output_index] if selected else None
         title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
-        self.outline.add(lookup(copied, "/Outlines"), title, first_page,
-                         lost_names if partial else None)
+        self.outline.add(
+            lookup(copied, "/Outlines"), title, first_page, lost_names if partial else None
+        )
         if form is not None:
             self.forms.add(copied.Fields, copied.Form, form.has_xfa)
             for old, new in form.renamed.items():
@@ -490,9 +528,7 @@ class _Merger:
         # Widgets an input had outside its /AcroForm stay on their pages, as in the input.
         self.report.warnings.extend(f"output: {_first_line(w.message)}" for w in caught)
         self.report.page_count = len(self.kids)
-        self.report.warnings.extend(
-            f"output: {warning}" for warning in pdf.get_warnings()
-        )
+        self.report.warnings.extend(f"output: {warning}" for warning in pdf.get_warnings())
         pdf.close()
         return self.report
 
@@ -501,7 +537,8 @@ class _Merger:
         pdf = self.pdf
         if isinstance(self.first_info, Dictionary):
             pdf.trailer.Info = (
-                self.first_info if self.first_info.is_indirect
+                self.first_info
+                if self.first_info.is_indirect
                 else pdf.make_indirect(self.first_info)
             )
         if self.first_metadata is not None:
@@ -515,4 +552,3 @@ class _Merger:
             with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
                 for key, value in given.items():
                     xmp[_XMP_FIELDS[key]] = [value] if key == "author" else value
-

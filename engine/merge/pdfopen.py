@@ -25,8 +25,12 @@ from ..errors import CorruptInput, PasswordRequired, UnsupportedInput, WrongPass
 from ..inputs import NamedSource, Source, display_name, unwrap
 from .archives import kind_of
 
-_KIND_NAMES = {"image": "an image", "zip": "a ZIP archive", "office": "an Office document",
-               "pdf": "a PDF"}
+_KIND_NAMES = {
+    "image": "an image",
+    "zip": "a ZIP archive",
+    "office": "an Office document",
+    "pdf": "a PDF",
+}
 PDF_HEADER_WINDOW = 1024
 """Readers accept a PDF header preceded by junk within the first kilobyte."""
 
@@ -79,29 +83,36 @@ def open_pdf(source: Source | NamedSource, *, index: int, password: str | None) 
     try:
         head = head_bytes(source)
     except OSError as error:
-        raise UnsupportedInput(f"cannot be read: {error.strerror or error}", index=index,
-                               name=name) from error
+        raise UnsupportedInput(
+            f"cannot be read: {error.strerror or error}", index=index, name=name
+        ) from error
     if not head:
         raise UnsupportedInput("is empty", index=index, name=name)
     headerless = not looks_like_pdf(head)
     if headerless and kind_of(head) != "unknown":
-        raise UnsupportedInput(f"is not a PDF (it is {_KIND_NAMES[kind_of(head)]})",
-                               index=index, name=name)
+        raise UnsupportedInput(
+            f"is not a PDF (it is {_KIND_NAMES[kind_of(head)]})", index=index, name=name
+        )
     try:
-        pdf = pikepdf.open(_pikepdf_source(source), password=password or "",
-                           inherit_page_attributes=True)
+        pdf = pikepdf.open(
+            _pikepdf_source(source), password=password or "", inherit_page_attributes=True
+        )
     except pikepdf.PasswordError as error:
         if password is None:
-            raise PasswordRequired("is encrypted; a password is required", index=index,
-                                   name=name) from error
-        raise WrongPassword("is encrypted and the password given does not open it",
-                            index=index, name=name) from error
+            raise PasswordRequired(
+                "is encrypted; a password is required", index=index, name=name
+            ) from error
+        raise WrongPassword(
+            "is encrypted and the password given does not open it", index=index, name=name
+        ) from error
     except (pikepdf.PdfError, RuntimeError, OSError, ValueError) as error:
         if headerless:
-            raise UnsupportedInput("is not a PDF (no %PDF- header)", index=index,
-                                   name=name) from error
-        raise CorruptInput(f"is damaged beyond repair ({_first_line(error)})", index=index,
-                           name=name) from error
+            raise UnsupportedInput(
+                "is not a PDF (no %PDF- header)", index=index, name=name
+            ) from error
+        raise CorruptInput(
+            f"is damaged beyond repair ({_first_line(error)})", index=index, name=name
+        ) from error
     repairs = [_first_line(w) for w in pdf.get_warnings()]
     if headerless:
         repairs.insert(0, "no %PDF- header; recovered the document from its objects")

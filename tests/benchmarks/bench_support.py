@@ -31,8 +31,9 @@ def peak_rss_mb(code: str, *args: str) -> float:
         "if done.returncode: sys.exit(done.returncode)\n"
         "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
     )
-    result = subprocess.run([sys.executable, "-c", wrapper, code, *args],
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", wrapper, code, *args], capture_output=True, text=True, check=True
+    )
     kilobytes = int(result.stdout.strip().splitlines()[-1])
     return kilobytes / 1024
 
@@ -71,8 +72,9 @@ class RatioTable:
     def render(self, reference: str = "pdfbinder") -> str:
         """A markdown table: median time per peer and how many times pdfbinder's it is."""
         rows = [*self.medians.values(), *self.notes.values()]
-        peers = sorted({peer for row in rows for peer in row},
-                       key=lambda peer: (peer != reference, peer))
+        peers = sorted(
+            {peer for row in rows for peer in row}, key=lambda peer: (peer != reference, peer)
+        )
         lines = ["| set | " + " | ".join(peers) + " |", "|---" * (len(peers) + 1) + "|"]
         for group in sorted(set(self.medians) | set(self.notes)):
             row = self.medians.get(group, {})

@@ -57,8 +57,11 @@ def wait_all_succeeded(client: redis.Redis, job_ids: list[str], timeout: float) 
             states = pipe.execute()
         ended = [state for state in states if state != JobState.WORKING.value]
         assert all(state == JobState.SUCCESS.value for state in ended), set(ended)
-        pending = [job_id for job_id, state in zip(pending, states, strict=True)
-                   if state == JobState.WORKING.value]
+        pending = [
+            job_id
+            for job_id, state in zip(pending, states, strict=True)
+            if state == JobState.WORKING.value
+        ]
         if pending:
             assert time.monotonic() < deadline, f"{len(pending)} jobs still working"
             time.sleep(_CHECK_SECONDS)

@@ -84,7 +84,8 @@ def _make_set(folder: Path, name: str) -> list[Path]:
         elif name == "png-16bit-gray":
             path = target / f"{number:03d}.png"
             _photo(size, number).convert("L").convert("I").point(lambda v: v * 257).convert(
-                "I;16").save(path)
+                "I;16"
+            ).save(path)
         else:
             path = target / f"{number:03d}.tif"
             pages = [_screenshot(size, number * 4 + page) for page in range(4)]
@@ -156,8 +157,11 @@ TARGET_SPEEDUPS = {
 @pytest.mark.parametrize("peer", list(PEERS))
 @pytest.mark.parametrize("set_name", SETS)
 def test_image_sets(
-    benchmark: BenchmarkFixture, image_sets: Callable[[str], list[Path]], set_name: str,
-    peer: str, tmp_path: Path,
+    benchmark: BenchmarkFixture,
+    image_sets: Callable[[str], list[Path]],
+    set_name: str,
+    peer: str,
+    tmp_path: Path,
 ) -> None:
     """Each peer converts the set; pages checked, and in full mode the issue's ratio too."""
     paths = image_sets(set_name)

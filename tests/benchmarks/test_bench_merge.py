@@ -53,14 +53,22 @@ SETS = {
 
 def _document(path: Path, pages: int, tag: str) -> None:
     pdf = pikepdf.Pdf.new()
-    font = pdf.make_indirect(Dictionary(Type=Name.Font, Subtype=Name.Type1,
-                                        BaseFont=Name.Helvetica))
+    font = pdf.make_indirect(
+        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+    )
     resources = pdf.make_indirect(Dictionary(Font=Dictionary(F1=font)))
     for number in range(pages):
         content = pdf.make_stream(f"BT /F1 24 Tf 72 720 Td ({tag} {number + 1}) Tj ET".encode())
-        pdf.pages.append(pikepdf.Page(Dictionary(
-            Type=Name.Page, MediaBox=Array([0, 0, 612, 792]), Resources=resources,
-            Contents=content)))
+        pdf.pages.append(
+            pikepdf.Page(
+                Dictionary(
+                    Type=Name.Page,
+                    MediaBox=Array([0, 0, 612, 792]),
+                    Resources=resources,
+                    Contents=content,
+                )
+            )
+        )
     with pdf.open_outline() as outline:
         for number in range(0, pages, max(1, pages // 10)):
             outline.root.append(OutlineItem(f"{tag} section {number + 1}", number))
@@ -68,8 +76,9 @@ def _document(path: Path, pages: int, tag: str) -> None:
 
 
 @pytest.fixture(scope="session", params=sorted(SETS))
-def document_set(request: pytest.FixtureRequest,
-                 tmp_path_factory: pytest.TempPathFactory) -> tuple[list[Path], int]:
+def document_set(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> tuple[list[Path], int]:
     count, pages = SETS[request.param]
     folder = tmp_path_factory.mktemp(f"merge-{request.param}")
     paths = [folder / f"doc{index:03d}.pdf" for index in range(count)]
@@ -83,8 +92,19 @@ def _pdfbinder(paths: list[Path], out: Path) -> None:
 
 
 def _pdfbinder_cli(paths: list[Path], out: Path) -> None:
-    subprocess.run([sys.executable, "-m", "pdfbinder.cli", "merge", *map(str, paths),
-                    "-o", str(out), "--no-progress"], check=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pdfbinder.cli",
+            "merge",
+            *map(str, paths),
+            "-o",
+            str(out),
+            "--no-progress",
+        ],
+        check=True,
+    )
 
 
 def _pdfunite(paths: list[Path], out: Path) -> None:
@@ -92,8 +112,9 @@ def _pdfunite(paths: list[Path], out: Path) -> None:
 
 
 def _qpdf(paths: list[Path], out: Path) -> None:
-    subprocess.run([_tool("qpdf"), "--empty", "--pages", *map(str, paths), "--", str(out)],
-                   check=True)
+    subprocess.run(
+        [_tool("qpdf"), "--empty", "--pages", *map(str, paths), "--", str(out)], check=True
+    )
 
 
 def _pypdf(paths: list[Path], out: Path) -> None:
@@ -207,16 +228,23 @@ def _best_of_interleaved(rounds: int, actions: dict[str, Callable[[], None]]) ->
 
 def test_merge_speed_ratios(document_set: tuple[list[Path], int], tmp_path: Path) -> None:
     paths, total_pages = document_set
-    seconds = _best_of_interleaved(7 if FULL else 1, {
-        tool: lambda run=run, tool=tool: run(paths, tmp_path / tool)
-        for tool, run in TOOLS.items()
-    })
+    seconds = _best_of_interleaved(
+        7 if FULL else 1,
+        {
+            tool: lambda run=run, tool=tool: run(paths, tmp_path / tool)
+            for tool, run in TOOLS.items()
+        },
+    )
     for tool in TOOLS:
         assert _page_count(tmp_path / tool) == total_pages
     base = seconds["pdfunite"]
-    print(f"\n{len(paths)} × {total_pages // len(paths)} pages, CPU | "
-          + " | ".join(f"{tool} {value * 1000:.0f} ms ({value / base:.2f}× pdfunite)"
-                       for tool, value in seconds.items()))
+    print(
+        f"\n{len(paths)} × {total_pages // len(paths)} pages, CPU | "
+        + " | ".join(
+            f"{tool} {value * 1000:.0f} ms ({value / base:.2f}× pdfunite)"
+            for tool, value in seconds.items()
+        )
+    )
     if FULL:
         assert seconds["pdfbinder"] * 4 <= seconds["pypdf"]
         many_small = len(paths) > 10

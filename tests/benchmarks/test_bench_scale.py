@@ -66,8 +66,9 @@ class Deployment:
 
     def scale_to(self, count: int) -> None:
         while len(self.workers) < count:
-            worker = WorkerProcess(self.root / f"worker{len(self.workers)}", *self.flags,
-                                   env=S3_ENV)
+            worker = WorkerProcess(
+                self.root / f"worker{len(self.workers)}", *self.flags, env=S3_ENV
+            )
             self.workers.append(worker)
             worker.start()
 
@@ -82,13 +83,20 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
         for part in (redis_server, s3):
             part.start()
             started.append(part)
-        flags = ["--broker", redis_server.url, "--store", f"s3://{BUCKET}/bench",
-                 "--s3-endpoint", s3.url]
+        flags = [
+            "--broker",
+            redis_server.url,
+            "--store",
+            f"s3://{BUCKET}/bench",
+            "--s3-endpoint",
+            s3.url,
+        ]
         api = ServeProcess(root / "api", *flags, env={**S3_ENV, **LIMITS})
         api.start()
         started.append(api)
-        upload = httpx.post(f"{api.url}/file/upload",
-                            files={"file": ("dot.png", make_png(64, 48, (10, 200, 90)))}).json()
+        upload = httpx.post(
+            f"{api.url}/file/upload", files={"file": ("dot.png", make_png(64, 48, (10, 200, 90)))}
+        ).json()
         running = Deployment(root, flags, api, upload["url"])
         yield running
     finally:
@@ -115,9 +123,12 @@ def _wait(client: httpx.Client, job_id: str) -> str:
 
 def _run_batch(deployment: Deployment, jobs: int = JOBS) -> tuple[float, list[str]]:
     """Submit ``jobs`` jobs, then poll all to success; (wall seconds, result URLs)."""
-    with httpx.Client(base_url=deployment.api.url, timeout=60,
-                      limits=httpx.Limits(max_connections=CLIENTS)) as client, \
-            ThreadPoolExecutor(CLIENTS) as pool:
+    with (
+        httpx.Client(
+            base_url=deployment.api.url, timeout=60, limits=httpx.Limits(max_connections=CLIENTS)
+        ) as client,
+        ThreadPoolExecutor(CLIENTS) as pool,
+    ):
         began = time.perf_counter()
         job_ids = list(pool.map(lambda _: _submit(client, deployment.image_url), range(jobs)))
         urls = list(pool.map(lambda job_id: _wait(client, job_id), job_ids))
@@ -125,8 +136,9 @@ def _run_batch(deployment: Deployment, jobs: int = JOBS) -> tuple[float, list[st
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_scale_out_throughput(benchmark: BenchmarkFixture, deployment: Deployment,
-                              workers: int) -> None:
+def test_scale_out_throughput(
+    benchmark: BenchmarkFixture, deployment: Deployment, workers: int
+) -> None:
     benchmark.group = "scale-out"
     deployment.scale_to(workers)
     _run_batch(deployment, CLIENTS)  # warm up: connections, imports, moto's first requests
@@ -154,8 +166,9 @@ class DrainDeployment:
 
 
 @pytest.fixture(scope="module", params=["local", "s3"])
-def drain_deployment(request: pytest.FixtureRequest,
-                     tmp_path_factory: pytest.TempPathFactory) -> Iterator[DrainDeployment]:
+def drain_deployment(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[DrainDeployment]:
     store = str(request.param)
     root = tmp_path_factory.mktemp(f"bench-drain-{store}")
     redis_server = RedisServer(root)
@@ -175,8 +188,9 @@ def drain_deployment(request: pytest.FixtureRequest,
         api = ServeProcess(root / "api", *flags, env={**S3_ENV, **LIMITS})
         api.start()
         started.append(api)
-        upload = httpx.post(f"{api.url}/file/upload",
-                            files={"file": ("dot.png", make_png(64, 48, (10, 200, 90)))}).json()
+        upload = httpx.post(
+            f"{api.url}/file/upload", files={"file": ("dot.png", make_png(64, 48, (10, 200, 90)))}
+        ).json()
         client = redis.Redis.from_url(redis_server.url, decode_responses=True)
         yield DrainDeployment(root, store, flags, api, upload["url"], client)
     finally:
@@ -188,15 +202,20 @@ def drain_deployment(request: pytest.FixtureRequest,
 
 def _queue_jobs(deployment: DrainDeployment) -> list[tuple[str, str]]:
     """Submit JOBS async conversions (no worker runs yet); their (job id, result URL)."""
+
     def submit(client: httpx.Client) -> tuple[str, str]:
-        body = client.get("/pdf/convert/from/image",
-                          params={"url": deployment.image_url, "async": "true"}).json()
+        body = client.get(
+            "/pdf/convert/from/image", params={"url": deployment.image_url, "async": "true"}
+        ).json()
         assert body["error"] is False, body
         return str(body["jobId"]), str(body["url"])
 
-    with httpx.Client(base_url=deployment.api.url, timeout=60,
-                      limits=httpx.Limits(max_connections=CLIENTS)) as client, \
-            ThreadPoolExecutor(CLIENTS) as pool:
+    with (
+        httpx.Client(
+            base_url=deployment.api.url, timeout=60, limits=httpx.Limits(max_connections=CLIENTS)
+        ) as client,
+        ThreadPoolExecutor(CLIENTS) as pool,
+    ):
         return list(pool.map(lambda _: submit(client), range(JOBS)))
 
 
@@ -210,8 +229,9 @@ def _assert_dot_pdf(content: bytes) -> None:
 
 
 @pytest.mark.parametrize("workers", [1, 2])
-def test_queue_drain_throughput(benchmark: BenchmarkFixture,
-                                drain_deployment: DrainDeployment, workers: int) -> None:
+def test_queue_drain_throughput(
+    benchmark: BenchmarkFixture, drain_deployment: DrainDeployment, workers: int
+) -> None:
     """Jobs/s of ``workers`` workers emptying a queue of JOBS jobs, start-up excluded.
 
     Measured: from the moment every worker is ready and the (held) queue is
@@ -231,8 +251,12 @@ def test_queue_drain_throughput(benchmark: BenchmarkFixture,
     jobs = _queue_jobs(deployment)
     assert queue.length() == JOBS
     queue.hold()
-    fleet = [WorkerProcess(deployment.root / f"drain{workers}-worker{index}", *deployment.flags,
-                           env=S3_ENV) for index in range(workers)]
+    fleet = [
+        WorkerProcess(
+            deployment.root / f"drain{workers}-worker{index}", *deployment.flags, env=S3_ENV
+        )
+        for index in range(workers)
+    ]
     try:
         with ThreadPoolExecutor(workers) as pool:  # start side by side, each waits for ready
             list(pool.map(lambda worker: worker.start(), fleet))
@@ -240,8 +264,9 @@ def test_queue_drain_throughput(benchmark: BenchmarkFixture,
         def drain() -> float:
             began = time.perf_counter()
             queue.release()
-            wait_all_succeeded(deployment.redis_client, [job_id for job_id, _ in jobs],
-                               DRAIN_TIMEOUT)
+            wait_all_succeeded(
+                deployment.redis_client, [job_id for job_id, _ in jobs], DRAIN_TIMEOUT
+            )
             return time.perf_counter() - began
 
         elapsed = benchmark.pedantic(drain, rounds=1, iterations=1)
@@ -263,21 +288,33 @@ def test_queue_drain_throughput(benchmark: BenchmarkFixture,
 
 def _publish() -> None:
     """Print the tables and write them to .benchmarks/scale.md (full mode, once all ran)."""
-    if not FULL or set(RESULTS) != {1, 2} or any(set(DRAINS.get(store, {})) != {1, 2}
-                                                 for store in ("local", "s3")):
+    if (
+        not FULL
+        or set(RESULTS) != {1, 2}
+        or any(set(DRAINS.get(store, {})) != {1, 2} for store in ("local", "s3"))
+    ):
         return
-    rows = [("end to end: submit + poll + download, S3 (moto)", RESULTS),
-            ("queue drain, shared local directory store", DRAINS["local"]),
-            ("queue drain, S3 (moto)", DRAINS["s3"])]
-    lines = [f"## scale-out ({JOBS} one-image async jobs, Redis broker, 1 API replica, "
-             f"{os.cpu_count()} CPUs shared by all)", "",
-             "| measurement | 1 worker jobs/s | 2 workers jobs/s | 2 vs 1 |", "|---|---|---|---|"]
+    rows = [
+        ("end to end: submit + poll + download, S3 (moto)", RESULTS),
+        ("queue drain, shared local directory store", DRAINS["local"]),
+        ("queue drain, S3 (moto)", DRAINS["s3"]),
+    ]
+    lines = [
+        f"## scale-out ({JOBS} one-image async jobs, Redis broker, 1 API replica, "
+        f"{os.cpu_count()} CPUs shared by all)",
+        "",
+        "| measurement | 1 worker jobs/s | 2 workers jobs/s | 2 vs 1 |",
+        "|---|---|---|---|",
+    ]
     for label, rates in rows:
         lines.append(f"| {label} | {rates[1]:.1f} | {rates[2]:.1f} | {rates[2] / rates[1]:.2f}× |")
-    lines += ["", f"End to end: {CLIENTS} client threads submit, poll /job/check and download "
-              "against the replica while the workers run. Queue drain: all jobs queued first, "
-              "timed from all workers ready to every Redis job record `success` (start-up, "
-              "submission and downloads excluded). Workers run with concurrency 1 each."]
+    lines += [
+        "",
+        f"End to end: {CLIENTS} client threads submit, poll /job/check and download "
+        "against the replica while the workers run. Queue drain: all jobs queued first, "
+        "timed from all workers ready to every Redis job record `success` (start-up, "
+        "submission and downloads excluded). Workers run with concurrency 1 each.",
+    ]
     text = "\n".join(lines) + "\n"
     folder = REPO / ".benchmarks"
     folder.mkdir(exist_ok=True)

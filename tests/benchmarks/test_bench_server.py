@@ -65,9 +65,20 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     assert executable, "pdfbinder console script missing (pip install -e .)"
     log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
-        [executable, "serve", "--port", str(port), "--data-dir", str(root / "data"),
-         "--url-map", str(root / "mirror"), "--workers", "2"],
-        stdout=log, stderr=log,
+        [
+            executable,
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(root / "data"),
+            "--url-map",
+            str(root / "mirror"),
+            "--workers",
+            "2",
+        ],
+        stdout=log,
+        stderr=log,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -88,9 +99,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def _one_job(client: httpx.Client, index: int) -> tuple[float, str]:
     """Submit job ``index`` and poll it to success, as a PDF.co client does; (latency, url)."""
     sent = time.perf_counter()
-    body = client.get("/pdf/convert/from/image",
-                      params={"url": f"https://{HOST}/{index}.png", "async": "true",
-                              "name": f"{index}.pdf"}).json()
+    body = client.get(
+        "/pdf/convert/from/image",
+        params={"url": f"https://{HOST}/{index}.png", "async": "true", "name": f"{index}.pdf"},
+    ).json()
     while True:
         status = client.get("/job/check", params={"jobid": body["jobId"]}).json()["status"]
         if status == "success":
@@ -101,9 +113,12 @@ def _one_job(client: httpx.Client, index: int) -> tuple[float, str]:
 
 def _run_jobs(server: Server) -> tuple[float, list[float], list[str]]:
     """All jobs from CLIENTS concurrent clients; (wall seconds, latencies, result URLs)."""
-    with httpx.Client(base_url=server.url, timeout=30,
-                      limits=httpx.Limits(max_connections=CLIENTS)) as client, \
-            ThreadPoolExecutor(CLIENTS) as pool:
+    with (
+        httpx.Client(
+            base_url=server.url, timeout=30, limits=httpx.Limits(max_connections=CLIENTS)
+        ) as client,
+        ThreadPoolExecutor(CLIENTS) as pool,
+    ):
         began = time.perf_counter()
         outcomes = list(pool.map(lambda index: _one_job(client, index), range(JOBS)))
         elapsed = time.perf_counter() - began
@@ -112,8 +127,9 @@ def _run_jobs(server: Server) -> tuple[float, list[float], list[str]]:
 
 def test_server_async_jobs(benchmark: BenchmarkFixture, server: Server) -> None:
     benchmark.group = "server"
-    elapsed, latencies, urls = benchmark.pedantic(lambda: _run_jobs(server), rounds=ROUNDS,
-                                                  iterations=1)
+    elapsed, latencies, urls = benchmark.pedantic(
+        lambda: _run_jobs(server), rounds=ROUNDS, iterations=1
+    )
     assert len(latencies) == JOBS
     for index, url in enumerate(urls):  # each job's PDF holds its own image, pixel-exact
         with pikepdf.open(io.BytesIO(httpx.get(url).content)) as pdf:
@@ -122,9 +138,11 @@ def test_server_async_jobs(benchmark: BenchmarkFixture, server: Server) -> None:
             pixels = pikepdf.PdfImage(image).as_pil_image()
             assert pixels.size == (64, 48) and pixels.getpixel((5, 5)) == (index % 256, 80, 160)
     ordered = sorted(latencies)
-    RESULTS.update(server_jobs_per_s=JOBS / _median_seconds(benchmark, elapsed),
-                   p50_ms=statistics.median(ordered) * 1000,
-                   p99_ms=ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000)
+    RESULTS.update(
+        server_jobs_per_s=JOBS / _median_seconds(benchmark, elapsed),
+        p50_ms=statistics.median(ordered) * 1000,
+        p99_ms=ordered[min(len(ordered) - 1, round(0.99 * (len(ordered) - 1)))] * 1000,
+    )
 
 
 def test_engine_only(benchmark: BenchmarkFixture, server: Server) -> None:

@@ -21,8 +21,7 @@ COMMAND = [sys.executable, "-c", "from pdfbinder.cli.app import main; main()", "
 
 
 def _run(*args: str, stdin: bytes | None = None, cwd: Path) -> subprocess.CompletedProcess[bytes]:
-    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, cwd=cwd,
-                          timeout=60)
+    return subprocess.run([*COMMAND, *args], input=stdin, capture_output=True, cwd=cwd, timeout=60)
 
 
 def _images(tmp_path: Path) -> tuple[Path, Path]:
@@ -34,8 +33,7 @@ def _images(tmp_path: Path) -> tuple[Path, Path]:
 
 def test_convert_files_with_json_summary(tmp_path: Path) -> None:
     photo, shot = _images(tmp_path)
-    result = _run(str(photo), str(shot), "-o", "out.pdf", "--json", "--title", "Two",
-                  cwd=tmp_path)
+    result = _run(str(photo), str(shot), "-o", "out.pdf", "--json", "--title", "Two", cwd=tmp_path)
 
     assert result.returncode == 0, result.stderr
     summary = json.loads(result.stdout)
@@ -43,7 +41,8 @@ def test_convert_files_with_json_summary(tmp_path: Path) -> None:
     assert summary["output"] == "out.pdf"
     assert summary["warnings"] == []
     assert [item["embedded"] for item in summary["inputs"]] == [
-        ["jpeg-passthrough"], ["png-alpha-split"]
+        ["jpeg-passthrough"],
+        ["png-alpha-split"],
     ]
     qpdf_check(tmp_path / "out.pdf")
     with pikepdf.open(tmp_path / "out.pdf") as pdf:
@@ -53,8 +52,16 @@ def test_convert_files_with_json_summary(tmp_path: Path) -> None:
 
 def test_stdin_to_stdout(tmp_path: Path) -> None:
     photo, _ = _images(tmp_path)
-    result = _run("-", "-o", "-", "--page-size", "A5", "--deterministic",
-                  stdin=photo.read_bytes(), cwd=tmp_path)
+    result = _run(
+        "-",
+        "-o",
+        "-",
+        "--page-size",
+        "A5",
+        "--deterministic",
+        stdin=photo.read_bytes(),
+        cwd=tmp_path,
+    )
 
     assert result.returncode == 0, result.stderr
     piped = tmp_path / "piped.pdf"

@@ -15,7 +15,9 @@ def test_demo_converts_and_merges_through_the_embedded_server(tmp_path: Path) ->
     output = tmp_path / "demo.pdf"
     result = subprocess.run(
         [sys.executable, "-m", "pdfbinder.cli", "demo", "-o", str(output)],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert "async merge finished" in result.stdout
@@ -36,8 +38,12 @@ def test_demo_photo_bytes_pass_through_unchanged(tmp_path: Path) -> None:
     """The JPEG in the demo's result is the drawn JPEG, byte for byte."""
     samples = draw_samples(tmp_path)
     output = tmp_path / "demo.pdf"
-    subprocess.run([sys.executable, "-m", "pdfbinder.cli", "demo", "-o", str(output)],
-                   check=True, capture_output=True, timeout=120)
+    subprocess.run(
+        [sys.executable, "-m", "pdfbinder.cli", "demo", "-o", str(output)],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
     with pikepdf.open(output) as pdf:
         (image,) = pdf.pages[0].images.values()
         assert image.read_raw_bytes() == samples[0].read_bytes()

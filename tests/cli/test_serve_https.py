@@ -46,9 +46,20 @@ def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     """``pdfbinder serve --https``; yields (port, the printed trust line, data dir)."""
     port, data_dir = free_port(), tmp_path / "data"
     process = subprocess.Popen(
-        [sys.executable, "-c", "from pdfbinder.cli.app import main; main()", "serve",
-         "--https", "--port", str(port), "--data-dir", str(data_dir)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [
+            sys.executable,
+            "-c",
+            "from pdfbinder.cli.app import main; main()",
+            "serve",
+            "--https",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data_dir),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
     reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout])
@@ -86,8 +97,12 @@ def make_pdf(path: Path, pages: int) -> None:
 def run_seed(folder: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     (folder / "seed_merge.py").write_text(code, encoding="utf-8")
     return subprocess.run(
-        [sys.executable, "seed_merge.py"], cwd=folder, env=env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "seed_merge.py"],
+        cwd=folder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -102,8 +117,9 @@ def test_seed_merge_over_https_with_the_printed_trust_line(https_server, shared_
     make_pdf(work / ".\\sample1.pdf", 2)
     make_pdf(work / ".\\sample2.pdf", 1)
 
-    result = run_seed(work, seed_script(shared_dir, f"https://localhost:{port}"),
-                      {**os.environ, **variables})
+    result = run_seed(
+        work, seed_script(shared_dir, f"https://localhost:{port}"), {**os.environ, **variables}
+    )
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "success" in result.stdout
@@ -118,9 +134,9 @@ def test_without_the_trust_line_verification_refuses(https_server, shared_dir, t
     port, _, _ = https_server
     (tmp_path / ".\\sample1.pdf").write_bytes(b"%PDF-1.4")
 
-    result = run_seed(tmp_path, seed_script(shared_dir, f"https://localhost:{port}"),
-                      dict(os.environ))
+    result = run_seed(
+        tmp_path, seed_script(shared_dir, f"https://localhost:{port}"), dict(os.environ)
+    )
 
     assert result.returncode != 0
     assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
-

@@ -62,8 +62,13 @@ def make_noise_bmp(width: int, height: int) -> bytes:
     return buffer.getvalue()
 
 
-def make_pdf(pages: int, *, width: float = 200, height: float = 100, password: str | None = None,
-             ) -> bytes:
+def make_pdf(
+    pages: int,
+    *,
+    width: float = 200,
+    height: float = 100,
+    password: str | None = None,
+) -> bytes:
     """A PDF with ``pages`` blank pages of the given size (optionally user-password encrypted)."""
     pdf = pikepdf.new()
     for _ in range(pages):
@@ -113,8 +118,9 @@ class ThreadServer:
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        self._server = BackgroundServer(create_app(settings), start_timeout=_START_TIMEOUT,
-                                        stop_timeout=_STOP_TIMEOUT)
+        self._server = BackgroundServer(
+            create_app(settings), start_timeout=_START_TIMEOUT, stop_timeout=_STOP_TIMEOUT
+        )
         self.port = self._server.port
         self.url = self._server.base_url
 
@@ -137,8 +143,9 @@ class LoggedProcess:
 
     def start(self) -> None:
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
-        self.process = subprocess.Popen(self.command, stdout=self._log, stderr=self._log,
-                                        env=self.env)
+        self.process = subprocess.Popen(
+            self.command, stdout=self._log, stderr=self._log, env=self.env
+        )
 
     @property
     def pid(self) -> int:
@@ -179,9 +186,11 @@ class ServeProcess(LoggedProcess):
         self.data_dir = data_dir
         executable = shutil.which("pdfbinder")
         assert executable, "the pdfbinder console script is not installed (pip install -e .)"
-        super().__init__([executable, "serve", "--port", str(self.port),
-                          "--data-dir", str(data_dir), *args],
-                         data_dir.parent / f"serve-{self.port}.log", env)
+        super().__init__(
+            [executable, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *args],
+            data_dir.parent / f"serve-{self.port}.log",
+            env,
+        )
 
     def start(self) -> ServeProcess:  # type: ignore[override]
         super().start()
@@ -215,8 +224,9 @@ def run_seed(code: str, cwd: Path) -> str:
     """Run a seed script in ``cwd`` with this Python; its stdout (it must exit 0)."""
     script = cwd / "seed.py"
     script.write_text(code, encoding="utf-8")
-    done = subprocess.run([sys.executable, str(script)], cwd=cwd, capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     return done.stdout
 

@@ -77,10 +77,13 @@ def name_answers_loopback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _merge_with_callback(server: ThreadServer, callback: str) -> dict[str, Any]:
-    uploaded = httpx.post(f"{server.url}/file/upload",
-                          files={"file": ("one.pdf", make_pdf(1), "application/pdf")}).json()
-    job = httpx.post(f"{server.url}/pdf/merge",
-                     json={"url": uploaded["url"], "async": True, "callback": callback}).json()
+    uploaded = httpx.post(
+        f"{server.url}/file/upload", files={"file": ("one.pdf", make_pdf(1), "application/pdf")}
+    ).json()
+    job = httpx.post(
+        f"{server.url}/pdf/merge",
+        json={"url": uploaded["url"], "async": True, "callback": callback},
+    ).json()
     assert job["error"] is False, job
     return poll_job(server.url, job["jobId"])
 
@@ -110,8 +113,7 @@ def test_a_name_that_now_answers_a_forbidden_address_gets_nothing(
 def test_an_allowed_answer_is_used_as_checked_with_the_name_as_host(
     tmp_path: Path, receiver: Receiver
 ) -> None:
-    settings = Settings(data_dir=tmp_path, allow_remote=True, allow_hosts=["127.0.0.1"],
-                        workers=1)
+    settings = Settings(data_dir=tmp_path, allow_remote=True, allow_hosts=["127.0.0.1"], workers=1)
     with ThreadServer(settings) as server:
         final = _merge_with_callback(server, f"http://{NAME}:{receiver.port}/hook")
         _wait_for(lambda: bool(receiver.posts))

@@ -31,7 +31,9 @@ def test_fixtures_are_listed_without_any_conftest(tmp_path):
 
 
 def test_ini_option_adds_base_urls(tmp_path):
-    (tmp_path / "pytest.ini").write_text("[pytest]\npdfco_mock_base_urls =\n    https://localhost\n")
+    (tmp_path / "pytest.ini").write_text(
+        "[pytest]\npdfco_mock_base_urls =\n    https://localhost\n"
+    )
     (tmp_path / "test_local.py").write_text(
         "import requests\n\n"
         "def test_cloud_api_server_url(pdfco_mock):\n"

@@ -14,10 +14,14 @@ from PIL import Image
 
 SEED_IMAGES = "000_*.txt"
 IMAGE_URLS = {
-    "https://bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf/image1.png":
-        ("PNG", (120, 80)),
-    "https://bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf/image2.jpg":
-        ("JPEG", (64, 96)),
+    "https://bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf/image1.png": (
+        "PNG",
+        (120, 80),
+    ),
+    "https://bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf/image2.jpg": (
+        "JPEG",
+        (64, 96),
+    ),
 }
 
 

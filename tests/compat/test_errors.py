@@ -30,8 +30,10 @@ def test_corrupt_input_is_442_naming_it(server: ThreadServer) -> None:
 
 
 def test_image_route_refuses_a_pdf_with_442(server: ThreadServer) -> None:
-    body = assert_error(httpx.get(f"{server.url}/pdf/convert/from/image",
-                                  params={"url": mirror_url("two.pdf")}), 442)
+    body = assert_error(
+        httpx.get(f"{server.url}/pdf/convert/from/image", params={"url": mirror_url("two.pdf")}),
+        442,
+    )
     assert "two.pdf" in body["message"]
 
 
@@ -39,14 +41,16 @@ def test_encrypted_pdf_without_or_with_wrong_password_is_441(server: ThreadServe
     url = f"{server.url}/pdf/merge"
     body = assert_error(httpx.get(url, params={"url": mirror_url("locked.pdf")}), 441)
     assert "locked.pdf" in body["message"]
-    body = assert_error(httpx.get(url, params={"url": mirror_url("locked.pdf"),
-                                               "password": "nope"}), 441)
+    body = assert_error(
+        httpx.get(url, params={"url": mirror_url("locked.pdf"), "password": "nope"}), 441
+    )
     assert "locked.pdf" in body["message"]
 
 
 def test_failed_async_job_reports_failed_with_message(server: ThreadServer) -> None:
-    start = httpx.post(f"{server.url}/pdf/merge",
-                       json={"url": [mirror_url("broken.pdf")], "async": True}).json()
+    start = httpx.post(
+        f"{server.url}/pdf/merge", json={"url": [mirror_url("broken.pdf")], "async": True}
+    ).json()
     final = poll_job(server.url, start["jobId"])
     assert final["status"] == "failed" and final["error"] is True and final["errorCode"] == 442
     assert "broken.pdf" in final["message"] and final["jobId"] == start["jobId"]
@@ -70,8 +74,9 @@ def test_unknown_job_vendor_mode_answers_working_unless_forced(tmp_path: Path) -
 
 def test_name_never_escapes_the_data_dir(server: ThreadServer) -> None:
     for name in ("../../x", "..\\..\\x", "/etc/x", "..", "a b&c?d,e#f.pdf"):
-        body = httpx.get(f"{server.url}/pdf/merge",
-                         params={"url": mirror_url("two.pdf"), "name": name}).json()
+        body = httpx.get(
+            f"{server.url}/pdf/merge", params={"url": mirror_url("two.pdf"), "name": name}
+        ).json()
         assert body["status"] == 200, body
         for bad in ("/", "\\", "&", "?", ",", "#", " "):
             assert bad not in body["name"], body["name"]
@@ -92,16 +97,28 @@ def test_unknown_route_and_wrong_method(server: ThreadServer) -> None:
 def test_bad_boolean_and_bad_profiles(server: ThreadServer) -> None:
     url = mirror_url("two.pdf")
     assert_error(httpx.get(f"{server.url}/pdf/merge", params={"url": url, "async": "maybe"}), 400)
-    body = assert_error(httpx.get(f"{server.url}/pdf/merge",
-                                  params={"url": url, "profiles": "{{not: an object"}), 444)
+    body = assert_error(
+        httpx.get(f"{server.url}/pdf/merge", params={"url": url, "profiles": "{{not: an object"}),
+        444,
+    )
     assert "profiles" in body["message"]
-    assert_error(httpx.post(f"{server.url}/pdf/merge", content=b"{broken json",
-                            headers={"content-type": "application/json"}), 400)
+    assert_error(
+        httpx.post(
+            f"{server.url}/pdf/merge",
+            content=b"{broken json",
+            headers={"content-type": "application/json"},
+        ),
+        400,
+    )
 
 
 def test_remote_urls_refused_offline_with_403(server: ThreadServer) -> None:
-    body = assert_error(httpx.get(f"{server.url}/pdf/merge",
-                                  params={"url": "https://not-mapped.example.test/a.pdf"}), 403)
+    body = assert_error(
+        httpx.get(
+            f"{server.url}/pdf/merge", params={"url": "https://not-mapped.example.test/a.pdf"}
+        ),
+        403,
+    )
     assert "--allow-remote" in body["message"]
     assert_error(httpx.get(f"{server.url}/pdf/merge", params={"url": "ftp://x/a.pdf"}), 400)
 
@@ -126,8 +143,7 @@ def test_sync_past_the_time_limit_is_445(tmp_path: Path, mirror: Path, action: s
         upload = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
         slow = httpx.post(f"{live.url}/file/upload", files=upload).json()["url"]
         urls = ",".join([slow] * 12)
-        response = httpx.get(f"{live.url}/pdf/convert/from/image", params={"url": urls},
-                             timeout=60)
+        response = httpx.get(f"{live.url}/pdf/convert/from/image", params={"url": urls}, timeout=60)
         body = assert_error(response, 445)
         assert "async" in body["message"]
         final = poll_job(live.url, body["jobId"], timeout=60)
@@ -138,10 +154,13 @@ def test_sync_past_the_time_limit_is_445(tmp_path: Path, mirror: Path, action: s
         assert httpx.get(f"{live.url}/job/check?jobid={body['jobId']}").json() == final
 
 
-def test_async_result_url_is_404_until_the_job_succeeds(server: ThreadServer,
-                                                        slow_image_url: str) -> None:
-    start = httpx.get(f"{server.url}/pdf/convert/from/image",
-                      params={"url": ",".join([slow_image_url] * 8), "async": "true"}).json()
+def test_async_result_url_is_404_until_the_job_succeeds(
+    server: ThreadServer, slow_image_url: str
+) -> None:
+    start = httpx.get(
+        f"{server.url}/pdf/convert/from/image",
+        params={"url": ",".join([slow_image_url] * 8), "async": "true"},
+    ).json()
     early = httpx.get(start["url"])
     still = httpx.get(f"{server.url}/job/check?jobid={start['jobId']}").json()["status"]
     assert still == "working", "the job finished too fast to observe its pending URL"

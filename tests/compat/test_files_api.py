@@ -23,8 +23,10 @@ def assert_safe_url(url: str) -> None:
 
 
 def presign(server: ThreadServer, name: str) -> dict[str, str]:
-    response = requests.get(f"{server.url}/file/upload/get-presigned-url",
-                            params={"contenttype": "application/octet-stream", "name": name})
+    response = requests.get(
+        f"{server.url}/file/upload/get-presigned-url",
+        params={"contenttype": "application/octet-stream", "name": name},
+    )
     body: dict[str, str] = response.json()
     assert response.status_code == 200 and body["error"] is False and body["status"] == 200
     return body
@@ -38,8 +40,9 @@ def test_presigned_put_stores_raw_body_once(server: ThreadServer) -> None:
     assert len(urlsplit(body["url"]).path.split("/")[2]) >= 32  # unguessable id
     assert_error(requests.get(body["url"]), 404)  # nothing uploaded yet
     content = make_pdf(2)
-    put = requests.put(body["presignedUrl"], data=content,
-                       headers={"content-type": "application/x-whatever"})
+    put = requests.put(
+        body["presignedUrl"], data=content, headers={"content-type": "application/x-whatever"}
+    )
     assert put.status_code == 200 and put.content == b""
     download = requests.get(body["url"])
     assert download.status_code == 200 and download.content == content
@@ -70,14 +73,16 @@ def test_presigned_url_cannot_be_forged(server: ThreadServer) -> None:
 
 def test_multipart_upload_then_merge_it(server: ThreadServer) -> None:
     content = make_pdf(3)
-    response = requests.post(f"{server.url}/file/upload",
-                             files={"file": ("my doc&1.pdf", content)})
+    response = requests.post(f"{server.url}/file/upload", files={"file": ("my doc&1.pdf", content)})
     body = response.json()
     assert response.status_code == 200 and body["error"] is False
     assert body["name"] == "my_doc_1.pdf"
     assert_safe_url(body["url"])
-    named = requests.post(f"{server.url}/v1/file/upload", files={"file": ("a.pdf", content)},
-                          data={"name": "renamed.pdf"}).json()
+    named = requests.post(
+        f"{server.url}/v1/file/upload",
+        files={"file": ("a.pdf", content)},
+        data={"name": "renamed.pdf"},
+    ).json()
     assert named["name"] == "renamed.pdf" and requests.get(named["url"]).content == content
     merged = requests.get(f"{server.url}/pdf/merge?url={body['url']},{named['url']}").json()
     assert merged["pageCount"] == 6
@@ -87,31 +92,40 @@ def test_multipart_upload_then_merge_it(server: ThreadServer) -> None:
 def test_base64_upload_bare_and_data_uri(server: ThreadServer) -> None:
     content = make_jpeg()
     encoded = base64.b64encode(content).decode()
-    bare = httpx.post(f"{server.url}/file/upload/base64",
-                      json={"file": encoded, "name": "b.jpg"}).json()
+    bare = httpx.post(
+        f"{server.url}/file/upload/base64", json={"file": encoded, "name": "b.jpg"}
+    ).json()
     assert bare["name"] == "b.jpg" and httpx.get(bare["url"]).content == content
-    uri = httpx.post(f"{server.url}/file/upload/base64",
-                     data={"file": f"data:image/jpeg;base64,{encoded}"}).json()
+    uri = httpx.post(
+        f"{server.url}/file/upload/base64", data={"file": f"data:image/jpeg;base64,{encoded}"}
+    ).json()
     assert uri["name"] == "file.jpg" and httpx.get(uri["url"]).content == content
     assert_error(httpx.post(f"{server.url}/file/upload/base64", json={"file": "@@@"}), 400)
     assert_error(httpx.post(f"{server.url}/file/upload/base64", json={}), 400)
 
 
 def test_upload_from_url_uses_the_source_policy(server: ThreadServer) -> None:
-    body = httpx.get(f"{server.url}/file/upload/url",
-                     params={"url": mirror_url("blue.jpg")}).json()
+    body = httpx.get(f"{server.url}/file/upload/url", params={"url": mirror_url("blue.jpg")}).json()
     assert body["name"] == "blue.jpg" and httpx.get(body["url"]).content == make_jpeg(64, 48)
-    copy = httpx.post(f"{server.url}/file/upload/url",
-                      json={"url": body["url"], "name": "copy.jpg"}).json()
+    copy = httpx.post(
+        f"{server.url}/file/upload/url", json={"url": body["url"], "name": "copy.jpg"}
+    ).json()
     assert copy["name"] == "copy.jpg" and httpx.get(copy["url"]).content == make_jpeg(64, 48)
-    assert_error(httpx.get(f"{server.url}/file/upload/url",
-                           params={"url": "https://elsewhere.example.test/x.jpg"}), 403)
+    assert_error(
+        httpx.get(
+            f"{server.url}/file/upload/url", params={"url": "https://elsewhere.example.test/x.jpg"}
+        ),
+        403,
+    )
 
 
 def test_delete_by_url_or_file_in_query_or_body(server: ThreadServer) -> None:
     def upload() -> str:
-        return str(requests.post(f"{server.url}/file/upload",
-                                 files={"file": ("d.pdf", make_pdf(1))}).json()["url"])
+        return str(
+            requests.post(
+                f"{server.url}/file/upload", files={"file": ("d.pdf", make_pdf(1))}
+            ).json()["url"]
+        )
 
     first, second = upload(), upload()
     response = requests.post(f"{server.url}/file/delete?file={first}")
@@ -126,8 +140,7 @@ def test_delete_by_url_or_file_in_query_or_body(server: ThreadServer) -> None:
 def test_expired_files_answer_404_and_are_swept(server: ThreadServer) -> None:
     store = LocalFileStore(server.settings.data_dir / "files")
     file_id = new_file_id()
-    with store.writer(file_id, name="old.pdf",
-                      expires_at=utcnow() - timedelta(seconds=1)) as sink:
+    with store.writer(file_id, name="old.pdf", expires_at=utcnow() - timedelta(seconds=1)) as sink:
         sink.write(make_pdf(1))
     assert (server.settings.data_dir / "files" / file_id).is_dir()
     url = f"{server.url}/files/{file_id}/old.pdf"
@@ -148,11 +161,9 @@ def test_head_and_unknown_download(server: ThreadServer) -> None:
 def test_uploads_over_the_size_limit_are_413(tmp_path: Path) -> None:
     with ThreadServer(Settings(data_dir=tmp_path, max_file_bytes=1000)) as live:
         big = bytes(range(256)) * 8
-        assert_error(requests.post(f"{live.url}/file/upload", files={"file": ("b.bin", big)}),
-                     413)
+        assert_error(requests.post(f"{live.url}/file/upload", files={"file": ("b.bin", big)}), 413)
         encoded = base64.b64encode(big).decode()
-        assert_error(requests.post(f"{live.url}/file/upload/base64", json={"file": encoded}),
-                     413)
+        assert_error(requests.post(f"{live.url}/file/upload/base64", json={"file": encoded}), 413)
         body = presign(live, "b.bin")
         assert_error(requests.put(body["presignedUrl"], data=big), 413)
         assert_error(requests.get(body["url"]), 404)  # nothing half-stored

@@ -28,8 +28,10 @@ def zip_of(*members: tuple[zipfile.ZipInfo | str, bytes]) -> bytes:
 def zeros_bomb() -> bytes:
     """Gigabytes of zeros, compressed as they are generated (never held in memory)."""
     buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf, \
-            zf.open("zeros.pdf", "w", force_zip64=True) as member:
+    with (
+        zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=1) as zf,
+        zf.open("zeros.pdf", "w", force_zip64=True) as member,
+    ):
         for _ in range(BOMB_BYTES // len(ZERO_CHUNK)):
             member.write(ZERO_CHUNK)
     return buffer.getvalue()
@@ -38,7 +40,7 @@ def zeros_bomb() -> bytes:
 def symlink_member() -> zipfile.ZipInfo:
     info = zipfile.ZipInfo("link.pdf")
     info.create_system = 3
-    info.external_attr = (0o120777 << 16)
+    info.external_attr = 0o120777 << 16
     return info
 
 
@@ -60,8 +62,10 @@ HOSTILE: dict[str, tuple[Callable[[], bytes], str]] = {
     "symlink": (lambda: zip_of((symlink_member(), b"/etc/passwd")), "symbolic link"),
     "encrypted": (encrypted_member, "encrypted"),
     "nested": (lambda: zip_of(("inner.zip", zip_of(("a.pdf", PDF)))), "archive inside"),
-    "too-many-members": (lambda: zip_of(*[(f"{n}.txt", b"") for n in range(10_001)]),
-                         "10001 members"),
+    "too-many-members": (
+        lambda: zip_of(*[(f"{n}.txt", b"") for n in range(10_001)]),
+        "10001 members",
+    ),
     "ratio": (lambda: zip_of(("zeros.pdf", bytes(50 * 1024 * 1024))), "possible zip bomb"),
 }
 

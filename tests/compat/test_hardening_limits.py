@@ -31,19 +31,34 @@ def png_header(width: int, height: int) -> bytes:
     """A PNG signature, IHDR (valid CRC) and an empty IDAT: a few bytes claiming a huge image."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack(">I", len(data)) + kind + data + struct.pack(
-            ">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
 
     ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b""))
-            + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", ihdr)
+        + chunk(b"IDAT", zlib.compress(b""))
+        + chunk(b"IEND", b"")
+    )
 
 
 @pytest.fixture(scope="module")
 def limited(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("limited"), url_map=mirror, workers=2,
-                        max_file_bytes=FILE_LIMIT, max_body_bytes=BODY_LIMIT,
-                        max_inputs_per_job=3, max_pages_per_job=4, max_job_bytes=FILE_LIMIT)
+    settings = Settings(
+        data_dir=tmp_path_factory.mktemp("limited"),
+        url_map=mirror,
+        workers=2,
+        max_file_bytes=FILE_LIMIT,
+        max_body_bytes=BODY_LIMIT,
+        max_inputs_per_job=3,
+        max_pages_per_job=4,
+        max_job_bytes=FILE_LIMIT,
+    )
     with ThreadServer(settings) as running:
         yield running
 
@@ -58,16 +73,23 @@ def test_in_memory_bodies_over_the_limit_are_413(limited: ThreadServer) -> None:
     answers = [
         httpx.post(f"{limited.url}/pdf/merge", json={"url": mirror_url("two.pdf"), "pad": padding}),
         httpx.post(f"{limited.url}/pdf/merge", data={"url": mirror_url("two.pdf"), "pad": padding}),
-        httpx.post(f"{limited.url}/file/upload/base64",
-                   data={"file": base64.b64encode(b"%PDF" + bytes(BODY_LIMIT)).decode()}),
+        httpx.post(
+            f"{limited.url}/file/upload/base64",
+            data={"file": base64.b64encode(b"%PDF" + bytes(BODY_LIMIT)).decode()},
+        ),
         # No Content-Length (chunked): counted as it streams.
-        httpx.post(f"{limited.url}/v1/pdf/merge", content=iter([b"url=a&pad="] + [b"y" * 8192] * 9),
-                   headers={"content-type": "application/x-www-form-urlencoded"}),
+        httpx.post(
+            f"{limited.url}/v1/pdf/merge",
+            content=iter([b"url=a&pad="] + [b"y" * 8192] * 9),
+            headers={"content-type": "application/x-www-form-urlencoded"},
+        ),
     ]
     for answer in answers:
         assert "larger than the limit" in assert_error(answer, 413)["message"]
-    small = httpx.post(f"{limited.url}/file/upload/base64",
-                       data={"file": base64.b64encode(b"%PDF-1.4 small").decode()})
+    small = httpx.post(
+        f"{limited.url}/file/upload/base64",
+        data={"file": base64.b64encode(b"%PDF-1.4 small").decode()},
+    )
     assert small.json()["status"] == 200
     _healthy_and_clean(limited)
 
@@ -77,17 +99,21 @@ def test_streamed_uploads_over_the_file_limit_are_413(limited: ThreadServer) -> 
     multipart = httpx.post(f"{limited.url}/file/upload", files={"file": ("big.pdf", too_big)})
     assert "larger than" in assert_error(multipart, 413)["message"]
     for body in (too_big, iter([too_big[:100_000], too_big[100_000:]])):
-        presigned = httpx.get(f"{limited.url}/file/upload/get-presigned-url",
-                              params={"name": "big.pdf"}).json()["presignedUrl"]
+        presigned = httpx.get(
+            f"{limited.url}/file/upload/get-presigned-url", params={"name": "big.pdf"}
+        ).json()["presignedUrl"]
         assert_error(httpx.put(presigned, content=body), 413)
     # Far past the limit: refused from the declared length, before the body is read.
-    presigned = httpx.get(f"{limited.url}/file/upload/get-presigned-url",
-                          params={"name": "huge.pdf"}).json()["presignedUrl"]
+    presigned = httpx.get(
+        f"{limited.url}/file/upload/get-presigned-url", params={"name": "huge.pdf"}
+    ).json()["presignedUrl"]
     began = time.monotonic()
     path = presigned.split(str(limited.port), 1)[1]
     with socket.create_connection(("127.0.0.1", limited.port), timeout=5) as raw:
-        raw.sendall(f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                    f"Content-Length: {10 * 1024**3}\r\n\r\n%PDF".encode())
+        raw.sendall(
+            f"PUT {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Length: {10 * 1024**3}\r\n\r\n%PDF".encode()
+        )
         received = b""
         while b'"status":413' not in received and (piece := raw.recv(65536)):
             received += piece
@@ -102,8 +128,7 @@ def test_streamed_uploads_over_the_file_limit_are_413(limited: ThreadServer) -> 
 def test_pixel_bomb_header_refused_at_once(limited: ThreadServer) -> None:
     bomb = png_header(100_000, 100_000)
     assert len(bomb) < 100
-    url = httpx.post(f"{limited.url}/file/upload",
-                     files={"file": ("bomb.png", bomb)}).json()["url"]
+    url = httpx.post(f"{limited.url}/file/upload", files={"file": ("bomb.png", bomb)}).json()["url"]
     for route in ("/pdf/convert/from/image", "/pdf/merge2"):
         began = time.monotonic()
         body = assert_error(httpx.get(f"{limited.url}{route}", params={"url": url}), 442)
@@ -116,8 +141,9 @@ def test_pixel_bomb_header_refused_at_once(limited: ThreadServer) -> None:
 def test_server_pixel_setting_reaches_the_engine(tmp_path: Path, mirror: Path) -> None:
     with ThreadServer(Settings(data_dir=tmp_path, url_map=mirror, max_pixels=1000)) as live:
         for route in ("/pdf/convert/from/image", "/pdf/merge2"):
-            body = assert_error(httpx.get(f"{live.url}{route}",
-                                          params={"url": mirror_url("red.png")}), 442)
+            body = assert_error(
+                httpx.get(f"{live.url}{route}", params={"url": mirror_url("red.png")}), 442
+            )
             assert "40x30 = 1,200 pixels" in body["message"] and "1,000" in body["message"]
 
 
@@ -131,13 +157,14 @@ def test_too_many_pages_fails_without_a_result(limited: ThreadServer) -> None:
     urls = f"{mirror_url('two.pdf')},{mirror_url('three.pdf')}"
     body = assert_error(httpx.get(f"{limited.url}/pdf/merge", params={"url": urls}), 413)
     assert "5 pages" in body["message"] and "4 pages" in body["message"]
-    start = httpx.get(f"{limited.url}/pdf/merge",
-                      params={"url": urls, "async": "true"}).json()
+    start = httpx.get(f"{limited.url}/pdf/merge", params={"url": urls, "async": "true"}).json()
     final = poll_job(limited.url, start["jobId"])
     assert final["status"] == "failed" and final["errorCode"] == 413
     assert httpx.get(start["url"]).status_code == 404  # nothing was committed
-    fits = httpx.get(f"{limited.url}/pdf/merge",
-                     params={"url": f"{mirror_url('two.pdf')},{mirror_url('two.pdf')}"})
+    fits = httpx.get(
+        f"{limited.url}/pdf/merge",
+        params={"url": f"{mirror_url('two.pdf')},{mirror_url('two.pdf')}"},
+    )
     assert fits.json()["pageCount"] == 4
 
 
@@ -150,16 +177,27 @@ def test_total_input_bytes_per_job_is_413(limited: ThreadServer) -> None:
 
 
 def _async_convert(base: str, url: str, key: str) -> httpx.Response:
-    return httpx.get(f"{base}/pdf/convert/from/image",
-                     params={"url": url, "async": "true"}, headers={"x-api-key": key})
+    return httpx.get(
+        f"{base}/pdf/convert/from/image",
+        params={"url": url, "async": "true"},
+        headers={"x-api-key": key},
+    )
 
 
 def test_jobs_per_key_and_queue_length_are_429(tmp_path: Path) -> None:
-    settings = Settings(data_dir=tmp_path, workers=1, api_keys=["alice", "bob"],
-                        max_jobs_per_key=2, max_queued_jobs=2)
+    settings = Settings(
+        data_dir=tmp_path,
+        workers=1,
+        api_keys=["alice", "bob"],
+        max_jobs_per_key=2,
+        max_queued_jobs=2,
+    )
     with ThreadServer(settings) as live:
-        noise = httpx.post(f"{live.url}/file/upload", headers={"x-api-key": "alice"},
-                           files={"file": ("noise.bmp", make_noise_bmp(1500, 1500))}).json()["url"]
+        noise = httpx.post(
+            f"{live.url}/file/upload",
+            headers={"x-api-key": "alice"},
+            files={"file": ("noise.bmp", make_noise_bmp(1500, 1500))},
+        ).json()["url"]
         # Six pages of uncompressible noise: ~1 s of work per job, so the first job is still
         # running when the later requests arrive even on a loaded machine (one page, ~0.2 s,
         # could finish first and free its slot).
@@ -175,8 +213,14 @@ def test_jobs_per_key_and_queue_length_are_429(tmp_path: Path) -> None:
         for answer in [*accepted]:
             job_id = answer.json()["jobId"]
             deadline = time.monotonic() + 60
-            while httpx.get(f"{live.url}/job/check", params={"jobid": job_id},
-                            headers={"x-api-key": "alice"}).json()["status"] == "working":
+            while (
+                httpx.get(
+                    f"{live.url}/job/check",
+                    params={"jobid": job_id},
+                    headers={"x-api-key": "alice"},
+                ).json()["status"]
+                == "working"
+            ):
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         # Finished jobs gave their slots back.

@@ -75,8 +75,18 @@ def test_relaxations() -> None:
     assert not listed.check_address("::1").allowed
 
 
-@pytest.mark.parametrize("host", ["169.254.169.254", "[::1]", "metadata.google.internal",
-                                  "localhost", "api.localhost", "0.0.0.0", "[fd00:ec2::254]"])
+@pytest.mark.parametrize(
+    "host",
+    [
+        "169.254.169.254",
+        "[::1]",
+        "metadata.google.internal",
+        "localhost",
+        "api.localhost",
+        "0.0.0.0",
+        "[fd00:ec2::254]",
+    ],
+)
 def test_precheck_refuses_without_dns(host: str) -> None:
     with pytest.raises(PolicyRefusal):
         NetPolicy().precheck(host)
@@ -108,7 +118,7 @@ class _Recorder(BaseHTTPRequestHandler):
             self.wfile.write(self.pdf)
         elif self.path.startswith("/to?"):
             self.send_response(302)
-            self.send_header("Location", self.path[len("/to?"):])
+            self.send_header("Location", self.path[len("/to?") :])
             self.send_header("Content-Length", "0")
             self.end_headers()
         elif self.path == "/loop":
@@ -143,12 +153,17 @@ def test_loopback_sources_refused_before_connecting(tmp_path: Path) -> None:
 
 def test_allowed_host_is_fetched_pinned_with_its_host_header(tmp_path: Path, origin: str) -> None:
     port = origin.rsplit(":", 1)[1]
-    settings = Settings(data_dir=tmp_path, allow_remote=True, workers=1,
-                        allow_hosts=["127.0.0.1", "::1", "localhost"])
+    settings = Settings(
+        data_dir=tmp_path,
+        allow_remote=True,
+        workers=1,
+        allow_hosts=["127.0.0.1", "::1", "localhost"],
+    )
     _Recorder.hosts.clear()
     with ThreadServer(settings) as live:
-        body = httpx.get(f"{live.url}/pdf/merge",
-                         params={"url": f"http://localhost:{port}/doc.pdf"}).json()
+        body = httpx.get(
+            f"{live.url}/pdf/merge", params={"url": f"http://localhost:{port}/doc.pdf"}
+        ).json()
         assert body["status"] == 200, body
         assert pdf_pages(httpx.get(body["url"]).content) == [(123.0, 45.0)] * 2
     # The connection went to the checked address; the server still saw the name asked for.
@@ -158,16 +173,23 @@ def test_allowed_host_is_fetched_pinned_with_its_host_header(tmp_path: Path, ori
 def test_every_redirect_hop_is_checked(tmp_path: Path, origin: str) -> None:
     settings = Settings(data_dir=tmp_path, allow_remote=True, workers=1, allow_hosts=["127.0.0.1"])
     with ThreadServer(settings) as live:
-        for target in ("http://169.254.169.254/latest/meta-data/", "http://[::1]:9/",
-                       "http://10.0.0.1/", "http://[::ffff:127.0.0.2]:9/"):
-            body = assert_error(httpx.get(f"{live.url}/pdf/merge",
-                                          params={"url": f"{origin}/to?{target}"}), 403)
+        for target in (
+            "http://169.254.169.254/latest/meta-data/",
+            "http://[::1]:9/",
+            "http://10.0.0.1/",
+            "http://[::ffff:127.0.0.2]:9/",
+        ):
+            body = assert_error(
+                httpx.get(f"{live.url}/pdf/merge", params={"url": f"{origin}/to?{target}"}), 403
+            )
             assert "forbidden by policy" in body["message"]
-        allowed = httpx.get(f"{live.url}/pdf/merge",
-                            params={"url": f"{origin}/to?{origin}/doc.pdf"}).json()
+        allowed = httpx.get(
+            f"{live.url}/pdf/merge", params={"url": f"{origin}/to?{origin}/doc.pdf"}
+        ).json()
         assert allowed["status"] == 200 and allowed["pageCount"] == 2
-        looping = assert_error(httpx.get(f"{live.url}/pdf/merge",
-                                         params={"url": f"{origin}/loop"}), 400)
+        looping = assert_error(
+            httpx.get(f"{live.url}/pdf/merge", params={"url": f"{origin}/loop"}), 400
+        )
         assert "Too many redirects" in looping["message"]
         assert httpx.get(f"{live.url}/health").status_code == 200
 
@@ -175,8 +197,16 @@ def test_every_redirect_hop_is_checked(tmp_path: Path, origin: str) -> None:
 def test_callback_to_metadata_refused(tmp_path: Path) -> None:
     with ThreadServer(Settings(data_dir=tmp_path, allow_remote=True, workers=1)) as live:
         stored = httpx.post(f"{live.url}/file/upload", files={"file": ("a.pdf", make_pdf(1))})
-        for hook in ("http://169.254.169.254/hook", "http://[fd00:ec2::254]/hook",
-                     "http://metadata.google.internal/hook"):
-            body = assert_error(httpx.post(f"{live.url}/pdf/merge", json={
-                "url": stored.json()["url"], "async": True, "callback": hook}), 403)
+        for hook in (
+            "http://169.254.169.254/hook",
+            "http://[fd00:ec2::254]/hook",
+            "http://metadata.google.internal/hook",
+        ):
+            body = assert_error(
+                httpx.post(
+                    f"{live.url}/pdf/merge",
+                    json={"url": stored.json()["url"], "async": True, "callback": hook},
+                ),
+                403,
+            )
             assert "callback" in body["message"] and "forbidden by policy" in body["message"]

@@ -75,22 +75,29 @@ def loopback() -> Iterator[Loopback]:
 
 @pytest.fixture
 def online(tmp_path: Path) -> Iterator[ThreadServer]:
-    with ThreadServer(Settings(data_dir=tmp_path, allow_remote=True, allow_hosts=["127.0.0.1"],
-                               workers=2)) as live:
+    with ThreadServer(
+        Settings(data_dir=tmp_path, allow_remote=True, allow_hosts=["127.0.0.1"], workers=2)
+    ) as live:
         yield live
 
 
 def test_remote_fetch_with_basic_auth(online: ThreadServer, loopback: Loopback) -> None:
     url = f"{loopback.url}/doc.pdf"
-    body = httpx.post(f"{online.url}/pdf/merge",
-                      data={"url": f"{url},{loopback.url}/open.pdf", "httpusername": USER,
-                            "httppassword": PASSWORD}).json()
+    body = httpx.post(
+        f"{online.url}/pdf/merge",
+        data={
+            "url": f"{url},{loopback.url}/open.pdf",
+            "httpusername": USER,
+            "httppassword": PASSWORD,
+        },
+    ).json()
     assert body["status"] == 200 and body["pageCount"] == 4
     assert pdf_pages(httpx.get(body["url"]).content) == [(111.0, 222.0)] * 4
     refused = assert_error(httpx.get(f"{online.url}/pdf/merge", params={"url": url}), 403)
     assert "HTTP 401" in refused["message"] and url in refused["message"]
-    missing = assert_error(httpx.get(f"{online.url}/pdf/merge",
-                                     params={"url": f"{loopback.url}/none.pdf"}), 400)
+    missing = assert_error(
+        httpx.get(f"{online.url}/pdf/merge", params={"url": f"{loopback.url}/none.pdf"}), 400
+    )
     assert "HTTP 404" in missing["message"]
 
 
@@ -106,11 +113,14 @@ def test_url_map_json_file(tmp_path: Path) -> None:
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({"https://cdn.example.test/a?b=1": "local.pdf"}))
     with ThreadServer(Settings(data_dir=tmp_path / "data", url_map=mapping)) as live:
-        body = httpx.get(f"{live.url}/pdf/merge",
-                         params={"url": "https://cdn.example.test/a?b=1"}).json()
+        body = httpx.get(
+            f"{live.url}/pdf/merge", params={"url": "https://cdn.example.test/a?b=1"}
+        ).json()
         assert body["pageCount"] == 3
-        assert_error(httpx.get(f"{live.url}/pdf/merge",
-                               params={"url": "https://cdn.example.test/other"}), 403)
+        assert_error(
+            httpx.get(f"{live.url}/pdf/merge", params={"url": "https://cdn.example.test/other"}),
+            403,
+        )
 
 
 def test_callback_posts_final_json_with_retries_and_basic_auth(
@@ -118,9 +128,10 @@ def test_callback_posts_final_json_with_retries_and_basic_auth(
 ) -> None:
     loopback.failures_left = 2
     callback = loopback.url.replace("://", f"://{USER}:{PASSWORD.replace(' ', '%20')}@")
-    start = httpx.post(f"{online.url}/pdf/merge",
-                       json={"url": f"{loopback.url}/open.pdf", "async": True,
-                             "callback": f"{callback}/hook"}).json()
+    start = httpx.post(
+        f"{online.url}/pdf/merge",
+        json={"url": f"{loopback.url}/open.pdf", "async": True, "callback": f"{callback}/hook"},
+    ).json()
     final = poll_job(online.url, start["jobId"])
     deadline = time.monotonic() + 15
     while len(loopback.posts) < 3:
@@ -135,9 +146,10 @@ def test_callback_posts_final_json_with_retries_and_basic_auth(
 
 
 def test_callback_of_a_failed_job(online: ThreadServer, loopback: Loopback) -> None:
-    start = httpx.post(f"{online.url}/pdf/merge",
-                       json={"url": f"{loopback.url}/doc.pdf", "async": True,
-                             "callback": f"{loopback.url}/hook"}).json()
+    start = httpx.post(
+        f"{online.url}/pdf/merge",
+        json={"url": f"{loopback.url}/doc.pdf", "async": True, "callback": f"{loopback.url}/hook"},
+    ).json()
     final = poll_job(online.url, start["jobId"])
     deadline = time.monotonic() + 10
     while not loopback.posts:

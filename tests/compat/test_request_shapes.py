@@ -17,8 +17,12 @@ TWO = [(200.0, 100.0)] * 2
 THREE = [(300.0, 150.0)] * 3
 
 
-def raw_get(server: ThreadServer, target: str, body: bytes | None = None,
-            headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+def raw_get(
+    server: ThreadServer,
+    target: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+) -> tuple[int, dict[str, Any]]:
     """GET exactly ``target`` on the wire — no client re-encodes the query string."""
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
     connection.request("GET", target, body=body, headers=headers or {})
@@ -38,16 +42,22 @@ def assert_sync_success(body: dict[str, Any], name: str, pages: int) -> None:
 
 def test_raw_get_with_unencoded_urls_and_backslash_name(server: ThreadServer) -> None:
     urls = f"{mirror_url('red.png')},{mirror_url('blue.jpg')}"
-    status, body = raw_get(server, f"/pdf/convert/from/image?name=.\\result.pdf&url={urls}",
-                           headers={"content-type": "application/octet-stream"})
+    status, body = raw_get(
+        server,
+        f"/pdf/convert/from/image?name=.\\result.pdf&url={urls}",
+        headers={"content-type": "application/octet-stream"},
+    )
     assert status == 200
     assert_sync_success(body, "result.pdf", 2)
     assert pdf_pages(requests.get(body["url"]).content) == [PNG_PAGE, JPEG_PAGE]
 
 
 def test_form_post_async_true_then_poll(server: ThreadServer) -> None:
-    data = {"url": f"{mirror_url('two.pdf')}, {mirror_url('three.pdf')}", "async": "True",
-            "name": "merged.pdf"}
+    data = {
+        "url": f"{mirror_url('two.pdf')}, {mirror_url('three.pdf')}",
+        "async": "True",
+        "name": "merged.pdf",
+    }
     response = requests.post(f"{server.url}/pdf/merge", data=data)
     body = response.json()
     assert response.status_code == 200 and body["error"] is False and body["status"] == 200
@@ -60,8 +70,12 @@ def test_form_post_async_true_then_poll(server: ThreadServer) -> None:
 
 
 def test_json_post_with_array_of_urls(server: ThreadServer) -> None:
-    payload = {"url": [mirror_url("three.pdf"), mirror_url("two.pdf")], "name": "j.pdf",
-               "async": False, "expiration": 5}
+    payload = {
+        "url": [mirror_url("three.pdf"), mirror_url("two.pdf")],
+        "name": "j.pdf",
+        "async": False,
+        "expiration": 5,
+    }
     body = httpx.post(f"{server.url}/pdf/merge", json=payload).json()
     assert_sync_success(body, "j.pdf", 5)
     valid_for = datetime.fromisoformat(body["outputLinkValidTill"]) - datetime.now(timezone.utc)
@@ -77,8 +91,10 @@ def test_json_body_without_content_type(server: ThreadServer) -> None:
 
 
 def test_multipart_text_fields(server: ThreadServer) -> None:
-    fields = {"url": (None, f"cache:{mirror_url('two.pdf')},{mirror_url('red.png')}"),
-              "name": (None, "mp.pdf")}
+    fields = {
+        "url": (None, f"cache:{mirror_url('two.pdf')},{mirror_url('red.png')}"),
+        "name": (None, "mp.pdf"),
+    }
     response = requests.post(f"{server.url}/pdf/merge2", files=fields)
     assert response.request.headers["content-type"].startswith("multipart/form-data")
     assert_sync_success(response.json(), "mp.pdf", 3)
@@ -86,15 +102,16 @@ def test_multipart_text_fields(server: ThreadServer) -> None:
 
 
 def test_query_plus_body_body_wins(server: ThreadServer) -> None:
-    response = httpx.post(f"{server.url}/pdf/merge?name=query.pdf&url={mirror_url('two.pdf')}",
-                          data={"NAME": "body.pdf"})
+    response = httpx.post(
+        f"{server.url}/pdf/merge?name=query.pdf&url={mirror_url('two.pdf')}",
+        data={"NAME": "body.pdf"},
+    )
     assert_sync_success(response.json(), "body.pdf", 2)
 
 
 def test_get_with_empty_json_body_and_json_type_without_body(server: ThreadServer) -> None:
     target = f"/v1/pdf/merge?url={mirror_url('two.pdf')}&name=e.pdf"
-    status, body = raw_get(server, target, body=b"{}",
-                           headers={"content-type": "application/json"})
+    status, body = raw_get(server, target, body=b"{}", headers={"content-type": "application/json"})
     assert status == 200
     assert_sync_success(body, "e.pdf", 2)
     status, body = raw_get(server, target, headers={"content-type": "application/json"})
@@ -103,27 +120,41 @@ def test_get_with_empty_json_body_and_json_type_without_body(server: ThreadServe
 
 
 def test_job_check_parameter_in_any_case_and_shape(server: ThreadServer) -> None:
-    start = httpx.get(f"{server.url}/pdf/merge",
-                      params={"url": mirror_url("two.pdf"), "ASYNC": "1"}).json()
+    start = httpx.get(
+        f"{server.url}/pdf/merge", params={"url": mirror_url("two.pdf"), "ASYNC": "1"}
+    ).json()
     job_id = start["jobId"]
     final = poll_job(server.url, job_id)
     for query in (f"jobid={job_id}", f"jobId={job_id}", f"JOBID={job_id}"):
         assert httpx.get(f"{server.url}/job/check?{query}").json() == final
     assert httpx.post(f"{server.url}/v1/job/check", json={"jobId": job_id}).json() == final
     assert httpx.post(f"{server.url}/job/check", data={"jobid": job_id}).json() == final
-    assert set(final) == {"status", "message", "jobId", "url", "name", "pageCount", "credits",
-                          "remainingCredits", "duration", "jobDuration", "outputLinkValidTill",
-                          "error"}
+    assert set(final) == {
+        "status",
+        "message",
+        "jobId",
+        "url",
+        "name",
+        "pageCount",
+        "credits",
+        "remainingCredits",
+        "duration",
+        "jobDuration",
+        "outputLinkValidTill",
+        "error",
+    }
 
 
 def test_booleans_are_lenient(server: ThreadServer) -> None:
     for value in ("true", "True", "1", True):
-        body = httpx.post(f"{server.url}/pdf/merge",
-                          json={"url": mirror_url("two.pdf"), "async": value}).json()
+        body = httpx.post(
+            f"{server.url}/pdf/merge", json={"url": mirror_url("two.pdf"), "async": value}
+        ).json()
         assert "jobId" in body, value
     for value in ("false", "False", "0", False):
-        body = httpx.post(f"{server.url}/pdf/merge",
-                          json={"url": mirror_url("two.pdf"), "async": value}).json()
+        body = httpx.post(
+            f"{server.url}/pdf/merge", json={"url": mirror_url("two.pdf"), "async": value}
+        ).json()
         assert "jobId" not in body and body["pageCount"] == 2, value
 
 
@@ -134,8 +165,9 @@ def test_unknown_parameters_are_ignored_and_profiles_parse_leniently(server: Thr
 
 
 def test_password_opens_encrypted_input(server: ThreadServer) -> None:
-    body = httpx.post(f"{server.url}/pdf/merge",
-                      data={"url": f"{mirror_url('locked.pdf')},{mirror_url('two.pdf')}",
-                            "password": "s3cret"}).json()
+    body = httpx.post(
+        f"{server.url}/pdf/merge",
+        data={"url": f"{mirror_url('locked.pdf')},{mirror_url('two.pdf')}", "password": "s3cret"},
+    ).json()
     assert_sync_success(body, "result.pdf", 3)
     assert pdf_pages(httpx.get(body["url"]).content)[1:] == TWO

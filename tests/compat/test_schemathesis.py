@@ -34,8 +34,12 @@ STATUSES: Counter[int] = Counter()
 
 @pytest.fixture(scope="module")
 def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ThreadServer]:
-    settings_ = Settings(data_dir=tmp_path_factory.mktemp("schemathesis"), workers=2,
-                         allow_remote=False, sync_timeout=20)
+    settings_ = Settings(
+        data_dir=tmp_path_factory.mktemp("schemathesis"),
+        workers=2,
+        allow_remote=False,
+        sync_timeout=20,
+    )
     with ThreadServer(settings_) as running:
         yield running
 
@@ -45,8 +49,9 @@ def api_schema(live: ThreadServer) -> schemathesis.BaseSchema:
     return schemathesis.openapi.from_url(f"{live.url}/openapi.json")
 
 
-def test_no_generated_request_gets_a_server_error(api_schema: schemathesis.BaseSchema,
-                                                  live: ThreadServer) -> None:
+def test_no_generated_request_gets_a_server_error(
+    api_schema: schemathesis.BaseSchema, live: ThreadServer
+) -> None:
     """Every operation, ``EXAMPLES`` generated requests each.
 
     Driven through each operation's Hypothesis strategy rather than schemathesis'
@@ -56,11 +61,17 @@ def test_no_generated_request_gets_a_server_error(api_schema: schemathesis.BaseS
         operation = result.ok()
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=EXAMPLES,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         def no_server_error(case: schemathesis.Case) -> None:
-            response = case.call_and_validate(base_url=live.url, checks=[not_a_server_error],
-                                              timeout=30)
+            response = case.call_and_validate(
+                base_url=live.url, checks=[not_a_server_error], timeout=30
+            )
             STATUSES[response.status_code] += 1
             assert response.status_code < 500, (case.operation.label, response.text)
 
@@ -68,14 +79,23 @@ def test_no_generated_request_gets_a_server_error(api_schema: schemathesis.BaseS
 
 
 def test_every_route_was_exercised_without_a_server_error(
-        api_schema: schemathesis.BaseSchema) -> None:
+    api_schema: schemathesis.BaseSchema,
+) -> None:
     """Runs after the generated requests (file order): what they got, over all operations."""
-    operations = {(result.ok().method.upper(), result.ok().path)
-                  for result in api_schema.get_all_operations()}
-    assert {("POST", "/pdf/merge"), ("GET", "/job/check"), ("PUT", "/upload/{token}/{name}"),
-            ("GET", "/files/{file_id}/{name}")} <= operations
-    summary = {"operations": len(operations), "requests": sum(STATUSES.values()),
-               "statuses": {str(code): count for code, count in sorted(STATUSES.items())}}
+    operations = {
+        (result.ok().method.upper(), result.ok().path) for result in api_schema.get_all_operations()
+    }
+    assert {
+        ("POST", "/pdf/merge"),
+        ("GET", "/job/check"),
+        ("PUT", "/upload/{token}/{name}"),
+        ("GET", "/files/{file_id}/{name}"),
+    } <= operations
+    summary = {
+        "operations": len(operations),
+        "requests": sum(STATUSES.values()),
+        "statuses": {str(code): count for code, count in sorted(STATUSES.items())},
+    }
     RESULTS.mkdir(exist_ok=True)
     (RESULTS / "schemathesis.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(f"schemathesis: {summary}")

@@ -40,15 +40,17 @@ def seed_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
         yield process
 
 
-def test_seed_convert_images_from_urls_async(seed_server: ServeProcess, shared_dir: Path,
-                                             tmp_path: Path) -> None:
+def test_seed_convert_images_from_urls_async(
+    seed_server: ServeProcess, shared_dir: Path, tmp_path: Path
+) -> None:
     output = run_seed(seed_code(shared_dir, "000", seed_server.url), tmp_path)
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     assert pdf_pages((tmp_path / ".\\result.pdf").read_bytes()) == [(90.0, 67.5), (72.0, 108.0)]
 
 
-def test_seed_merge_uploaded_files_async(seed_server: ServeProcess, shared_dir: Path,
-                                         tmp_path: Path) -> None:
+def test_seed_merge_uploaded_files_async(
+    seed_server: ServeProcess, shared_dir: Path, tmp_path: Path
+) -> None:
     (tmp_path / ".\\sample1.pdf").write_bytes(make_pdf(2, width=200, height=100))
     (tmp_path / ".\\sample2.pdf").write_bytes(make_pdf(3, width=300, height=400))
     output = run_seed(seed_code(shared_dir, "003", seed_server.url), tmp_path)
@@ -69,10 +71,22 @@ def test_api_keys_from_flags(tmp_path: Path) -> None:
         assert httpx.get(body["url"]).status_code == 200  # downloads need no key
         merged = httpx.get(f"{live.url}/pdf/merge?url={body['url']}&x-api-key=key-two").json()
         assert merged["pageCount"] == 1
-        assert_error(httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
-                                headers={"x-api-key": "key-two"}), 404)  # not its owner
-        assert httpx.post(f"{live.url}/file/delete", params={"url": body["url"]},
-                          headers={"x-api-key": "key-one"}).json()["status"] == 200
+        assert_error(
+            httpx.post(
+                f"{live.url}/file/delete",
+                params={"url": body["url"]},
+                headers={"x-api-key": "key-two"},
+            ),
+            404,
+        )  # not its owner
+        assert (
+            httpx.post(
+                f"{live.url}/file/delete",
+                params={"url": body["url"]},
+                headers={"x-api-key": "key-one"},
+            ).json()["status"]
+            == 200
+        )
         assert httpx.get(f"{live.url}/health").status_code == 200
     log = live.log()
     assert "key-one" not in log and "key-two" not in log and "key-on" not in log
@@ -96,16 +110,23 @@ def test_sigkill_during_async_jobs_then_restart(tmp_path: Path) -> None:
     try:
         upload = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
         image = httpx.post(f"{process.url}/file/upload", files=upload, timeout=30).json()["url"]
-        quick = httpx.get(f"{process.url}/pdf/convert/from/image",
-                          params={"url": image, "async": "true"}).json()
+        quick = httpx.get(
+            f"{process.url}/pdf/convert/from/image", params={"url": image, "async": "true"}
+        ).json()
         deadline = time.monotonic() + 20
-        while httpx.get(f"{process.url}/job/check",
-                        params={"jobid": quick["jobId"]}).json()["status"] == "working":
+        while (
+            httpx.get(f"{process.url}/job/check", params={"jobid": quick["jobId"]}).json()["status"]
+            == "working"
+        ):
             assert time.monotonic() < deadline
             time.sleep(0.05)
-        slow = [httpx.get(f"{process.url}/pdf/convert/from/image",
-                          params={"url": ",".join([image] * 20), "async": "true",
-                                  "name": f"slow{n}.pdf"}).json() for n in range(4)]
+        slow = [
+            httpx.get(
+                f"{process.url}/pdf/convert/from/image",
+                params={"url": ",".join([image] * 20), "async": "true", "name": f"slow{n}.pdf"},
+            ).json()
+            for n in range(4)
+        ]
         temp = data_dir / "files" / ".tmp"
         while not any(temp.iterdir()):  # a result is being written right now
             assert time.monotonic() < deadline
@@ -147,8 +168,12 @@ def test_bad_url_map_is_a_one_line_usage_error(tmp_path: Path, content: str | No
     mapping = tmp_path / "map.json"
     if content is not None:
         mapping.write_text(content)
-    done = subprocess.run(["pdfbinder", "serve", "--url-map", str(mapping), "--data-dir",
-                           str(tmp_path / "data")], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        ["pdfbinder", "serve", "--url-map", str(mapping), "--data-dir", str(tmp_path / "data")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("pdfbinder: error: --url-map: ") and str(mapping) in line

@@ -24,8 +24,9 @@ LATER = utcnow() + timedelta(hours=1)
 def test_put_open_delete_roundtrip(tmp_path: Path) -> None:
     store = LocalFileStore(tmp_path)
     file_id = new_file_id()
-    info = store.put(io.BytesIO(b"hello" * 1000), file_id=file_id, name="h.txt",
-                     expires_at=LATER, owner="k1")
+    info = store.put(
+        io.BytesIO(b"hello" * 1000), file_id=file_id, name="h.txt", expires_at=LATER, owner="k1"
+    )
     assert (info.name, info.size, info.owner, info.expires_at) == ("h.txt", 5000, "k1", LATER)
     opened = store.open(file_id)
     assert opened is not None
@@ -42,8 +43,10 @@ def test_failed_write_leaves_nothing_and_ids_are_written_once(tmp_path: Path) ->
         raise RuntimeError("engine failed half-way")
     assert store.info(file_id) is None and not (tmp_path / file_id).exists()
     assert list((tmp_path / ".tmp").iterdir()) == []
-    with pytest.raises(FileTooLarge), store.writer(file_id, name="x", expires_at=LATER,
-                                                   max_bytes=4) as sink:
+    with (
+        pytest.raises(FileTooLarge),
+        store.writer(file_id, name="x", expires_at=LATER, max_bytes=4) as sink,
+    ):
         sink.write(b"12345")
     assert store.info(file_id) is None
     store.put(io.BytesIO(b"one"), file_id=file_id, name="x", expires_at=LATER)
@@ -92,8 +95,9 @@ GATES: dict[str, threading.Event] = {}
 def test_runner_states_persist_across_instances(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
     finished: list[str] = []
-    runner = LocalJobRunner(database, _execute, workers=2,
-                            on_finish=lambda record: finished.append(record.job_id))
+    runner = LocalJobRunner(
+        database, _execute, workers=2, on_finish=lambda record: finished.append(record.job_id)
+    )
     runner.submit(JobSpec("ok", ["a", "b"], {"password": "p", "callback": "http://x"}), "j-ok")
     runner.submit(JobSpec("fail", ["a"]), "j-fail")
     runner.submit(JobSpec("crash", ["a"]), "j-crash")
@@ -145,11 +149,17 @@ def test_a_rerun_of_a_job_whose_result_is_already_committed_succeeds(tmp_path: P
     source_id = new_file_id()
     store.put(io.BytesIO(make_pdf(3)), file_id=source_id, name="three.pdf", expires_at=LATER)
     executor = JobExecutor(
-        store, Sources(store, url_map=None, allow_remote=False, max_bytes=10**8, timeout=5),
-        max_pixels=None, max_pages=100, max_job_bytes=10**8,
+        store,
+        Sources(store, url_map=None, allow_remote=False, max_bytes=10**8, timeout=5),
+        max_pixels=None,
+        max_pages=100,
+        max_job_bytes=10**8,
     )
-    spec = JobSpec("merge", [f"filetoken://{source_id}"],
-                   {"name": "out.pdf", "expiration": 60, "output_id": new_file_id()})
+    spec = JobSpec(
+        "merge",
+        [f"filetoken://{source_id}"],
+        {"name": "out.pdf", "expiration": 60, "output_id": new_file_id()},
+    )
     first = executor(spec, lambda: False)
     opened = store.open(spec.params["output_id"])
     assert opened is not None

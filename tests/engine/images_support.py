@@ -37,8 +37,15 @@ qpdf_check = _ROOT.qpdf_check
 corpus_rows = _ROOT.corpus_rows
 
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
-_ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (1, 0, 2, 2),
-          (0, 1, 1, 2)]
+_ADAM7 = [
+    (0, 0, 8, 8),
+    (4, 0, 8, 8),
+    (0, 4, 4, 8),
+    (2, 0, 4, 4),
+    (0, 2, 2, 4),
+    (1, 0, 2, 2),
+    (0, 1, 1, 2),
+]
 
 
 def _chunk(kind: bytes, body: bytes) -> bytes:
@@ -87,8 +94,15 @@ def pack_rows(samples: list[list[int]], bit_depth: int) -> list[bytes]:
 
 
 def encode_png(
-    path: Path, width: int, height: int, color_type: int, bit_depth: int,
-    samples: list[list[int]], *, interlace: bool = False, palette: bytes | None = None,
+    path: Path,
+    width: int,
+    height: int,
+    color_type: int,
+    bit_depth: int,
+    samples: list[list[int]],
+    *,
+    interlace: bool = False,
+    palette: bytes | None = None,
     transparency: bytes | None = None,
 ) -> bytes:
     """Write a PNG of ``samples`` (rows of channel-interleaved ints); return its IDAT data."""
@@ -138,9 +152,21 @@ def render(pdf_path: Path, tmp_path: Path, dpi: int = 96, page: int = 1) -> Imag
     """Page ``page`` rendered by poppler's pdftoppm as an RGB image."""
     prefix = tmp_path / f"render{page}"
     subprocess.run(
-        ["pdftoppm", "-r", str(dpi), "-f", str(page), "-l", str(page), "-png", "-singlefile",
-         str(pdf_path), str(prefix)],
-        check=True, capture_output=True,
+        [
+            "pdftoppm",
+            "-r",
+            str(dpi),
+            "-f",
+            str(page),
+            "-l",
+            str(page),
+            "-png",
+            "-singlefile",
+            str(pdf_path),
+            str(prefix),
+        ],
+        check=True,
+        capture_output=True,
     )
     with Image.open(prefix.with_suffix(".png")) as image:
         return image.convert("RGB")

@@ -42,12 +42,21 @@ def text_pdf(path: Path, page_texts: list[str]) -> Path:
 def _text_field(pdf: pikepdf.Pdf, page: pikepdf.Page, name: str, value: str) -> pikepdf.Object:
     appearance = pdf.make_stream(
         f"/Tx BMC BT /Helv 12 Tf 2 6 Td ({value}) Tj ET EMC".encode(),
-        Type=Name.XObject, Subtype=Name.Form, BBox=Array([0, 0, 200, 24]),
+        Type=Name.XObject,
+        Subtype=Name.Form,
+        BBox=Array([0, 0, 200, 24]),
     )
     widget = pdf.make_indirect(
         Dictionary(
-            Type=Name.Annot, Subtype=Name.Widget, FT=Name.Tx, T=String(name), V=String(value),
-            Rect=Array([72, 600, 272, 624]), P=page.obj, AP=Dictionary(N=appearance), F=4,
+            Type=Name.Annot,
+            Subtype=Name.Widget,
+            FT=Name.Tx,
+            T=String(name),
+            V=String(value),
+            Rect=Array([72, 600, 272, 624]),
+            P=page.obj,
+            AP=Dictionary(N=appearance),
+            F=4,
         )
     )
     page.obj.Annots = Array([*page.obj.get("/Annots", Array()), widget])
@@ -56,15 +65,27 @@ def _text_field(pdf: pikepdf.Pdf, page: pikepdf.Page, name: str, value: str) -> 
 
 def _link(pdf: pikepdf.Pdf, page: pikepdf.Page, destination: pikepdf.Object) -> None:
     link = pdf.make_indirect(
-        Dictionary(Type=Name.Annot, Subtype=Name.Link, Rect=Array([72, 500, 272, 520]),
-                   Border=Array([0, 0, 0]), Dest=destination)
+        Dictionary(
+            Type=Name.Annot,
+            Subtype=Name.Link,
+            Rect=Array([72, 500, 272, 520]),
+            Border=Array([0, 0, 0]),
+            Dest=destination,
+        )
     )
     page.obj.Annots = Array([*page.obj.get("/Annots", Array()), link])
 
 
 def fidelity_pdf(
-    path: Path, *, tag: str, pages: int, labels: Dictionary, field_value: str,
-    chap1_page: int, legacy_dests: bool = False, extra_bookmark: bool = False,
+    path: Path,
+    *,
+    tag: str,
+    pages: int,
+    labels: Dictionary,
+    field_value: str,
+    chap1_page: int,
+    legacy_dests: bool = False,
+    extra_bookmark: bool = False,
 ) -> Path:
     """A document with a bookmark per page, page labels, a field ``name``, and a link to ``chap1``.
 
@@ -109,11 +130,24 @@ def fidelity_pdf(
 def pair_a_b(folder: Path, *, b_legacy_dests: bool = False) -> tuple[Path, Path]:
     """The issue's pair: A (3 pages, 3 bookmarks, roman labels) and B (2 pages, 3 bookmarks,
     labels B-1, B-2); both have a field ``name`` and a destination ``chap1`` on their last page."""
-    a = fidelity_pdf(folder / "A.pdf", tag="A", pages=3, labels=Dictionary(S=Name.r),
-                     field_value="Alice", chap1_page=2)
-    b = fidelity_pdf(folder / "B.pdf", tag="B", pages=2,
-                     labels=Dictionary(S=Name.D, P=String("B-")), field_value="Bob",
-                     chap1_page=1, legacy_dests=b_legacy_dests, extra_bookmark=True)
+    a = fidelity_pdf(
+        folder / "A.pdf",
+        tag="A",
+        pages=3,
+        labels=Dictionary(S=Name.r),
+        field_value="Alice",
+        chap1_page=2,
+    )
+    b = fidelity_pdf(
+        folder / "B.pdf",
+        tag="B",
+        pages=2,
+        labels=Dictionary(S=Name.D, P=String("B-")),
+        field_value="Bob",
+        chap1_page=1,
+        legacy_dests=b_legacy_dests,
+        extra_bookmark=True,
+    )
     return a, b
 
 
@@ -125,22 +159,49 @@ def shared_assets_pdf(path: Path, *, tag: str, seed: int = 7) -> Path:
     pdf = pikepdf.Pdf.new()
     program = pdf.make_stream(font_program, Length1=len(font_program))
     descriptor = Dictionary(
-        Type=Name.FontDescriptor, FontName=Name("/SampleSans"), Flags=32,
-        FontBBox=Array([0, -200, 1000, 900]), ItalicAngle=0, Ascent=900, Descent=-200,
-        CapHeight=700, StemV=80, FontFile2=program,
+        Type=Name.FontDescriptor,
+        FontName=Name("/SampleSans"),
+        Flags=32,
+        FontBBox=Array([0, -200, 1000, 900]),
+        ItalicAngle=0,
+        Ascent=900,
+        Descent=-200,
+        CapHeight=700,
+        StemV=80,
+        FontFile2=program,
     )
     font = pdf.make_indirect(
-        Dictionary(Type=Name.Font, Subtype=Name.TrueType, BaseFont=Name("/SampleSans"),
-                   FirstChar=32, LastChar=32, Widths=Array([500]),
-                   FontDescriptor=pdf.make_indirect(descriptor))
+        Dictionary(
+            Type=Name.Font,
+            Subtype=Name.TrueType,
+            BaseFont=Name("/SampleSans"),
+            FirstChar=32,
+            LastChar=32,
+            Widths=Array([500]),
+            FontDescriptor=pdf.make_indirect(descriptor),
+        )
     )
-    image = pdf.make_stream(pixels, Type=Name.XObject, Subtype=Name.Image, Width=256,
-                            Height=256, ColorSpace=Name.DeviceRGB, BitsPerComponent=8)
-    content = pdf.make_stream(f"q 200 0 0 200 72 400 cm /Im1 Do Q BT /F1 12 Tf 72 720 Td "
-                              f"({tag}) Tj ET".encode())
-    pdf.pages.append(pikepdf.Page(Dictionary(
-        Type=Name.Page, MediaBox=Array([0, 0, 612, 792]), Contents=content,
-        Resources=Dictionary(Font=Dictionary(F1=font), XObject=Dictionary(Im1=image)),
-    )))
+    image = pdf.make_stream(
+        pixels,
+        Type=Name.XObject,
+        Subtype=Name.Image,
+        Width=256,
+        Height=256,
+        ColorSpace=Name.DeviceRGB,
+        BitsPerComponent=8,
+    )
+    content = pdf.make_stream(
+        f"q 200 0 0 200 72 400 cm /Im1 Do Q BT /F1 12 Tf 72 720 Td ({tag}) Tj ET".encode()
+    )
+    pdf.pages.append(
+        pikepdf.Page(
+            Dictionary(
+                Type=Name.Page,
+                MediaBox=Array([0, 0, 612, 792]),
+                Contents=content,
+                Resources=Dictionary(Font=Dictionary(F1=font), XObject=Dictionary(Im1=image)),
+            )
+        )
+    )
     pdf.save(path, compress_streams=True)
     return path

@@ -24,8 +24,16 @@ def _inputs(tmp_path: Path) -> list[Path]:
 
 def test_metadata_is_written(tmp_path: Path) -> None:
     moment = datetime(2024, 5, 6, 7, 8, 9, tzinfo=timezone.utc)
-    pdf, _ = convert(tmp_path, _inputs(tmp_path), title="Scans", author="Zoë", subject="S",
-                     keywords="a, b", creator="tests", creation_date=moment)
+    pdf, _ = convert(
+        tmp_path,
+        _inputs(tmp_path),
+        title="Scans",
+        author="Zoë",
+        subject="S",
+        keywords="a, b",
+        creator="tests",
+        creation_date=moment,
+    )
 
     info = pdf.docinfo
     assert str(info.Title) == "Scans"
@@ -77,8 +85,11 @@ def test_non_seekable_output_gets_a_valid_pdf(tmp_path: Path) -> None:
 
 def test_progress_is_reported_after_each_input(tmp_path: Path) -> None:
     calls: list[tuple[int, int]] = []
-    images_to_pdf(_inputs(tmp_path), tmp_path / "out.pdf",
-                  on_progress=lambda done, total: calls.append((done, total)))
+    images_to_pdf(
+        _inputs(tmp_path),
+        tmp_path / "out.pdf",
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 
@@ -86,5 +97,7 @@ def test_report_counts_pages_and_describes_embedding(tmp_path: Path) -> None:
     report = images_to_pdf(_inputs(tmp_path), tmp_path / "out.pdf")
     assert report.page_count == 3
     assert [item.methods for item in report.inputs] == [
-        ["png-idat-copy"], ["jpeg-passthrough"], ["flate"]
+        ["png-idat-copy"],
+        ["jpeg-passthrough"],
+        ["flate"],
     ]

@@ -50,8 +50,9 @@ def _bad_inputs(tmp_path: Path) -> dict[str, tuple[bytes, type[EngineError], str
     }
 
 
-@pytest.mark.parametrize("name", ["empty.png", "notes.txt", "truncated.jpg", "damaged.png",
-                                  "cut.png"])
+@pytest.mark.parametrize(
+    "name", ["empty.png", "notes.txt", "truncated.jpg", "damaged.png", "cut.png"]
+)
 def test_bad_input_is_named_and_leaves_no_output(tmp_path: Path, name: str) -> None:
     data, kind, reason = _bad_inputs(tmp_path)[name]
     bad = tmp_path / name
@@ -100,8 +101,13 @@ def test_pixel_limit_is_configurable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"page_size": "A99"}, {"fit": "stretch"}, {"margin": "5 furlongs"},
-     {"page_size": "A4", "margin": "20cm"}, {"max_pixels": 0}],
+    [
+        {"page_size": "A99"},
+        {"fit": "stretch"},
+        {"margin": "5 furlongs"},
+        {"page_size": "A4", "margin": "20cm"},
+        {"max_pixels": 0},
+    ],
 )
 def test_invalid_options_are_refused(tmp_path: Path, options: dict[str, object]) -> None:
     with pytest.raises(InvalidOption):

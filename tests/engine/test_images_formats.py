@@ -14,11 +14,14 @@ from pdfbinder.engine.images.tiff import g4_strip
 
 def _photo(size: tuple[int, int] = (96, 64)) -> Image.Image:
     """A picture with structure in both directions (noise over gradients)."""
-    base = Image.merge("RGB", [
-        Image.linear_gradient("L").resize(size),
-        Image.linear_gradient("L").rotate(90).resize(size),
-        Image.effect_noise(size, 60),
-    ])
+    base = Image.merge(
+        "RGB",
+        [
+            Image.linear_gradient("L").resize(size),
+            Image.linear_gradient("L").rotate(90).resize(size),
+            Image.effect_noise(size, 60),
+        ],
+    )
     return base
 
 

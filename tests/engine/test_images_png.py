@@ -42,8 +42,15 @@ def test_non_interlaced_png_idat_is_copied_unchanged(
     samples = _samples(channels, bit_depth, seed=color_type * 100 + bit_depth)
     palette = bytes(random.Random(7).randrange(256) for _ in range(3 * (1 << bit_depth)))
     path = tmp_path / "in.png"
-    idat = encode_png(path, WIDTH, HEIGHT, color_type, bit_depth, samples,
-                      palette=palette if color_type == 3 else None)
+    idat = encode_png(
+        path,
+        WIDTH,
+        HEIGHT,
+        color_type,
+        bit_depth,
+        samples,
+        palette=palette if color_type == 3 else None,
+    )
 
     pdf, report = convert(tmp_path, [path])
 
@@ -80,8 +87,9 @@ def test_png_alpha_becomes_lossless_smask(
     assert image.read_bytes() == _packed(_plane(samples, channels, slice(0, -1)), bit_depth)
     assert int(image.SMask.BitsPerComponent) == bit_depth
     assert image.SMask.ColorSpace == "/DeviceGray"
-    assert image.SMask.read_bytes() == _packed(_plane(samples, channels, slice(-1, None)),
-                                               bit_depth)
+    assert image.SMask.read_bytes() == _packed(
+        _plane(samples, channels, slice(-1, None)), bit_depth
+    )
 
 
 @pytest.mark.parametrize(("color_type", "bit_depth"), [(0, 8), (0, 16), (2, 8), (2, 16), (3, 8)])
@@ -92,8 +100,16 @@ def test_interlaced_png_is_decoded_losslessly(
     samples = _samples(channels, bit_depth, seed=5)
     path = tmp_path / "interlaced.png"
     palette = bytes(range(256)) * 3
-    encode_png(path, WIDTH, HEIGHT, color_type, bit_depth, samples, interlace=True,
-               palette=palette if color_type == 3 else None)
+    encode_png(
+        path,
+        WIDTH,
+        HEIGHT,
+        color_type,
+        bit_depth,
+        samples,
+        interlace=True,
+        palette=palette if color_type == 3 else None,
+    )
 
     pdf, report = convert(tmp_path, [path])
 

@@ -27,8 +27,15 @@ def _chunk(kind: bytes, body: bytes) -> bytes:
     return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", zlib.crc32(kind + body))
 
 
-def _png(width: int, height: int, color_type: int, idat_parts: list[bytes], *,
-         extra: bytes = b"", end: bool = True) -> bytes:
+def _png(
+    width: int,
+    height: int,
+    color_type: int,
+    idat_parts: list[bytes],
+    *,
+    extra: bytes = b"",
+    end: bool = True,
+) -> bytes:
     header = struct.pack(">IIBBBBB", width, height, 8, color_type, 0, 0, 0)
     chunks = _chunk(b"IHDR", header) + extra
     chunks += b"".join(_chunk(b"IDAT", part) for part in idat_parts)
@@ -38,8 +45,9 @@ def _png(width: int, height: int, color_type: int, idat_parts: list[bytes], *,
 def _gray_rows(width: int, height: int, seed: int, *, unfiltered: bool = False) -> bytes:
     """Rows of random 8-bit gray, each led by a random filter type (or type 0, None)."""
     rng = random.Random(seed)
-    return b"".join(bytes([0 if unfiltered else rng.randrange(5)]) + rng.randbytes(width)
-                    for _ in range(height))
+    return b"".join(
+        bytes([0 if unfiltered else rng.randrange(5)]) + rng.randbytes(width) for _ in range(height)
+    )
 
 
 def _convert_error(tmp_path: Path, data: bytes) -> EngineError:
@@ -107,8 +115,9 @@ def test_bad_row_filter_at_the_start_is_caught(tmp_path: Path) -> None:
     assert error.reason == "PNG image data has an invalid row filter"
 
 
-@pytest.mark.parametrize(("damage", "reason"),
-                         [("cut", "truncated"), ("extra row", "does not match")])
+@pytest.mark.parametrize(
+    ("damage", "reason"), [("cut", "truncated"), ("extra row", "does not match")]
+)
 def test_small_image_stream_is_checked_in_full(tmp_path: Path, damage: str, reason: str) -> None:
     """Rows that fit in the 64 KB checked prefix: a short or long stream is caught."""
     rows = _gray_rows(40, 40, seed=6)
@@ -161,6 +170,7 @@ def test_alpha_split_keeps_the_png_filters(tmp_path: Path) -> None:
         image = page_image(pdf.pages[0])
         for stream, colors in ((image, 3), (image.SMask, 1)):
             assert stream.DecodeParms == pikepdf.Dictionary(
-                Predictor=15, Colors=colors, BitsPerComponent=8, Columns=width)
+                Predictor=15, Colors=colors, BitsPerComponent=8, Columns=width
+            )
             filters = zlib.decompress(stream.read_raw_bytes())[:: 1 + colors * width]
             assert list(filters) == [row % 5 for row in range(height)]

@@ -43,14 +43,18 @@ def test_pdfs_images_and_zip_members_in_order(tmp_path: Path) -> None:
     disguised = tmp_path / "photo.pdf"  # a PNG with a .pdf name: detected by content
     disguised.write_bytes(_png((255, 0, 0)))
     archive = tmp_path / "bundle.zip"
-    archive.write_bytes(_zip({
-        "scans/": b"",
-        "scans/1-green.png": _png((0, 255, 0)),
-        "__MACOSX/scans/._1-green.png": b"resource fork",
-        "scans/.DS_Store": b"junk",
-        "scans/2-doc.pdf": text_pdf(tmp_path / "member.pdf", ["member page"]).read_bytes(),
-        "scans/3-blue.png": _png((0, 0, 255)),
-    }))
+    archive.write_bytes(
+        _zip(
+            {
+                "scans/": b"",
+                "scans/1-green.png": _png((0, 255, 0)),
+                "__MACOSX/scans/._1-green.png": b"resource fork",
+                "scans/.DS_Store": b"junk",
+                "scans/2-doc.pdf": text_pdf(tmp_path / "member.pdf", ["member page"]).read_bytes(),
+                "scans/3-blue.png": _png((0, 0, 255)),
+            }
+        )
+    )
     out = tmp_path / "out.pdf"
     report = merge_any([pdf_path, disguised, archive], out)
     assert report.page_count == 5
@@ -69,8 +73,9 @@ def test_office_document_is_refused_by_name(tmp_path: Path) -> None:
     docx.write_bytes(_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}))
     with pytest.raises(UnsupportedInput) as caught:
         merge_any([docx], tmp_path / "out.pdf")
-    assert caught.value.message == ("input 1 (letter.docx): is an Office document; "
-                                    "convert it to PDF first")
+    assert caught.value.message == (
+        "input 1 (letter.docx): is an Office document; convert it to PDF first"
+    )
     assert not (tmp_path / "out.pdf").exists()
 
 
@@ -96,5 +101,8 @@ def test_zip_bomb_is_refused_as_too_large(tmp_path: Path) -> None:
 def test_archive_total_size_is_capped(tmp_path: Path) -> None:
     archive = _zip({f"{n}.png": _png((n, n, n)) for n in range(3)}, zipfile.ZIP_STORED)
     with pytest.raises(TooLarge, match=r"archive expands beyond 150 bytes"):
-        merge_any([NamedSource(archive, "pngs.zip")], tmp_path / "out.pdf",
-                  limits=ArchiveLimits(max_total_bytes=150))
+        merge_any(
+            [NamedSource(archive, "pngs.zip")],
+            tmp_path / "out.pdf",
+            limits=ArchiveLimits(max_total_bytes=150),
+        )

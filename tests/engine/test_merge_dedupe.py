@@ -21,10 +21,12 @@ def test_shared_font_and_image_are_stored_once(tmp_path: Path) -> None:
     inputs_size = first.stat().st_size + second.stat().st_size
     assert out.stat().st_size < 0.6 * inputs_size
     with pikepdf.open(out) as pdf:
-        images = [o for o in pdf.objects
-                  if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == Name.Image]
-        programs = [o for o in pdf.objects
-                    if isinstance(o, pikepdf.Stream) and "/Length1" in o]
+        images = [
+            o
+            for o in pdf.objects
+            if isinstance(o, pikepdf.Stream) and o.get("/Subtype") == Name.Image
+        ]
+        programs = [o for o in pdf.objects if isinstance(o, pikepdf.Stream) and "/Length1" in o]
         assert len(images) == 1 and len(programs) == 1
         for page in pdf.pages:
             assert page.Resources.XObject.Im1.objgen == images[0].objgen

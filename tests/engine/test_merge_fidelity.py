@@ -69,8 +69,12 @@ def test_pair_keeps_outlines_labels_fields_and_links(tmp_path: Path, b_legacy_de
     with pikepdf.open(out) as pdf:
         assert len(pdf.pages) == 5
         assert _outline(pdf) == [
-            (0, "A bookmark 1", 1), (0, "A bookmark 2", 2), (0, "A bookmark 3", 3),
-            (0, "B bookmark 1", 4), (0, "B bookmark 2", 5), (1, "B detail", 5),
+            (0, "A bookmark 1", 1),
+            (0, "A bookmark 2", 2),
+            (0, "A bookmark 3", 3),
+            (0, "B bookmark 1", 4),
+            (0, "B bookmark 2", 5),
+            (1, "B detail", 5),
         ]
         assert [page.label for page in pdf.pages] == ["i", "ii", "iii", "B-1", "B-2"]
         fields = {str(f.T): (str(f.V), _page_number(pdf, f.P)) for f in pdf.Root.AcroForm.Fields}
@@ -91,8 +95,13 @@ def test_nest_policy_puts_each_file_under_its_own_bookmark(tmp_path: Path) -> No
     qpdf_check(out)
     with pikepdf.open(out) as pdf:
         assert _outline(pdf) == [
-            (0, "A", 1), (1, "A bookmark 1", 1), (1, "A bookmark 2", 2), (1, "A bookmark 3", 3),
-            (0, "Second part", 4), (1, "B bookmark 1", 4), (1, "B bookmark 2", 5),
+            (0, "A", 1),
+            (1, "A bookmark 1", 1),
+            (1, "A bookmark 2", 2),
+            (1, "A bookmark 3", 3),
+            (0, "Second part", 4),
+            (1, "B bookmark 1", 4),
+            (1, "B bookmark 2", 5),
             (2, "B detail", 5),
         ]
 
@@ -114,7 +123,10 @@ def test_page_ranges_keep_only_links_and_bookmarks_whose_page_survives(tmp_path:
     qpdf_check(out)
     with pikepdf.open(out) as pdf:
         assert [p.obj.Contents.read_bytes().split(b"(")[1][:8] for p in pdf.pages] == [
-            b"A page 3", b"A page 1", b"B page 1"]
+            b"A page 3",
+            b"A page 1",
+            b"B page 1",
+        ]
         assert [page.label for page in pdf.pages] == ["iii", "i", "B-1"]
         outline = _outline(pdf)
         assert (0, "A bookmark 1", 2) in outline and (0, "A bookmark 3", 1) in outline
@@ -186,8 +198,10 @@ def test_output_uses_object_streams_and_can_be_linearized(tmp_path: Path) -> Non
     with pikepdf.open(out) as pdf:
         # libqpdf 12's own check; the qpdf 11 CLI disagrees about hint tables of 12's writer.
         assert pdf.is_linearized and pdf.check_linearization(io.StringIO())
-        assert any(isinstance(obj, pikepdf.Stream) and obj.get("/Type") == Name.ObjStm
-                   for obj in pdf.objects)
+        assert any(
+            isinstance(obj, pikepdf.Stream) and obj.get("/Type") == Name.ObjStm
+            for obj in pdf.objects
+        )
 
 
 def _named_page(pdf: pikepdf.Pdf, name: pikepdf.Object) -> int:
@@ -202,10 +216,16 @@ def test_goto_actions_in_chains_and_triggers_land_on_their_own_documents_pages(
     with pikepdf.open(b, allow_overwriting_input=True) as pdf:
         # A link that opens a web page, then (/Next) jumps to B's chap1; and a page-open
         # trigger (/AA /O) on B's first page that goes to chap1 as well.
-        chained = Dictionary(S=Name.URI, URI=String("https://example.invalid/"),
-                             Next=Dictionary(S=Name.GoTo, D=String("chap1")))
-        link = pdf.make_indirect(Dictionary(Type=Name.Annot, Subtype=Name.Link,
-                                            Rect=Array([72, 400, 272, 420]), A=chained))
+        chained = Dictionary(
+            S=Name.URI,
+            URI=String("https://example.invalid/"),
+            Next=Dictionary(S=Name.GoTo, D=String("chap1")),
+        )
+        link = pdf.make_indirect(
+            Dictionary(
+                Type=Name.Annot, Subtype=Name.Link, Rect=Array([72, 400, 272, 420]), A=chained
+            )
+        )
         first = pdf.pages[0].obj
         first.Annots = Array([*first.Annots, link])
         first.AA = Dictionary(O=Dictionary(S=Name.GoTo, D=String("chap1")))

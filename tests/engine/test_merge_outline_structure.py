@@ -88,25 +88,35 @@ def _damage(path: Path, change: str) -> Path:
 
 
 def test_keep_links_every_bookmark_under_one_root(tmp_path: Path) -> None:
-    inputs = [_outlined(tmp_path / f"{tag}.pdf", tag, open_children=2 if tag == "B" else 0)
-              for tag in ("A", "B", "C")]
+    inputs = [
+        _outlined(tmp_path / f"{tag}.pdf", tag, open_children=2 if tag == "B" else 0)
+        for tag in ("A", "B", "C")
+    ]
     out = tmp_path / "out.pdf"
     merge_pdfs(inputs, out)
     qpdf_check(out)
     with pikepdf.open(out) as pdf:
         root = pdf.Root.Outlines
         assert _tree(root) == [
-            ("A 1", []), ("A 2", []), ("A 3", []),
-            ("B 1", []), ("B 2", [("B 2.1", []), ("B 2.2", [])]), ("B 3", []),
-            ("C 1", []), ("C 2", []), ("C 3", []),
+            ("A 1", []),
+            ("A 2", []),
+            ("A 3", []),
+            ("B 1", []),
+            ("B 2", [("B 2.1", []), ("B 2.2", [])]),
+            ("B 3", []),
+            ("C 1", []),
+            ("C 2", []),
+            ("C 3", []),
         ]
         assert root.Count == _visible(root) == 11
         assert pdf.Root.PageMode == pikepdf.Name.UseOutlines
 
 
 def test_nest_gives_each_input_one_bookmark_holding_its_tree(tmp_path: Path) -> None:
-    inputs = [_outlined(tmp_path / "A.pdf", "A", open_children=1),
-              _outlined(tmp_path / "B.pdf", "B")]
+    inputs = [
+        _outlined(tmp_path / "A.pdf", "A", open_children=1),
+        _outlined(tmp_path / "B.pdf", "B"),
+    ]
     out = tmp_path / "out.pdf"
     merge_pdfs(inputs, out, outline="nest")
     with pikepdf.open(out) as pdf:
@@ -123,8 +133,10 @@ def test_nest_gives_each_input_one_bookmark_holding_its_tree(tmp_path: Path) -> 
 def test_damaged_outlines_come_out_well_formed(tmp_path: Path) -> None:
     """A looping chain is cut, implausible counts are recounted, stale /Prev links rewritten."""
     changes = ["loop", "no count", "low count", "wrong prev"]
-    inputs = [_damage(_outlined(tmp_path / f"{index}.pdf", f"D{index}", open_children=1),
-                      change) for index, change in enumerate(changes)]
+    inputs = [
+        _damage(_outlined(tmp_path / f"{index}.pdf", f"D{index}", open_children=1), change)
+        for index, change in enumerate(changes)
+    ]
     out = tmp_path / "out.pdf"
     report = merge_pdfs(inputs, out)
     qpdf_check(out)

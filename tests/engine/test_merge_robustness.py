@@ -123,8 +123,11 @@ def test_bytes_and_stream_inputs_and_stream_output(tmp_path: Path) -> None:
 def test_progress_is_reported_per_input(tmp_path: Path) -> None:
     doc = text_pdf(tmp_path / "doc.pdf", ["a"])
     calls: list[tuple[int, int]] = []
-    merge_pdfs([doc, doc, doc], tmp_path / "out.pdf",
-               on_progress=lambda done, total: calls.append((done, total)))
+    merge_pdfs(
+        [doc, doc, doc],
+        tmp_path / "out.pdf",
+        on_progress=lambda done, total: calls.append((done, total)),
+    )
     assert calls == [(1, 3), (2, 3), (3, 3)]
 
 

@@ -69,11 +69,16 @@ def _serve(connection: Connection) -> None:
             outcome = Outcome("pdf", page_count=report.page_count)
         except EngineError as error:
             bases = tuple(cls.__name__ for cls in type(error).__mro__)
-            outcome = Outcome("engine-error", error_type=type(error).__name__,
-                              error_bases=bases, detail=error.message)
+            outcome = Outcome(
+                "engine-error",
+                error_type=type(error).__name__,
+                error_bases=bases,
+                detail=error.message,
+            )
         except BaseException as error:  # the very thing being hunted: report, keep serving
-            outcome = Outcome("crash", error_type=type(error).__name__,
-                              detail=traceback.format_exc())
+            outcome = Outcome(
+                "crash", error_type=type(error).__name__, detail=traceback.format_exc()
+            )
         connection.send(outcome)
 
 
@@ -93,8 +98,13 @@ class EngineWorker:
         self._connection = parent
         return parent
 
-    def run(self, operation: Operation, inputs: list[Path], output: Path,
-            deadline: float = DEADLINE_SECONDS) -> Outcome:
+    def run(
+        self,
+        operation: Operation,
+        inputs: list[Path],
+        output: Path,
+        deadline: float = DEADLINE_SECONDS,
+    ) -> Outcome:
         """Call ``operation(inputs, output)`` in the worker; a hang or death is an outcome."""
         connection = self._connection or self._start()
         connection.send((operation, [str(path) for path in inputs], str(output)))

@@ -19,9 +19,20 @@ import zipfile
 from fuzz_mutations import Draw, interesting_number, overwrite_number
 from hypothesis import strategies as st
 
-HOSTILE_NAMES = ("../../etc/passwd.pdf", "/abs/path.png", "dir\\windows.pdf", "a/b/../../c.pdf",
-                 "x" * 300 + ".pdf", "名前.pdf", ".hidden.pdf", "__MACOSX/._res.pdf", "dir/",
-                 "nul\x00byte.pdf", "CON.pdf", "plain.pdf")
+HOSTILE_NAMES = (
+    "../../etc/passwd.pdf",
+    "/abs/path.png",
+    "dir\\windows.pdf",
+    "a/b/../../c.pdf",
+    "x" * 300 + ".pdf",
+    "名前.pdf",
+    ".hidden.pdf",
+    "__MACOSX/._res.pdf",
+    "dir/",
+    "nul\x00byte.pdf",
+    "CON.pdf",
+    "plain.pdf",
+)
 
 _FIELDS = {
     b"PK\x03\x04": [(8, 2), (14, 4), (18, 4), (22, 4), (26, 2), (28, 2)],
@@ -43,22 +54,27 @@ def build_archive(members: list[tuple[str, bytes]], *, deflate: bool) -> bytes:
 
 def zip_header_field(draw: Draw, data: bytes) -> bytes:
     """Set one field of a local header, central directory entry or the end record."""
-    places = [(match.start() + offset, width)
-              for signature, fields in _FIELDS.items()
-              for match in re.finditer(re.escape(signature), data)
-              for offset, width in fields if match.start() + offset + width <= len(data)]
+    places = [
+        (match.start() + offset, width)
+        for signature, fields in _FIELDS.items()
+        for match in re.finditer(re.escape(signature), data)
+        for offset, width in fields
+        if match.start() + offset + width <= len(data)
+    ]
     if not places:
         return overwrite_number(draw, data)
     at, width = draw(st.sampled_from(places))
-    value = interesting_number(draw, int.from_bytes(data[at:at + width], "little"), 8 * width)
-    return data[:at] + value.to_bytes(width, "little") + data[at + width:]
+    value = interesting_number(draw, int.from_bytes(data[at : at + width], "little"), 8 * width)
+    return data[:at] + value.to_bytes(width, "little") + data[at + width :]
 
 
 @st.composite
 def hostile_archive(draw: Draw, members: st.SearchStrategy[bytes]) -> bytes:
     """0–3 members under drawn names, then 0–2 lying header fields."""
-    entries = [(draw(st.sampled_from(HOSTILE_NAMES)), draw(members))
-               for _ in range(draw(st.integers(0, 3)))]
+    entries = [
+        (draw(st.sampled_from(HOSTILE_NAMES)), draw(members))
+        for _ in range(draw(st.integers(0, 3)))
+    ]
     data = build_archive(entries, deflate=draw(st.booleans()))
     for _ in range(draw(st.integers(0, 2))):
         data = zip_header_field(draw, data)
@@ -69,8 +85,10 @@ def hostile_archive(draw: Draw, members: st.SearchStrategy[bytes]) -> bytes:
 def bomb_archive(draw: Draw, members: st.SearchStrategy[bytes]) -> bytes:
     """1–16 MB of zeros deflated (ratio ~1000:1), maybe behind a member, maybe nested."""
     zeros = bytes(draw(st.integers(1, 16)) * 1024**2)
-    entries = [(draw(st.sampled_from(HOSTILE_NAMES)), draw(members))
-               for _ in range(draw(st.integers(0, 1)))]
+    entries = [
+        (draw(st.sampled_from(HOSTILE_NAMES)), draw(members))
+        for _ in range(draw(st.integers(0, 1)))
+    ]
     data = build_archive([*entries, (draw(st.sampled_from(HOSTILE_NAMES)), zeros)], deflate=True)
     if draw(st.booleans()):
         data = build_archive([("inner.zip", data)], deflate=True)

@@ -25,8 +25,24 @@ from hypothesis import strategies as st
 Draw = Callable[[st.SearchStrategy[Any]], Any]
 Mutator = Callable[[Draw, bytes], bytes]
 
-INTERESTING = (0, 1, 2, 7, 8, 15, 16, 255, 256, 0x7FFF, 0x8000, 0xFFFF, 0x10000,
-               0x7FFFFFFF, 0x80000000, 0xFFFFFFFF)
+INTERESTING = (
+    0,
+    1,
+    2,
+    7,
+    8,
+    15,
+    16,
+    255,
+    256,
+    0x7FFF,
+    0x8000,
+    0xFFFF,
+    0x10000,
+    0x7FFFFFFF,
+    0x80000000,
+    0xFFFFFFFF,
+)
 
 
 def _position(draw: Draw, data: bytes) -> int:
@@ -41,6 +57,7 @@ def interesting_number(draw: Draw, current: int, bits: int) -> int:
 
 
 # --- generic ---------------------------------------------------------------------------------
+
 
 def flip_bits(draw: Draw, data: bytes) -> bytes:
     """Flip 1–8 single bits at drawn positions."""
@@ -59,13 +76,13 @@ def overwrite_number(draw: Draw, data: bytes) -> bytes:
     width = draw(st.sampled_from((1, 2, 4)))
     at = draw(st.integers(0, len(data) - width))
     order = draw(st.sampled_from(("big", "little")))
-    value = interesting_number(draw, int.from_bytes(data[at:at + width], order), 8 * width)
-    return data[:at] + value.to_bytes(width, order) + data[at + width:]
+    value = interesting_number(draw, int.from_bytes(data[at : at + width], order), 8 * width)
+    return data[:at] + value.to_bytes(width, order) + data[at + width :]
 
 
 def truncate(draw: Draw, data: bytes) -> bytes:
     """Cut the file short (from 0 bytes up to one byte less)."""
-    return data[:draw(st.integers(0, max(len(data) - 1, 0)))]
+    return data[: draw(st.integers(0, max(len(data) - 1, 0)))]
 
 
 def cut_or_copy_range(draw: Draw, data: bytes) -> bytes:
@@ -77,7 +94,7 @@ def cut_or_copy_range(draw: Draw, data: bytes) -> bytes:
     if draw(st.booleans()):
         return data[:start] + data[end:]
     at = _position(draw, data)
-    return data[:at] + data[start:end] + data[at + draw(st.sampled_from((0, end - start))):]
+    return data[:at] + data[start:end] + data[at + draw(st.sampled_from((0, end - start))) :]
 
 
 def splice(other: bytes) -> Mutator:
@@ -97,15 +114,22 @@ GENERIC: tuple[Mutator, ...] = (flip_bits, overwrite_number, truncate, cut_or_co
 # --- PNG ------------------------------------------------------------------------------------
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-_IHDR_FIELDS = {"width": (16, 4), "height": (20, 4), "bit_depth": (24, 1), "color_type": (25, 1),
-                "compression": (26, 1), "filter": (27, 1), "interlace": (28, 1)}
+_IHDR_FIELDS = {
+    "width": (16, 4),
+    "height": (20, 4),
+    "bit_depth": (24, 1),
+    "color_type": (25, 1),
+    "compression": (26, 1),
+    "filter": (27, 1),
+    "interlace": (28, 1),
+}
 
 
 def png_chunks(data: bytes) -> list[tuple[int, int]]:
     """(start, end) of every whole chunk after the signature, as far as they parse."""
     chunks, at = [], len(_PNG_SIGNATURE)
     while at + 12 <= len(data):
-        length = struct.unpack(">I", data[at:at + 4])[0]
+        length = struct.unpack(">I", data[at : at + 4])[0]
         end = at + 12 + length
         if end > len(data):
             break
@@ -115,8 +139,8 @@ def png_chunks(data: bytes) -> list[tuple[int, int]]:
 
 
 def _fix_crc(data: bytes, start: int, end: int) -> bytes:
-    body = data[start + 4:end - 4]
-    return data[:end - 4] + struct.pack(">I", zlib.crc32(body)) + data[end:]
+    body = data[start + 4 : end - 4]
+    return data[: end - 4] + struct.pack(">I", zlib.crc32(body)) + data[end:]
 
 
 def png_header_field(draw: Draw, data: bytes) -> bytes:
@@ -125,8 +149,10 @@ def png_header_field(draw: Draw, data: bytes) -> bytes:
     if not data.startswith(_PNG_SIGNATURE) or not chunks or chunks[0][1] - chunks[0][0] != 25:
         return overwrite_number(draw, data)
     offset, width = _IHDR_FIELDS[draw(st.sampled_from(sorted(_IHDR_FIELDS)))]
-    value = interesting_number(draw, int.from_bytes(data[offset:offset + width], "big"), 8 * width)
-    out = data[:offset] + value.to_bytes(width, "big") + data[offset + width:]
+    value = interesting_number(
+        draw, int.from_bytes(data[offset : offset + width], "big"), 8 * width
+    )
+    out = data[:offset] + value.to_bytes(width, "big") + data[offset + width :]
     # Usually fix the CRC, so the lie reaches the code that trusts the field.
     return _fix_crc(out, *chunks[0]) if draw(st.sampled_from((True, True, False))) else out
 
@@ -137,7 +163,7 @@ def png_chunk_shuffle(draw: Draw, data: bytes) -> bytes:
     if len(chunks) < 2:
         return cut_or_copy_range(draw, data)
     pieces = [data[start:end] for start, end in chunks]
-    tail = data[chunks[-1][1]:]
+    tail = data[chunks[-1][1] :]
     first = draw(st.integers(0, len(pieces) - 1))
     second = draw(st.integers(0, len(pieces) - 1))
     action = draw(st.sampled_from(("drop", "duplicate", "swap")))
@@ -156,8 +182,8 @@ def png_chunk_length(draw: Draw, data: bytes) -> bytes:
     if not chunks:
         return overwrite_number(draw, data)
     start, _ = chunks[draw(st.integers(0, len(chunks) - 1))]
-    value = interesting_number(draw, struct.unpack(">I", data[start:start + 4])[0], 32)
-    return data[:start] + struct.pack(">I", value) + data[start + 4:]
+    value = interesting_number(draw, struct.unpack(">I", data[start : start + 4])[0], 32)
+    return data[:start] + struct.pack(">I", value) + data[start + 4 :]
 
 
 # --- JPEG -----------------------------------------------------------------------------------
@@ -174,7 +200,7 @@ def jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
         if marker in (0xD8, 0x01) or 0xD0 <= marker <= 0xD7:
             at += 2
             continue
-        end = at + 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
+        end = at + 2 + struct.unpack(">H", data[at + 2 : at + 4])[0]
         segments.append((marker, at, min(end, len(data))))
         if marker == 0xDA or end > len(data):
             break
@@ -184,15 +210,18 @@ def jpeg_segments(data: bytes) -> list[tuple[int, int, int]]:
 
 def jpeg_frame_field(draw: Draw, data: bytes) -> bytes:
     """Set a SOF field: sample precision, height, width or component count."""
-    frames = [start for marker, start, end in jpeg_segments(data)
-              if marker in _SOF_MARKERS and end - start >= 10]
+    frames = [
+        start
+        for marker, start, end in jpeg_segments(data)
+        if marker in _SOF_MARKERS and end - start >= 10
+    ]
     if not frames:
         return overwrite_number(draw, data)
     start = draw(st.sampled_from(frames))
     offset, width = _SOF_FIELDS[draw(st.sampled_from(sorted(_SOF_FIELDS)))]
     at = start + offset
-    value = interesting_number(draw, int.from_bytes(data[at:at + width], "big"), 8 * width)
-    return data[:at] + value.to_bytes(width, "big") + data[at + width:]
+    value = interesting_number(draw, int.from_bytes(data[at : at + width], "big"), 8 * width)
+    return data[:at] + value.to_bytes(width, "big") + data[at + width :]
 
 
 def jpeg_segment_shuffle(draw: Draw, data: bytes) -> bytes:
@@ -206,14 +235,31 @@ def jpeg_segment_shuffle(draw: Draw, data: bytes) -> bytes:
         return data[:start] + data[end:]
     if action == "duplicate":
         return data[:end] + data[start:end] + data[end:]
-    value = interesting_number(draw, struct.unpack(">H", data[start + 2:start + 4])[0], 16)
-    return data[:start + 2] + struct.pack(">H", value) + data[start + 4:]
+    value = interesting_number(draw, struct.unpack(">H", data[start + 2 : start + 4])[0], 16)
+    return data[: start + 2] + struct.pack(">H", value) + data[start + 4 :]
 
 
 # --- TIFF -----------------------------------------------------------------------------------
 
-_TIFF_TAGS_OF_INTEREST = (256, 257, 258, 259, 262, 273, 277, 278, 279, 284, 317, 322, 323, 324,
-                          325, 338, 339)
+_TIFF_TAGS_OF_INTEREST = (
+    256,
+    257,
+    258,
+    259,
+    262,
+    273,
+    277,
+    278,
+    279,
+    284,
+    317,
+    322,
+    323,
+    324,
+    325,
+    338,
+    339,
+)
 
 
 ByteOrder = Literal["little", "big"]
@@ -232,7 +278,7 @@ def tiff_entries(data: bytes) -> list[int]:
     ifd = int.from_bytes(data[4:8], order)
     if ifd + 2 > len(data):
         return []
-    count = int.from_bytes(data[ifd:ifd + 2], order)
+    count = int.from_bytes(data[ifd : ifd + 2], order)
     return [entry for entry in range(ifd + 2, ifd + 2 + 12 * count, 12) if entry + 12 <= len(data)]
 
 
@@ -242,21 +288,29 @@ def tiff_ifd_field(draw: Draw, data: bytes) -> bytes:
     entries = tiff_entries(data)
     if order is None or not entries:
         return overwrite_number(draw, data)
-    preferred = [entry for entry in entries
-                 if int.from_bytes(data[entry:entry + 2], order) in _TIFF_TAGS_OF_INTEREST]
-    target = draw(st.sampled_from((
-        (4, 4),  # the first IFD's offset
-        (entries[0] - 2, 2),  # its entry count
-        *[(entry + 2, 2) for entry in preferred],  # type
-        *[(entry + 4, 4) for entry in preferred],  # count
-        *[(entry + 8, 4) for entry in preferred],  # value or offset
-    )))
+    preferred = [
+        entry
+        for entry in entries
+        if int.from_bytes(data[entry : entry + 2], order) in _TIFF_TAGS_OF_INTEREST
+    ]
+    target = draw(
+        st.sampled_from(
+            (
+                (4, 4),  # the first IFD's offset
+                (entries[0] - 2, 2),  # its entry count
+                *[(entry + 2, 2) for entry in preferred],  # type
+                *[(entry + 4, 4) for entry in preferred],  # count
+                *[(entry + 8, 4) for entry in preferred],  # value or offset
+            )
+        )
+    )
     at, width = target
-    value = interesting_number(draw, int.from_bytes(data[at:at + width], order), 8 * width)
-    return data[:at] + value.to_bytes(width, order) + data[at + width:]
+    value = interesting_number(draw, int.from_bytes(data[at : at + width], order), 8 * width)
+    return data[:at] + value.to_bytes(width, order) + data[at + width :]
 
 
 # --- GIF and BMP ----------------------------------------------------------------------------
+
 
 def gif_or_bmp_header(draw: Draw, data: bytes) -> bytes:
     """GIF screen/frame size, or BMP pixel offset, size, depth and compression."""
@@ -270,13 +324,19 @@ def gif_or_bmp_header(draw: Draw, data: bytes) -> bytes:
     else:
         return overwrite_number(draw, data)
     at, width = draw(st.sampled_from(fields))
-    value = interesting_number(draw, int.from_bytes(data[at:at + width], "little"), 8 * width)
-    return data[:at] + value.to_bytes(width, "little") + data[at + width:]
+    value = interesting_number(draw, int.from_bytes(data[at : at + width], "little"), 8 * width)
+    return data[:at] + value.to_bytes(width, "little") + data[at + width :]
 
 
-IMAGE_AWARE: tuple[Mutator, ...] = (png_header_field, png_chunk_shuffle, png_chunk_length,
-                                    jpeg_frame_field, jpeg_segment_shuffle, tiff_ifd_field,
-                                    gif_or_bmp_header)
+IMAGE_AWARE: tuple[Mutator, ...] = (
+    png_header_field,
+    png_chunk_shuffle,
+    png_chunk_length,
+    jpeg_frame_field,
+    jpeg_segment_shuffle,
+    tiff_ifd_field,
+    gif_or_bmp_header,
+)
 
 
 # --- PDF ------------------------------------------------------------------------------------
@@ -291,9 +351,16 @@ _PDF_NUMBERS = {
     "/Size": re.compile(rb"/Size\s+(\d+)"),
     "/Prev or /First or /N": re.compile(rb"/(?:Prev|First|N)\s+(\d+)"),
 }
-_PDF_NAME_SWAPS = ((rb"/Pages\b", b"/Page"), (rb"/Page\b", b"/Pages"), (rb"/Catalog\b", b"/Pages"),
-                   (rb"/Kids\b", b"/Kidz"), (rb"/Parent\b", b"/Kids"), (rb"/Root\b", b"/Info"),
-                   (rb"/Annots\b", b"/Kids"), (rb"/Outlines\b", b"/Pages"))
+_PDF_NAME_SWAPS = (
+    (rb"/Pages\b", b"/Page"),
+    (rb"/Page\b", b"/Pages"),
+    (rb"/Catalog\b", b"/Pages"),
+    (rb"/Kids\b", b"/Kidz"),
+    (rb"/Parent\b", b"/Kids"),
+    (rb"/Root\b", b"/Info"),
+    (rb"/Annots\b", b"/Kids"),
+    (rb"/Outlines\b", b"/Pages"),
+)
 
 
 def pdf_number(draw: Draw, data: bytes) -> bytes:
@@ -304,12 +371,27 @@ def pdf_number(draw: Draw, data: bytes) -> bytes:
     matches = list(_PDF_NUMBERS[draw(st.sampled_from(kinds))].finditer(data))
     match = matches[draw(st.integers(0, len(matches) - 1))]
     current = int(match.group(1))
-    value = draw(st.sampled_from((0, 1, -1, current - 1, current + 1, current + 17, current * 2,
-                                  2**31 - 1, 2**31, 2**63, 10**20)))
+    value = draw(
+        st.sampled_from(
+            (
+                0,
+                1,
+                -1,
+                current - 1,
+                current + 1,
+                current + 17,
+                current * 2,
+                2**31 - 1,
+                2**31,
+                2**63,
+                10**20,
+            )
+        )
+    )
     text = str(value).encode()
     if len(match.group(1)) == 10:  # keep xref rows 20 bytes wide (only the value lies)
         text = text[-10:].rjust(10, b"0")
-    return data[:match.start(1)] + text + data[match.end(1):]
+    return data[: match.start(1)] + text + data[match.end(1) :]
 
 
 def pdf_name_swap(draw: Draw, data: bytes) -> bytes:
@@ -320,7 +402,7 @@ def pdf_name_swap(draw: Draw, data: bytes) -> bytes:
     pattern, new = draw(st.sampled_from(swaps))
     matches = list(pattern.finditer(data))
     match = matches[draw(st.integers(0, len(matches) - 1))]
-    return data[:match.start()] + new + data[match.end():]
+    return data[: match.start()] + new + data[match.end() :]
 
 
 _PDF_OBJECT = re.compile(rb"\d+ \d+ obj\b.*?endobj", re.DOTALL)
@@ -333,8 +415,8 @@ def pdf_object_shuffle(draw: Draw, data: bytes) -> bytes:
         return cut_or_copy_range(draw, data)
     match = objects[draw(st.integers(0, len(objects) - 1))]
     if draw(st.booleans()):
-        return data[:match.start()] + data[match.end():]
-    return data[:match.end()] + b"\n" + match.group(0) + data[match.end():]
+        return data[: match.start()] + data[match.end() :]
+    return data[: match.end()] + b"\n" + match.group(0) + data[match.end() :]
 
 
 PDF_AWARE: tuple[Mutator, ...] = (pdf_number, pdf_number, pdf_name_swap, pdf_object_shuffle)

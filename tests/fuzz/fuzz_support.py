@@ -40,8 +40,14 @@ SEED_MAX_BYTES = 64 * 1024
 
 def fuzz_settings(examples: int = EXAMPLES) -> settings:
     """Hypothesis settings of every fuzz test: bounded, deterministic unless asked otherwise."""
-    return settings(max_examples=examples, derandomize=not RANDOM, database=None, deadline=None,
-                    suppress_health_check=list(HealthCheck), print_blob=True)
+    return settings(
+        max_examples=examples,
+        derandomize=not RANDOM,
+        database=None,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        print_blob=True,
+    )
 
 
 @dataclass(frozen=True)
@@ -58,8 +64,11 @@ def load_seeds(shared_dir: Path, kind: str) -> dict[str, list[Seed]]:
     """Corpus files of ``kind`` ("images" or "pdfs") up to :data:`SEED_MAX_BYTES`, by format."""
     corpus = shared_dir / "corpus"
     with open(corpus / "MANIFEST.tsv", newline="", encoding="utf-8") as handle:
-        rows = [row for row in csv.DictReader(handle, delimiter="\t")
-                if row["path"].startswith(kind + "/")]
+        rows = [
+            row
+            for row in csv.DictReader(handle, delimiter="\t")
+            if row["path"].startswith(kind + "/")
+        ]
     groups: dict[str, list[Seed]] = {}
     for row in rows:
         path = corpus / row["path"]
@@ -105,8 +114,12 @@ class Tally:
 
     def save(self) -> dict[str, Any]:
         """Write ``.benchmarks/fuzz-<target>.json`` (read for the README table) and return it."""
-        summary = {"target": self.target, "examples": sum(self.outcomes.values()),
-                   "inputs": dict(self.inputs), "outcomes": dict(self.outcomes)}
+        summary = {
+            "target": self.target,
+            "examples": sum(self.outcomes.values()),
+            "inputs": dict(self.inputs),
+            "outcomes": dict(self.outcomes),
+        }
         RESULTS.mkdir(exist_ok=True)
         (RESULTS / f"fuzz-{self.target}.json").write_text(json.dumps(summary, indent=2) + "\n")
         print(f"fuzz {self.target}: {summary}")
@@ -137,7 +150,8 @@ def judge(outcome: Outcome, output: Path, inputs: list[Path], edits: object) -> 
 
 def _check(outcome: Outcome, output: Path) -> str:
     assert outcome.verdict in ("pdf", "engine-error"), (
-        f"{outcome.verdict} ({outcome.error_type}): {outcome.detail}")
+        f"{outcome.verdict} ({outcome.error_type}): {outcome.detail}"
+    )
     leftovers = sorted(path.name for path in output.parent.iterdir() if path != output)
     assert not leftovers, f"stray files {leftovers} next to the output"
     if outcome.verdict == "pdf":

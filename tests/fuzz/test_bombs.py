@@ -32,8 +32,12 @@ def png_claiming(width: int, height: int) -> bytes:
     """A real 1x1 PNG whose IHDR (CRC fixed) claims ``width`` x ``height``."""
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
     idat = zlib.compress(b"\x00\x00")
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def png_deflate_bomb() -> bytes:
@@ -43,8 +47,12 @@ def png_deflate_bomb() -> bytes:
     row = bytes(side + 1)
     idat = b"".join(compressor.compress(row) for _ in range(side)) + compressor.flush()
     header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _png_chunk(b"IHDR", header) + _png_chunk(b"IDAT", idat)
-            + _png_chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", header)
+        + _png_chunk(b"IDAT", idat)
+        + _png_chunk(b"IEND", b"")
+    )
 
 
 def _pillow(image: Image.Image, fmt: str) -> bytes:
@@ -56,14 +64,14 @@ def _pillow(image: Image.Image, fmt: str) -> bytes:
 def jpeg_claiming(width: int, height: int) -> bytes:
     data = _pillow(Image.new("RGB", (8, 8)), "JPEG")
     sof = data.index(b"\xff\xc0")
-    return data[:sof + 5] + struct.pack(">HH", height, width) + data[sof + 9:]
+    return data[: sof + 5] + struct.pack(">HH", height, width) + data[sof + 9 :]
 
 
 def gif_claiming(width: int, height: int) -> bytes:
     data = bytearray(_pillow(Image.new("P", (1, 1)), "GIF"))
     data[6:10] = struct.pack("<HH", width, height)
     frame = data.index(b"\x2c", 13)
-    data[frame + 5:frame + 9] = struct.pack("<HH", width, height)
+    data[frame + 5 : frame + 9] = struct.pack("<HH", width, height)
     return bytes(data)
 
 
@@ -71,9 +79,9 @@ def tiff_claiming(width: int, height: int) -> bytes:
     data = _pillow(Image.new("L", (1, 1)), "TIFF")
     for tag, value in ((256, width), (257, height)):
         at = data.index(struct.pack("<H", tag), 8)
-        kind = struct.unpack("<H", data[at + 2:at + 4])[0]
+        kind = struct.unpack("<H", data[at + 2 : at + 4])[0]
         packed = struct.pack("<H", value) + b"\0\0" if kind == 3 else struct.pack("<I", value)
-        data = data[:at + 8] + packed + data[at + 12:]
+        data = data[: at + 8] + packed + data[at + 12 :]
     return data
 
 
@@ -94,7 +102,7 @@ def zip_lying_about_size() -> bytes:
     data = bytearray(zip_bomb())
     data[22:26] = struct.pack("<I", 100)
     central = data.index(b"PK\x01\x02")
-    data[central + 24:central + 28] = struct.pack("<I", 100)
+    data[central + 24 : central + 28] = struct.pack("<I", 100)
     return bytes(data)
 
 
@@ -116,32 +124,44 @@ def pdf_deep_nesting() -> bytes:
 
 def pdf_page_tree_loop() -> bytes:
     """The page tree's only kid is the tree itself."""
+
     def loop(pdf: pikepdf.Pdf) -> None:
         pdf.Root.Pages.Kids = pikepdf.Array([pdf.Root.Pages])
+
     return _pdf(loop)
 
 
 def pdf_flate_bomb() -> bytes:
     """A page whose content stream inflates to 256 MB: copied, never decoded, by a merge."""
+
     def bomb(pdf: pikepdf.Pdf) -> None:
         compressed = zlib.compress(bytes(256 * 1024**2), 9)
         stream = pikepdf.Stream(pdf, compressed)
         stream.Filter = pikepdf.Name.FlateDecode
         pdf.pages[0].Contents = pdf.make_indirect(stream)
+
     return _pdf(bomb)
 
 
 BOMBS: dict[str, tuple[Operation, Callable[[], bytes], str]] = {
-    "PNG header claims 100000x100000": ("images_to_pdf", lambda: png_claiming(100_000, 100_000),
-                                        "TooLarge"),
+    "PNG header claims 100000x100000": (
+        "images_to_pdf",
+        lambda: png_claiming(100_000, 100_000),
+        "TooLarge",
+    ),
     "PNG IDAT inflates to 100 Mpx": ("images_to_pdf", png_deflate_bomb, "TooLarge"),
-    "JPEG SOF claims 65000x65000": ("images_to_pdf", lambda: jpeg_claiming(65_000, 65_000),
-                                    "TooLarge"),
+    "JPEG SOF claims 65000x65000": (
+        "images_to_pdf",
+        lambda: jpeg_claiming(65_000, 65_000),
+        "TooLarge",
+    ),
     "GIF claims 65535x65535": ("images_to_pdf", lambda: gif_claiming(65_535, 65_535), "TooLarge"),
-    "TIFF claims 100000x100000": ("images_to_pdf", lambda: tiff_claiming(100_000, 100_000),
-                                  "TooLarge"),
-    "PNG bomb inside merge_any": ("merge_any", lambda: png_claiming(100_000, 100_000),
-                                  "TooLarge"),
+    "TIFF claims 100000x100000": (
+        "images_to_pdf",
+        lambda: tiff_claiming(100_000, 100_000),
+        "TooLarge",
+    ),
+    "PNG bomb inside merge_any": ("merge_any", lambda: png_claiming(100_000, 100_000), "TooLarge"),
     "ZIP member 64 MB of zeros": ("merge_any", zip_bomb, "TooLarge"),
     "ZIP inside ZIP": ("merge_any", nested_zip, "UnsupportedInput"),
     "ZIP headers lie about the size": ("merge_any", zip_lying_about_size, "CorruptInput"),
@@ -152,8 +172,9 @@ BOMBS: dict[str, tuple[Operation, Callable[[], bytes], str]] = {
 
 
 @pytest.mark.parametrize("bomb", sorted(BOMBS))
-def test_bomb_is_refused_or_passed_through_untouched(bomb: str, worker: EngineWorker,
-                                                      tmp_path: Path) -> None:
+def test_bomb_is_refused_or_passed_through_untouched(
+    bomb: str, worker: EngineWorker, tmp_path: Path
+) -> None:
     operation, build, expected = BOMBS[bomb]
     source = tmp_path / "in" / "bomb.bin"
     source.parent.mkdir()

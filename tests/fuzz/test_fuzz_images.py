@@ -11,8 +11,9 @@ from fuzz_support import Sample, Seed, Tally, damaged, fuzz_settings, judge
 from hypothesis import given
 
 
-def test_damaged_images_convert_or_fail_cleanly(worker: EngineWorker, tmp_path: Path,
-                                                image_seeds: dict[str, list[Seed]]) -> None:
+def test_damaged_images_convert_or_fail_cleanly(
+    worker: EngineWorker, tmp_path: Path, image_seeds: dict[str, list[Seed]]
+) -> None:
     assert {"png", "jpg", "tif", "gif", "bmp", "webp"} <= set(image_seeds)
     tally = Tally("images")
 

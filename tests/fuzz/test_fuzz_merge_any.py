@@ -20,15 +20,24 @@ from hypothesis import strategies as st
 
 
 def test_mixed_hostile_inputs_merge_or_fail_cleanly(
-    worker: EngineWorker, tmp_path: Path, image_seeds: dict[str, list[Seed]],
+    worker: EngineWorker,
+    tmp_path: Path,
+    image_seeds: dict[str, list[Seed]],
     pdf_seeds: dict[str, list[Seed]],
 ) -> None:
     images = damaged(image_seeds, IMAGE_AWARE)
     pdfs = damaged(pdf_seeds, PDF_AWARE)
-    intact = st.sampled_from([seed for seeds in (*image_seeds.values(), *pdf_seeds.values())
-                              for seed in seeds if seed.expected == "ok"])
-    member = st.one_of(images.map(lambda s: s.data), pdfs.map(lambda s: s.data),
-                       intact.map(lambda s: s.data))
+    intact = st.sampled_from(
+        [
+            seed
+            for seeds in (*image_seeds.values(), *pdf_seeds.values())
+            for seed in seeds
+            if seed.expected == "ok"
+        ]
+    )
+    member = st.one_of(
+        images.map(lambda s: s.data), pdfs.map(lambda s: s.data), intact.map(lambda s: s.data)
+    )
     one_input = st.one_of(
         images.map(lambda s: ("malformed image", f"{s.name}", s.data, s.edits)),
         pdfs.map(lambda s: ("malformed PDF", f"{s.name}", s.data, s.edits)),

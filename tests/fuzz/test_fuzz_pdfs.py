@@ -16,14 +16,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 
-def test_damaged_pdfs_merge_or_fail_cleanly(worker: EngineWorker, tmp_path: Path,
-                                            pdf_seeds: dict[str, list[Seed]]) -> None:
+def test_damaged_pdfs_merge_or_fail_cleanly(
+    worker: EngineWorker, tmp_path: Path, pdf_seeds: dict[str, list[Seed]]
+) -> None:
     intact = [seed for seed in pdf_seeds["pdf"] if seed.expected == "ok"]
     tally = Tally("pdfs")
 
     @fuzz_settings()
-    @given(sample=damaged(pdf_seeds, PDF_AWARE),
-           lead=st.none() | st.sampled_from(intact))
+    @given(sample=damaged(pdf_seeds, PDF_AWARE), lead=st.none() | st.sampled_from(intact))
     def merge(sample: Sample, lead: Seed | None) -> None:
         with tempfile.TemporaryDirectory(dir=tmp_path) as scratch:
             inputs = []

@@ -46,7 +46,7 @@ def _set_method(data: bytes, method: int) -> bytes:
     out = bytearray(data)
     out[8:10] = struct.pack("<H", method)
     central = data.index(b"PK\x01\x02")
-    out[central + 10:central + 12] = struct.pack("<H", method)
+    out[central + 10 : central + 12] = struct.pack("<H", method)
     return bytes(out)
 
 
@@ -54,7 +54,7 @@ def _damage_compressed_byte(data: bytes, offset: int, value: int) -> bytes:
     """Byte ``offset`` of the first member's compressed data set to ``value``."""
     name_length, extra_length = struct.unpack("<HH", data[26:30])
     at = 30 + name_length + extra_length + offset
-    return data[:at] + bytes([value]) + data[at + 1:]
+    return data[:at] + bytes([value]) + data[at + 1 :]
 
 
 def _bad_utf8_name(header: bytes) -> bytes:
@@ -68,24 +68,35 @@ def _bad_utf8_name(header: bytes) -> bytes:
         archive.writestr("é.pdf", _one_page_pdf())
     data = buffer.getvalue()
     name_at = data.index(header) + (30 if header == b"PK\x03\x04" else 46)
-    assert data[name_at:name_at + 2] == "é".encode()
-    return data[:name_at + 1] + b"(" + data[name_at + 2:]  # 0xC3 0x28: lead byte, no follower
+    assert data[name_at : name_at + 2] == "é".encode()
+    return data[: name_at + 1] + b"(" + data[name_at + 2 :]  # 0xC3 0x28: lead byte, no follower
 
 
 CASES = {
     # Method 99 is AES in WinZip's scheme and unknown to zipfile.
-    "unknown compression method": (_set_method(_archive(zipfile.ZIP_DEFLATED), 99),
-                                   UnsupportedInput, "compression method is not supported"),
+    "unknown compression method": (
+        _set_method(_archive(zipfile.ZIP_DEFLATED), 99),
+        UnsupportedInput,
+        "compression method is not supported",
+    ),
     # 0x07: final block of type 3, which Deflate reserves: zlib.error.
-    "damaged deflate data": (_damage_compressed_byte(_archive(zipfile.ZIP_DEFLATED), 0, 0x07),
-                             CorruptInput, "cannot be extracted"),
+    "damaged deflate data": (
+        _damage_compressed_byte(_archive(zipfile.ZIP_DEFLATED), 0, 0x07),
+        CorruptInput,
+        "cannot be extracted",
+    ),
     # Byte 4 of a ZIP LZMA member is its lc/lp/pb properties byte; 0xFF is out of range.
-    "damaged lzma data": (_damage_compressed_byte(_archive(zipfile.ZIP_LZMA), 4, 0xFF),
-                          CorruptInput, "cannot be extracted"),
-    "local name not UTF-8": (_bad_utf8_name(b"PK\x03\x04"), CorruptInput,
-                             "cannot be extracted"),
-    "central name not UTF-8": (_bad_utf8_name(b"PK\x01\x02"), CorruptInput,
-                               "is not a readable ZIP archive"),
+    "damaged lzma data": (
+        _damage_compressed_byte(_archive(zipfile.ZIP_LZMA), 4, 0xFF),
+        CorruptInput,
+        "cannot be extracted",
+    ),
+    "local name not UTF-8": (_bad_utf8_name(b"PK\x03\x04"), CorruptInput, "cannot be extracted"),
+    "central name not UTF-8": (
+        _bad_utf8_name(b"PK\x01\x02"),
+        CorruptInput,
+        "is not a readable ZIP archive",
+    ),
 }
 
 

@@ -67,9 +67,18 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         for part in (redis_server, s3):
             part.start()
             started.append(part)
-        flags = ["--broker", redis_server.url, "--store", f"s3://{BUCKET}/files",
-                 "--s3-endpoint", s3.url, "--visibility-timeout", str(VISIBILITY_SECONDS),
-                 "--url-map", str(mirror)]
+        flags = [
+            "--broker",
+            redis_server.url,
+            "--store",
+            f"s3://{BUCKET}/files",
+            "--s3-endpoint",
+            s3.url,
+            "--visibility-timeout",
+            str(VISIBILITY_SECONDS),
+            "--url-map",
+            str(mirror),
+        ]
         workers = [WorkerProcess(root / f"worker{n}", *flags, env=S3_ENV) for n in (1, 2)]
         replicas = [ServeProcess(root / f"api{n}", *flags, env=S3_ENV) for n in (1, 2)]
         for process in [*workers, *replicas]:

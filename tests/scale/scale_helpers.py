@@ -24,8 +24,12 @@ from pdfbinder.compat.jobs.redis_store import RedisJobRecords
 
 _START_TIMEOUT = 30.0
 BUCKET = "pdfbinder-test"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-          "AWS_DEFAULT_REGION": "us-east-1", "AWS_EC2_METADATA_DISABLED": "true"}
+S3_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
 """Dummy credentials: moto accepts any, and nothing may look for real ones."""
 
 
@@ -37,9 +41,22 @@ class RedisServer(LoggedProcess):
         assert executable, "redis-server is not installed (apt-get install redis-server)"
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
-        super().__init__([executable, "--port", str(self.port), "--bind", "127.0.0.1",
-                          "--dir", str(directory), "--save", "", "--appendonly", "no"],
-                         directory / "redis.log")
+        super().__init__(
+            [
+                executable,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(directory),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            directory / "redis.log",
+        )
 
     def start(self) -> None:
         super().start()
@@ -62,8 +79,11 @@ class MotoS3Server(LoggedProcess):
     def __init__(self, directory: Path) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        super().__init__([sys.executable, "-m", "moto.server", "-H", "127.0.0.1",
-                          "-p", str(self.port)], directory / "moto.log", S3_ENV)
+        super().__init__(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
+            directory / "moto.log",
+            S3_ENV,
+        )
 
     def start(self) -> None:
         super().start()
@@ -79,8 +99,13 @@ class MotoS3Server(LoggedProcess):
         self.client().create_bucket(Bucket=BUCKET)
 
     def client(self) -> Any:
-        return boto3.client("s3", endpoint_url=self.url, region_name="us-east-1",
-                            aws_access_key_id="testing", aws_secret_access_key="testing")
+        return boto3.client(
+            "s3",
+            endpoint_url=self.url,
+            region_name="us-east-1",
+            aws_access_key_id="testing",
+            aws_secret_access_key="testing",
+        )
 
 
 class WorkerProcess(LoggedProcess):
@@ -90,8 +115,11 @@ class WorkerProcess(LoggedProcess):
         executable = shutil.which("pdfbinder")
         assert executable, "the pdfbinder console script is not installed (pip install -e .)"
         directory.mkdir(parents=True, exist_ok=True)
-        super().__init__([executable, "worker", "--data-dir", str(directory), *args],
-                         directory / "worker.log", env)
+        super().__init__(
+            [executable, "worker", "--data-dir", str(directory), *args],
+            directory / "worker.log",
+            env,
+        )
 
     def start(self) -> None:
         super().start()

@@ -47,8 +47,9 @@ def test_parse_s3_url() -> None:
 def test_put_open_info_delete(store: S3FileStore) -> None:
     file_id, data = new_file_id(), make_pdf(2)
     later = utcnow() + timedelta(minutes=5)
-    info = store.put(io.BytesIO(data), file_id=file_id, name="résumé 1.pdf", expires_at=later,
-                     owner="abc")
+    info = store.put(
+        io.BytesIO(data), file_id=file_id, name="résumé 1.pdf", expires_at=later, owner="abc"
+    )
     assert (info.size, info.name, info.owner) == (len(data), "résumé 1.pdf", "abc")
     assert store.info(file_id) == info
     opened = store.open(file_id)
@@ -65,8 +66,10 @@ def test_failed_or_oversized_write_leaves_nothing(store: S3FileStore) -> None:
     with pytest.raises(RuntimeError), store.writer(file_id, name="a", expires_at=later) as sink:
         sink.write(b"half a document")
         raise RuntimeError("engine failed mid-way")
-    with pytest.raises(FileTooLarge), store.writer(file_id, name="a", expires_at=later,
-                                                   max_bytes=10) as sink:
+    with (
+        pytest.raises(FileTooLarge),
+        store.writer(file_id, name="a", expires_at=later, max_bytes=10) as sink,
+    ):
         sink.write(b"x" * 11)
     assert keys(store) == []
 
@@ -93,8 +96,12 @@ def test_expired_files_read_absent_and_are_swept(store: S3FileStore) -> None:
 def test_large_file_goes_up_in_parts_and_comes_back_whole(store: S3FileStore) -> None:
     data = os.urandom(17 * 1024 * 1024)  # past the 16 MiB multipart threshold
     file_id = new_file_id()
-    store.put(io.BytesIO(data), file_id=file_id, name="big.bin",
-              expires_at=utcnow() + timedelta(minutes=5))
+    store.put(
+        io.BytesIO(data),
+        file_id=file_id,
+        name="big.bin",
+        expires_at=utcnow() + timedelta(minutes=5),
+    )
     head = store.client.head_object(Bucket=BUCKET, Key=store.prefix + file_id)
     assert head["ETag"].strip('"').endswith("-2")  # a multipart object of two parts
     opened = store.open(file_id)
@@ -102,8 +109,15 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(store: S3FileStore) ->
 
 
 def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    flags = ["--store", f"s3://{BUCKET}/redirect", "--s3-endpoint", s3.url,
-             "--s3-redirect-downloads", "--presign-secret", "shared-by-all-replicas"]
+    flags = [
+        "--store",
+        f"s3://{BUCKET}/redirect",
+        "--s3-endpoint",
+        s3.url,
+        "--s3-redirect-downloads",
+        "--presign-secret",
+        "shared-by-all-replicas",
+    ]
     with ServeProcess(tmp_path / "api", *flags, env=S3_ENV) as api:
         data = make_pdf(3)
         upload = httpx.post(f"{api.url}/file/upload", files={"file": ("doc.pdf", data)}).json()
@@ -119,9 +133,11 @@ def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path) -> 
 def test_bad_scale_flags_are_one_line_usage_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
     import subprocess
 
-    for args in (["serve", "--store", "s3://", "--data-dir", str(tmp_path)],
-                 ["serve", "--broker", "amqp://127.0.0.1//", "--data-dir", str(tmp_path)],
-                 ["worker", "--data-dir", str(tmp_path)]):
+    for args in (
+        ["serve", "--store", "s3://", "--data-dir", str(tmp_path)],
+        ["serve", "--broker", "amqp://127.0.0.1//", "--data-dir", str(tmp_path)],
+        ["worker", "--data-dir", str(tmp_path)],
+    ):
         done = subprocess.run(["pdfbinder", *args], capture_output=True, text=True, timeout=60)
         assert done.returncode == 2, done.stderr
         (line,) = done.stderr.strip().splitlines()

@@ -23,8 +23,9 @@ SLOW_PAGES = 20
 
 
 @pytest.mark.parametrize("replica", [0, 1])
-def test_seed_clients_complete_against_either_replica(cluster: Cluster, replica: int,
-                                                      shared_dir: Path, tmp_path: Path) -> None:
+def test_seed_clients_complete_against_either_replica(
+    cluster: Cluster, replica: int, shared_dir: Path, tmp_path: Path
+) -> None:
     url = cluster.replicas[replica].url
     images = tmp_path / "images"
     images.mkdir()
@@ -43,17 +44,21 @@ def test_seed_clients_complete_against_either_replica(cluster: Cluster, replica:
 
 
 def test_job_submitted_on_one_replica_is_polled_and_downloaded_on_the_other(
-        cluster: Cluster) -> None:
+    cluster: Cluster,
+) -> None:
     first, second = (replica.url for replica in cluster.replicas)
     # A presigned URL made by A is accepted by B: the signing key is shared through Redis.
     presign = httpx.get(f"{first}/file/upload/get-presigned-url", params={"name": "a.pdf"}).json()
     put_on_second = presign["presignedUrl"].replace(first, second)
     assert httpx.put(put_on_second, content=make_pdf(2, width=150, height=250)).status_code == 200
-    upload = httpx.post(f"{second}/file/upload",
-                        files={"file": ("red.png", make_png(80, 40))}).json()
+    upload = httpx.post(
+        f"{second}/file/upload", files={"file": ("red.png", make_png(80, 40))}
+    ).json()
 
-    job = httpx.get(f"{first}/pdf/merge2", params={
-        "url": f"{presign['url']},{upload['url']}", "async": "true", "name": "both.pdf"}).json()
+    job = httpx.get(
+        f"{first}/pdf/merge2",
+        params={"url": f"{presign['url']},{upload['url']}", "async": "true", "name": "both.pdf"},
+    ).json()
     assert job["error"] is False, job
     done = poll_job(second, job["jobId"])
     assert done["status"] == "success" and done["pageCount"] == 3, done
@@ -85,8 +90,10 @@ def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) ->
     api = cluster.replicas[0].url
     jobs = records(cluster.redis.url)
     slow_url = f"https://{SLOW_HOST}/big.bmp"
-    job = httpx.get(f"{api}/pdf/convert/from/image", params={
-        "url": ",".join([slow_url] * SLOW_PAGES), "async": "true", "name": "slow.pdf"}).json()
+    job = httpx.get(
+        f"{api}/pdf/convert/from/image",
+        params={"url": ",".join([slow_url] * SLOW_PAGES), "async": "true", "name": "slow.pdf"},
+    ).json()
     job_id = job["jobId"]
 
     deadline = time.monotonic() + 20

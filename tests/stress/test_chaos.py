@@ -57,8 +57,9 @@ def _file_id(url: str) -> str:
     return urlsplit(url).path.split("/")[-2]
 
 
-def _presigned_upload(http: httpx.Client, base: str, name: str, payload: bytes,
-                      ledger: Ledger) -> str:
+def _presigned_upload(
+    http: httpx.Client, base: str, name: str, payload: bytes, ledger: Ledger
+) -> str:
     presign = http.get(f"{base}/file/upload/get-presigned-url", params={"name": name}).json()
     ledger.sent[_file_id(presign["url"])] = (urlsplit(presign["url"]).path, payload)
     stored = http.put(presign["presignedUrl"], content=payload)
@@ -76,8 +77,11 @@ def _client(base: str, rng: random.Random, ledger: Ledger, stop: threading.Event
             noise = _presigned_upload(http, base, "noise.bmp", make_noise_bmp(700, 700), ledger)
             png = _presigned_upload(http, base, "a.png", make_png(64, 48), ledger)
             pdf = _presigned_upload(http, base, "three.pdf", make_pdf(3), ledger)
-            kinds = [("convert/from/image", f"{noise},{png}", 2), ("merge", f"{pdf},{pdf}", 6),
-                     ("merge2", f"{png},{pdf},{noise}", 5)]
+            kinds = [
+                ("convert/from/image", f"{noise},{png}", 2),
+                ("merge", f"{pdf},{pdf}", 6),
+                ("merge2", f"{png},{pdf},{noise}", 5),
+            ]
             while not stop.is_set():
                 route, urls, pages = rng.choice(kinds)
                 response = http.post(f"{base}/pdf/{route}", json={"url": urls, "async": True})
@@ -85,8 +89,9 @@ def _client(base: str, rng: random.Random, ledger: Ledger, stop: threading.Event
                     time.sleep(0.05)
                     continue
                 if response.status_code != 200:
-                    ledger.client_errors.append(f"{route}: {response.status_code} "
-                                                f"{response.text[:200]}")
+                    ledger.client_errors.append(
+                        f"{route}: {response.status_code} {response.text[:200]}"
+                    )
                     continue
                 body = response.json()
                 ledger.jobs[body["jobId"]] = pages
@@ -100,8 +105,13 @@ def _client(base: str, rng: random.Random, ledger: Ledger, stop: threading.Event
 
 def _verify(base: str, data_dir: Path, ledger: Ledger) -> dict[str, int]:
     """Check every promise against the restarted server; the counts for the record."""
-    counts = {"jobs_accepted": len(ledger.jobs), "completed": 0, "failed_by_crash": 0,
-              "uploads_acknowledged": len(ledger.acknowledged), "data_lost": 0}
+    counts = {
+        "jobs_accepted": len(ledger.jobs),
+        "completed": 0,
+        "failed_by_crash": 0,
+        "uploads_acknowledged": len(ledger.acknowledged),
+        "data_lost": 0,
+    }
     problems: list[str] = []
     with httpx.Client(timeout=30) as http:
         for job_id, pages in ledger.jobs.items():
@@ -120,8 +130,10 @@ def _verify(base: str, data_dir: Path, ledger: Ledger) -> dict[str, int]:
             whole = stored.status_code == 200 and stored.content == payload
             cut_short = stored.status_code == 404 and file_id not in ledger.acknowledged
             if not (whole or cut_short):
-                problems.append(f"upload {file_id}: {stored.status_code}, "
-                                f"{len(stored.content)} of {len(payload)} bytes")
+                problems.append(
+                    f"upload {file_id}: {stored.status_code}, "
+                    f"{len(stored.content)} of {len(payload)} bytes"
+                )
     for folder in (data_dir / "files").iterdir():
         if folder.name == ".tmp":
             assert not any(folder.iterdir()), "interrupted writes were left behind"
@@ -148,8 +160,9 @@ def test_sigkill_at_random_points_loses_nothing(tmp_path: Path) -> None:
     for cycle in range(CYCLES):
         server = ServeProcess(data_dir, "--workers", "2").start()
         stop = threading.Event()
-        client = threading.Thread(target=_client, args=(
-            server.url, random.Random(SEED * 100 + cycle), ledger, stop))
+        client = threading.Thread(
+            target=_client, args=(server.url, random.Random(SEED * 100 + cycle), ledger, stop)
+        )
         try:
             client.start()
             delay = kill_rng.uniform(0.3, 2.5)

@@ -75,8 +75,9 @@ class Client:
         if response.status_code == 429:
             raise Shed
         if not 200 <= response.status_code < 300:
-            raise AssertionError(f"{method} {url.split('?')[0]} -> {response.status_code}: "
-                                 f"{response.text[:200]}")
+            raise AssertionError(
+                f"{method} {url.split('?')[0]} -> {response.status_code}: {response.text[:200]}"
+            )
         return response
 
     async def result_pages(self, url: str) -> int:
@@ -84,38 +85,50 @@ class Client:
 
     async def presigned_upload(self) -> None:
         payload = make_png(20 + self.rng.randrange(40), 20, (self.rng.randrange(256), 9, 9))
-        presign = (await self.call("GET", f"{self.base}/file/upload/get-presigned-url",
-                                   params={"name": "load.png"})).json()
+        presign = (
+            await self.call(
+                "GET", f"{self.base}/file/upload/get-presigned-url", params={"name": "load.png"}
+            )
+        ).json()
         await self.call("PUT", presign["presignedUrl"], content=payload)
         stored = (await self.call("GET", presign["url"])).content
         assert stored == payload, "presigned upload came back different"
 
     async def multipart_upload(self) -> None:
         payload = make_pdf(1 + self.rng.randrange(3))
-        body = (await self.call("POST", f"{self.base}/file/upload",
-                                files={"file": ("load.pdf", payload)})).json()
+        body = (
+            await self.call(
+                "POST", f"{self.base}/file/upload", files={"file": ("load.pdf", payload)}
+            )
+        ).json()
         assert (await self.call("GET", body["url"])).content == payload
 
     async def sync_convert(self) -> None:
         urls = f"{self.assets['png']},{self.assets['jpeg']}"
-        body = (await self.call("GET", f"{self.base}/pdf/convert/from/image",
-                                params={"url": urls})).json()
+        body = (
+            await self.call("GET", f"{self.base}/pdf/convert/from/image", params={"url": urls})
+        ).json()
         assert body["pageCount"] == 2 and await self.result_pages(body["url"]) == 2, body
 
     async def sync_merge2(self) -> None:
         urls = f"{self.assets['jpeg']},{self.assets['pdf2']}"
-        body = (await self.call("POST", f"{self.base}/pdf/merge2",
-                                json={"url": urls, "name": "mixed.pdf"})).json()
+        body = (
+            await self.call(
+                "POST", f"{self.base}/pdf/merge2", json={"url": urls, "name": "mixed.pdf"}
+            )
+        ).json()
         assert body["pageCount"] == 3 and await self.result_pages(body["url"]) == 3, body
 
     async def async_merge(self) -> None:
         urls = f"{self.assets['pdf2']},{self.assets['pdf3']}"
-        job = (await self.call("POST", f"{self.base}/pdf/merge",
-                               json={"url": urls, "async": True})).json()
+        job = (
+            await self.call("POST", f"{self.base}/pdf/merge", json={"url": urls, "async": True})
+        ).json()
         while True:  # poll /job/check first: the result URL is 404 until the job is done
             await asyncio.sleep(0.1)
-            state = (await self.call("GET", f"{self.base}/job/check",
-                                     params={"jobid": job["jobId"]})).json()
+            state = (
+                await self.call("GET", f"{self.base}/job/check", params={"jobid": job["jobId"]})
+            ).json()
             if state["status"] != "working":
                 break
         assert state["status"] == "success", state
@@ -123,8 +136,12 @@ class Client:
 
     async def run(self, deadline: float) -> None:
         scenarios: list[Callable[[], Awaitable[None]]] = [
-            self.presigned_upload, self.multipart_upload, self.sync_convert, self.sync_merge2,
-            self.async_merge]
+            self.presigned_upload,
+            self.multipart_upload,
+            self.sync_convert,
+            self.sync_merge2,
+            self.async_merge,
+        ]
         async with self.http:
             while time.monotonic() < deadline:
                 scenario = self.rng.choice(scenarios)
@@ -138,15 +155,19 @@ class Client:
                     self.tally.error(f"{scenario.__name__}: {type(error).__name__}: {error}")
 
 
-async def _sample(probe: ProcessProbe, samples: list[tuple[float, int, int]], began: float,
-                  stop: asyncio.Event) -> None:
+async def _sample(
+    probe: ProcessProbe, samples: list[tuple[float, int, int]], began: float, stop: asyncio.Event
+) -> None:
     while not stop.is_set():
         samples.append((time.monotonic() - began, probe.rss_bytes(), probe.open_fds()))
         await asyncio.sleep(0.5)
 
 
-async def _load(base: str, assets: dict[str, str], probe: ProcessProbe,
-                ) -> tuple[Tally, list[tuple[float, int, int]]]:
+async def _load(
+    base: str,
+    assets: dict[str, str],
+    probe: ProcessProbe,
+) -> tuple[Tally, list[tuple[float, int, int]]]:
     tally, samples, stop = Tally(), [], asyncio.Event()
     began = time.monotonic()
     sampler = asyncio.create_task(_sample(probe, samples, began, stop))
@@ -168,10 +189,12 @@ def test_fifty_clients_for_a_minute(tmp_path: Path) -> None:
     with ServeProcess(tmp_path / "data", "--workers", "2") as server:
         assert server.process is not None
         probe = ProcessProbe(server.process.pid)
-        assets = {"png": _upload(server.url, "a.png", make_png(60, 40)),
-                  "jpeg": _upload(server.url, "b.jpg", make_jpeg(50, 70)),
-                  "pdf2": _upload(server.url, "two.pdf", make_pdf(2)),
-                  "pdf3": _upload(server.url, "three.pdf", make_pdf(3, width=300))}
+        assets = {
+            "png": _upload(server.url, "a.png", make_png(60, 40)),
+            "jpeg": _upload(server.url, "b.jpg", make_jpeg(50, 70)),
+            "pdf2": _upload(server.url, "two.pdf", make_pdf(2)),
+            "pdf3": _upload(server.url, "three.pdf", make_pdf(3, width=300)),
+        }
         fd_baseline = probe.open_fds()
         tally, samples = asyncio.run(_load(server.url, assets, probe))
         time.sleep(SETTLE_SECONDS)
@@ -180,13 +203,18 @@ def test_fifty_clients_for_a_minute(tmp_path: Path) -> None:
 
     rss_warm = max(rss for at, rss, _ in samples if at <= WARM_SECONDS)
     summary = {
-        "clients": CLIENTS, "seconds": SECONDS, "requests": sum(tally.statuses.values()),
+        "clients": CLIENTS,
+        "seconds": SECONDS,
+        "requests": sum(tally.statuses.values()),
         "statuses": {str(code): count for code, count in sorted(tally.statuses.items())},
-        "scenarios": dict(tally.scenarios), "errors": len(tally.errors),
+        "scenarios": dict(tally.scenarios),
+        "errors": len(tally.errors),
         "error_samples": tally.errors[:5],
-        "rss_mb": {"warm_10s": round(rss_warm / 1024**2, 1),
-                   "peak": round(max(rss for _, rss, _ in samples) / 1024**2, 1),
-                   "end": round(rss_end / 1024**2, 1)},
+        "rss_mb": {
+            "warm_10s": round(rss_warm / 1024**2, 1),
+            "peak": round(max(rss for _, rss, _ in samples) / 1024**2, 1),
+            "end": round(rss_end / 1024**2, 1),
+        },
         "fds": {"baseline": fd_baseline, "peak": max(fds for *_, fds in samples), "end": fd_end},
     }
     save_result("load", summary)
@@ -194,8 +222,16 @@ def test_fifty_clients_for_a_minute(tmp_path: Path) -> None:
     assert not tally.errors, tally.errors[:10]
     assert set(tally.statuses) <= {200, 429}, tally.statuses
     # Every kind of work was actually done, many times over.
-    done = [tally.scenarios[name] for name in ("presigned_upload", "multipart_upload",
-                                                "sync_convert", "sync_merge2", "async_merge")]
+    done = [
+        tally.scenarios[name]
+        for name in (
+            "presigned_upload",
+            "multipart_upload",
+            "sync_convert",
+            "sync_merge2",
+            "async_merge",
+        )
+    ]
     assert min(done) >= 10, tally.scenarios
     assert rss_end - rss_warm <= RSS_GROWTH_LIMIT, summary["rss_mb"]
     assert fd_end <= fd_baseline + FD_SLACK, summary["fds"]
