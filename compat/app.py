@@ -26,8 +26,9 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cluster import build_service
+from .errors import ApiError
 from .limits import BodyLimit, BodyLimits
-from .protocol import ApiError, error_answer
+from .protocol import error_answer
 from .routes import add_routes
 from .service import Service
 from .settings import Settings

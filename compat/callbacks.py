@@ -23,8 +23,9 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from .errors import ApiError
 from .netpolicy import NetPolicy, PolicyRefusal, Unresolvable
-from .safefetch import FetchError, PinnedTarget
+from .safefetch import PinnedTarget
 
 RETRIES = 3
 _log = logging.getLogger("pdfbinder.callbacks")
@@ -61,7 +62,7 @@ class CallbackSender:
         """Queue one delivery of ``payload`` to ``url``."""
         try:
             target = PinnedTarget.parse(url)
-        except FetchError:
+        except ApiError:
             _log.warning("callback skipped: not a valid http(s) URL")
             return
         if not (self._allow_remote or is_loopback(target.host)):

@@ -14,37 +14,15 @@ from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from pdfbinder.engine import (
-    EngineError,
-    InvalidOption,
-    PasswordRequired,
-    WrongPassword,
-    images_to_pdf,
-    merge_any,
-    merge_pdfs,
-)
+from pdfbinder.engine import EngineError, images_to_pdf, merge_any, merge_pdfs
 from pdfbinder.engine.merge.archives import ArchiveLimits
 
+from .errors import ApiError
 from .files.base import FileExists, FileStore, utcnow
-from .jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec
-from .limits import JobBudget, LimitExceeded, check_page_count, source_size
+from .jobs.base import CancelCheck, JobCancelled, JobSpec
+from .limits import JobBudget, check_page_count, source_size
 from .protocol import timestamp
-from .sources import FetchAuth, SourceError, Sources
-
-
-def error_code_for(error: EngineError) -> int:
-    """The protocol code of an engine refusal.
-
-    Password problems are 441; bad options 400; everything else about an
-    input — damaged, unsupported, or too large to process (pixel or page
-    limits) — is 442, because it names the input and says why. (413 is kept
-    for uploads and fetched sources over the byte limit.)
-    """
-    if isinstance(error, (PasswordRequired, WrongPassword)):
-        return 441
-    if isinstance(error, InvalidOption):
-        return 400
-    return 442
+from .sources import FetchAuth, Sources
 
 
 class JobExecutor:
@@ -110,12 +88,8 @@ class JobExecutor:
                     # killed in between, then the job handed to another). Stores commit whole
                     # files only, so that result stands; this run has just made the same document.
                     pass
-        except LimitExceeded as error:
-            raise JobFailure(error.status, error.message) from None
-        except SourceError as error:
-            raise JobFailure(error.status, error.message) from None
         except EngineError as error:
-            raise JobFailure(error_code_for(error), error.message) from None
+            raise ApiError.from_engine(error) from None
         return {
             "pageCount": page_count,
             "outputLinkValidTill": timestamp(expires_at),
@@ -148,5 +122,5 @@ class JobExecutor:
                 **pixels,
             )
         else:
-            raise JobFailure(400, f"Unknown job kind {kind!r}.")
+            raise ApiError(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)

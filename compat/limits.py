@@ -10,7 +10,7 @@
   queue is therefore bounded whatever the runner is.
 * :class:`JobBudget` adds up one job's input bytes against ``max_job_bytes``.
 
-Every refusal is a :class:`LimitExceeded` carrying the protocol status, so the
+Every refusal is an :class:`~pdfbinder.compat.errors.ApiError` (413 or 429), so the
 HTTP layer answers ``{"error": true, "status": 413|429, "message": ...}``.
 """
 
@@ -25,7 +25,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from pdfbinder.engine import Source
 
-from .protocol import ApiError, error_answer
+from .errors import ApiError
+from .protocol import error_answer
 
 _MULTIPART_SLACK = 1024 * 1024
 """Room for multipart framing and the small fields beside a file at the file limit."""
@@ -33,10 +34,6 @@ _DRAIN_BUDGET = 16 * 1024 * 1024
 """Bytes read and dropped after a refusal so the client gets to read the 413 (a server
 that closes with unread input resets the connection and the answer is lost)."""
 _FILE_ROUTES = ("/file/upload", "/upload/")
-
-
-class LimitExceeded(ApiError):
-    """A request or job went past a configured limit (413 or 429)."""
 
 
 def _readable_size(count: int) -> str:
@@ -63,8 +60,8 @@ class BodyLimits:
         return self.memory_bytes
 
 
-def body_too_large(limit: int) -> LimitExceeded:
-    return LimitExceeded(
+def body_too_large(limit: int) -> ApiError:
+    return ApiError(
         413,
         f"The request body is larger than the limit of {_readable_size(limit)} ({limit} bytes).",
     )
@@ -144,13 +141,13 @@ class JobSlots:
         """Take a slot for ``ticket`` or raise 429."""
         with self._lock:
             if len(self._owners) >= self.capacity:
-                raise LimitExceeded(
+                raise ApiError(
                     429,
                     f"The server is busy: {len(self._owners)} jobs are "
                     "queued or running, the most it takes. Retry later.",
                 )
             if self._per_owner[owner] >= self.per_key:
-                raise LimitExceeded(
+                raise ApiError(
                     429,
                     f"Too many jobs at once for this API key: "
                     f"{self.per_key} are queued or running, the limit. "
@@ -178,15 +175,13 @@ class JobSlots:
 def check_input_count(count: int, limit: int) -> None:
     """413 when a job names more sources than ``limit``."""
     if count > limit:
-        raise LimitExceeded(
-            413, f"Too many inputs: {count} source URLs, the limit per job is {limit}."
-        )
+        raise ApiError(413, f"Too many inputs: {count} source URLs, the limit per job is {limit}.")
 
 
 def check_page_count(count: int, limit: int) -> None:
     """413 when a job's result would have more pages than ``limit``."""
     if count > limit:
-        raise LimitExceeded(
+        raise ApiError(
             413, f"The result would have {count} pages, over the limit of {limit} pages per job."
         )
 
@@ -217,7 +212,7 @@ class JobBudget:
         """Count ``size`` more bytes (of input ``what``); 413 past the budget."""
         self.used += size or 0
         if self.used > self.max_bytes:
-            raise LimitExceeded(
+            raise ApiError(
                 413,
                 f"The job's inputs add up to more than "
                 f"{_readable_size(self.max_bytes)} ({self.max_bytes} bytes) "

@@ -22,6 +22,8 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from .errors import ApiError
+
 REMAINING_CREDITS = 1_000_000
 """A local server has no credit account; clients still read this field."""
 
@@ -30,16 +32,6 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_LENGTH = 120
-
-
-class ApiError(Exception):
-    """A refusal to answer as ``{"error": true, "status": code, "message": ...}``."""
-
-    def __init__(self, status: int, message: str, **extra: Any) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
-        self.extra = extra
 
 
 class Params:

@@ -17,8 +17,9 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response, Streamin
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
+from .errors import ApiError
 from .files.base import FileInfo, iter_chunks
-from .protocol import ApiError, Params, job_answer, output_name, read_params, success
+from .protocol import Params, job_answer, output_name, read_params, success
 from .service import JobRequest, Service
 from .sources import FetchAuth
 from .uploads import key_fingerprint

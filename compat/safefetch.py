@@ -22,19 +22,11 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
+from .errors import ApiError
 from .netpolicy import IPAddress, NetPolicy, PolicyRefusal, Unresolvable
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-class FetchError(Exception):
-    """The source cannot be fetched; ``status`` is the protocol error code."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -56,11 +48,11 @@ class PinnedTarget:
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS or not parts.hostname:
-            raise FetchError(400, f"Unsupported source URL (need http or https): {url}")
+            raise ApiError(400, f"Unsupported source URL (need http or https): {url}")
         try:
             port = parts.port or _DEFAULT_PORTS[scheme]
         except ValueError:
-            raise FetchError(400, f"Invalid port in source URL: {url}") from None
+            raise ApiError(400, f"Invalid port in source URL: {url}") from None
         return cls(url, scheme, parts.hostname, port)
 
     @property
@@ -104,7 +96,7 @@ class RemoteFetcher:
         try:
             self.policy.precheck(target.host)
         except PolicyRefusal as error:
-            raise FetchError(403, f"Source URL forbidden by policy: {url} ({error})") from None
+            raise ApiError(403, f"Source URL forbidden by policy: {url} ({error})") from None
 
     def fetch(self, url: str, sink: BinaryIO, auth: httpx.BasicAuth | None = None) -> None:
         """Write the body at ``url`` (after redirects) into ``sink``."""
@@ -117,15 +109,15 @@ class RemoteFetcher:
                 if location is None:
                     return
                 current = PinnedTarget.parse(urljoin(current.url, location))
-        raise FetchError(400, f"Too many redirects (over {self.max_redirects}) fetching {url}")
+        raise ApiError(400, f"Too many redirects (over {self.max_redirects}) fetching {url}")
 
     def _addresses(self, target: PinnedTarget, url: str) -> list[IPAddress]:
         try:
             return self.policy.resolve(target.host, target.port)
         except PolicyRefusal as error:
-            raise FetchError(403, f"Source URL forbidden by policy: {url} ({error})") from None
+            raise ApiError(403, f"Source URL forbidden by policy: {url} ({error})") from None
         except Unresolvable as error:
-            raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+            raise ApiError(400, f"Cannot fetch the source URL {url}: {error}") from None
 
     def _hop(
         self,
@@ -156,16 +148,16 @@ class RemoteFetcher:
                 last_error = error  # try the next checked address of the same name
                 continue
             except httpx.TimeoutException:
-                raise FetchError(400, f"Timed out fetching the source URL: {url}") from None
+                raise ApiError(400, f"Timed out fetching the source URL: {url}") from None
             except httpx.HTTPError as error:
-                raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+                raise ApiError(400, f"Cannot fetch the source URL {url}: {error}") from None
             try:
                 return self._answer(response, sink, deadline, url)
             finally:
                 response.close()
         if last_error is None:
-            raise FetchError(400, f"Timed out fetching the source URL: {url}")
-        raise FetchError(400, f"Cannot fetch the source URL {url}: {last_error}")
+            raise ApiError(400, f"Timed out fetching the source URL: {url}")
+        raise ApiError(400, f"Cannot fetch the source URL {url}: {last_error}")
 
     def _answer(
         self, response: httpx.Response, sink: BinaryIO, deadline: float, url: str
@@ -174,25 +166,23 @@ class RemoteFetcher:
         if status in _REDIRECTS and "location" in response.headers:
             return response.headers["location"]
         if status in {401, 403}:
-            raise FetchError(403, f"The source URL refused access (HTTP {status}): {url}")
+            raise ApiError(403, f"The source URL refused access (HTTP {status}): {url}")
         if status >= 400:
-            raise FetchError(400, f"The source URL answered HTTP {status}: {url}")
+            raise ApiError(400, f"The source URL answered HTTP {status}: {url}")
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            raise FetchError(413, f"The source is larger than {self.max_bytes} bytes: {url}")
+            raise ApiError(413, f"The source is larger than {self.max_bytes} bytes: {url}")
         received = 0
         try:
             for chunk in response.iter_bytes():
                 received += len(chunk)
                 if received > self.max_bytes:
-                    raise FetchError(
-                        413, f"The source is larger than {self.max_bytes} bytes: {url}"
-                    )
+                    raise ApiError(413, f"The source is larger than {self.max_bytes} bytes: {url}")
                 if time.monotonic() > deadline:
-                    raise FetchError(400, f"Timed out fetching the source URL: {url}")
+                    raise ApiError(400, f"Timed out fetching the source URL: {url}")
                 sink.write(chunk)
         except httpx.TimeoutException:
-            raise FetchError(400, f"Timed out fetching the source URL: {url}") from None
+            raise ApiError(400, f"Timed out fetching the source URL: {url}") from None
         except httpx.HTTPError as error:
-            raise FetchError(400, f"Cannot fetch the source URL {url}: {error}") from None
+            raise ApiError(400, f"Cannot fetch the source URL {url}: {error}") from None
         return None

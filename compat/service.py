@@ -1,7 +1,7 @@
 """The logic behind the routes, with no wire format: jobs, and the parts put together.
 
 :class:`Service` answers the routes with plain dicts of answer fields and
-raises :class:`~pdfbinder.compat.protocol.ApiError` to refuse; the routes
+raises :class:`~pdfbinder.compat.errors.ApiError` to refuse; the routes
 shape those into HTTP answers. It owns the file store, the sources, the job
 runner (which calls :class:`~pdfbinder.compat.executor.JobExecutor`), the
 callback sender and :class:`~pdfbinder.compat.uploads.Uploads`.
@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .callbacks import CallbackSender, is_loopback
+from .errors import ApiError
 from .executor import JobExecutor
 from .files.base import FileStore, new_file_id, utcnow
 from .files.local import LocalFileStore
@@ -25,9 +26,9 @@ from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobS
 from .jobs.local import LocalJobRunner
 from .limits import JobBudget, JobSlots, check_input_count
 from .netpolicy import NetPolicy, PolicyRefusal
-from .protocol import REMAINING_CREDITS, ApiError, timestamp
+from .protocol import REMAINING_CREDITS, timestamp
 from .settings import Settings
-from .sources import FetchAuth, SourceError, Sources
+from .sources import FetchAuth, Sources
 from .tenancy import visible_to
 from .uploads import Uploads, file_url
 from .urlmap import UrlMap
@@ -130,10 +131,7 @@ class Service:
         check_input_count(len(request.urls), self.settings.max_inputs_per_job)
         budget = JobBudget(self.settings.max_job_bytes)
         for url in request.urls:
-            try:
-                self.sources.check(url)
-            except SourceError as error:
-                raise ApiError(error.status, error.message) from None
+            self.sources.check(url)
             budget.add(self.sources.known_size(url), url)
         if request.callback and not request.callback.lower().startswith(("http://", "https://")):
             raise ApiError(400, "Parameter 'callback' must be an http(s) URL.")

@@ -25,22 +25,14 @@ import httpx
 
 from pdfbinder.engine import NamedSource
 
+from .errors import ApiError
 from .files.base import FileStore
 from .netpolicy import NetPolicy
-from .safefetch import FetchError, RemoteFetcher
+from .safefetch import RemoteFetcher
 from .urlmap import UrlMap
 
 _OWN_PATH = re.compile(r"(?:/v1)?/files/([A-Za-z0-9_-]{32})/[^/]+")
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
-
-
-class SourceError(Exception):
-    """A source cannot be read; ``status`` is the protocol error code."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.message = message
 
 
 @dataclass(frozen=True)
@@ -91,23 +83,20 @@ class Sources:
         file_id = own_file_id(url)
         if file_id is not None:
             if self._store.info(file_id) is None:
-                raise SourceError(404, f"File not found or expired: {url}")
+                raise ApiError(404, f"File not found or expired: {url}")
             return
         scheme = urlsplit(url).scheme.lower()
         if scheme not in {"http", "https"}:
-            raise SourceError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
+            raise ApiError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
         if self._url_map is not None and self._url_map.lookup(url) is not None:
             return
         if not self._allow_remote:
-            raise SourceError(
+            raise ApiError(
                 403,
                 f"Fetching remote URLs is disabled on this server (offline mode): {url}. "
                 "Start it with --allow-remote, or serve the URL from a local copy with --url-map.",
             )
-        try:
-            self._fetcher.check(url)
-        except FetchError as error:
-            raise SourceError(error.status, error.message) from None
+        self._fetcher.check(url)
 
     def known_size(self, url: str) -> int | None:
         """The size of a stored or URL-mapped source without reading it; ``None`` if remote."""
@@ -125,7 +114,7 @@ class Sources:
         if file_id is not None:
             opened = self._store.open(file_id)
             if opened is None:
-                raise SourceError(404, f"File not found or expired: {url}")
+                raise ApiError(404, f"File not found or expired: {url}")
             info, stream = opened
             return NamedSource(stack.enter_context(stream), info.name)
         mapped = self._url_map.lookup(url) if self._url_map is not None else None
@@ -141,7 +130,4 @@ class Sources:
     def fetch(self, url: str, target: BinaryIO, auth: FetchAuth | None = None) -> None:
         """Download ``url`` into ``target`` under the address policy and the limits."""
         credentials = httpx.BasicAuth(auth.username, auth.password) if auth else None
-        try:
-            self._fetcher.fetch(url, target, credentials)
-        except FetchError as error:
-            raise SourceError(error.status, error.message) from None
+        self._fetcher.fetch(url, target, credentials)

@@ -21,10 +21,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from .errors import ApiError
 from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_id, utcnow
-from .protocol import ApiError, output_name
+from .protocol import output_name
 from .settings import Settings
-from .sources import FetchAuth, SourceError, Sources, own_file_id
+from .sources import FetchAuth, Sources, own_file_id
 from .tenancy import visible_to
 
 _DEFAULT_UPLOAD_NAME = "file"
@@ -156,15 +157,12 @@ class Uploads:
         """Fetch ``url`` (subject to the source policy) and store it."""
         if not url:
             raise ApiError(400, "Missing parameter 'url'.")
-        try:
-            with ExitStack() as stack:
-                source = self.sources.open(url, stack, auth)
-                name = output_name(raw_name, output_name(source.name, _DEFAULT_UPLOAD_NAME))
-                raw = source.source
-                stream = stack.enter_context(open(raw, "rb")) if isinstance(raw, str) else raw
-                return self.store_upload(cast(BinaryIO, stream), name, owner)
-        except SourceError as error:
-            raise ApiError(error.status, error.message) from None
+        with ExitStack() as stack:
+            source = self.sources.open(url, stack, auth)
+            name = output_name(raw_name, output_name(source.name, _DEFAULT_UPLOAD_NAME))
+            raw = source.source
+            stream = stack.enter_context(open(raw, "rb")) if isinstance(raw, str) else raw
+            return self.store_upload(cast(BinaryIO, stream), name, owner)
 
     def delete(self, url: str | None, owner: str | None) -> None:
         """Delete one of our files given its URL; only its owner may when keys are set

@@ -3,8 +3,9 @@
 A job is described by a :class:`JobSpec` — a kind, source URLs and plain
 parameters, all JSON-serialisable — so a runner may persist it or ship it to
 another process. The runner calls an :data:`Executor` with the spec; the
-executor returns a JSON-able result or raises :class:`JobFailure` (a protocol
-error code and message) or :class:`JobCancelled`.
+executor returns a JSON-able result or raises
+:class:`~pdfbinder.compat.errors.ApiError` (the job fails with its status as the
+error code, and its message) or :class:`JobCancelled`.
 """
 
 from __future__ import annotations
@@ -68,15 +69,6 @@ class JobRecord:
     result: dict[str, Any] | None = None
     error_code: int | None = None
     message: str | None = None
-
-
-class JobFailure(Exception):
-    """The job cannot be done; ``code`` is the protocol error code (400, 441, 442, ...)."""
-
-    def __init__(self, code: int, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-        self.message = message
 
 
 class JobCancelled(Exception):

@@ -12,7 +12,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from .base import CancelCheck, FinishHook, JobCancelled, JobFailure, JobRecord, JobSpec, JobState
+from ..errors import ApiError
+from .base import CancelCheck, FinishHook, JobCancelled, JobRecord, JobSpec, JobState
 
 _log = logging.getLogger("pdfbinder.jobs")
 
@@ -32,8 +33,10 @@ def outcome_of(
 ) -> JobOutcome:
     """Call ``work`` unless the job was cancelled first, and say how it ended.
 
-    Any exception other than :class:`JobCancelled` / :class:`JobFailure` is a bug
-    of ours: it is logged and the job fails with code 500, keeping the process up.
+    Any exception other than :class:`JobCancelled` or
+    :class:`~pdfbinder.compat.errors.ApiError` (a refusal: the job fails with its
+    status) is a bug of ours: it is logged and the job fails with code 500,
+    keeping the process up.
     """
     try:
         if cancelled():
@@ -41,8 +44,8 @@ def outcome_of(
         return JobOutcome(JobState.SUCCESS, result=work())
     except JobCancelled:
         return JobOutcome(JobState.ABORTED, message="The job was cancelled.")
-    except JobFailure as failure:
-        return JobOutcome(JobState.FAILED, code=failure.code, message=failure.message)
+    except ApiError as refusal:
+        return JobOutcome(JobState.FAILED, code=refusal.status, message=refusal.message)
     except Exception as error:
         _log.exception("job %s crashed", job_id)
         return JobOutcome(JobState.FAILED, code=500, message=f"Internal error: {error}")

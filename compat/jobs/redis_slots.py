@@ -17,7 +17,7 @@ import time
 
 import redis
 
-from ..limits import LimitExceeded
+from ..errors import ApiError
 from .redis_store import PREFIX
 
 _ALL = f"{PREFIX}slots"
@@ -72,13 +72,13 @@ class RedisJobSlots:
             args=[ticket, now, now - self.stale_seconds, self.capacity, self.per_key, name],
         )
         if refused == 1:
-            raise LimitExceeded(
+            raise ApiError(
                 429,
                 f"The server is busy: {total} jobs are queued or running, "
                 "the most it takes. Retry later.",
             )
         if refused == 2:
-            raise LimitExceeded(
+            raise ApiError(
                 429,
                 f"Too many jobs at once for this API key: {self.per_key} "
                 "are queued or running, the limit. Retry when one has "

@@ -11,10 +11,11 @@ from typing import Any
 import pytest
 from compat_helpers import make_pdf, pdf_pages
 
+from pdfbinder.compat.errors import ApiError
 from pdfbinder.compat.executor import JobExecutor
 from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
 from pdfbinder.compat.files.local import LocalFileStore
-from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobFailure, JobSpec, JobState
+from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
 from pdfbinder.compat.sources import Sources
 
@@ -78,7 +79,7 @@ def test_ids_cannot_address_paths(tmp_path: Path) -> None:
 def _execute(spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
     """A real executor for the runner tests: its behaviour is chosen by the spec."""
     if spec.kind == "fail":
-        raise JobFailure(442, "input 1 (x.pdf): damaged")
+        raise ApiError(442, "input 1 (x.pdf): damaged")
     if spec.kind == "wait":
         gate: threading.Event = GATES[spec.params["gate"]]
         while not gate.wait(0.01):
