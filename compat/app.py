@@ -1,87 +1,33 @@
 """``create_app(settings)``: the ASGI application of the PDF.co-compatible server.
 
-Wires the routes, maps every refusal (ours, FastAPI's validation errors,
-unknown routes, wrong methods) into the protocol's error shape, writes one
-JSON access-log line per request, and runs the service's life cycle: the
+Wires the routes and the middlewares (access log, body limits), maps every
+refusal (ours, FastAPI's validation errors, unknown routes, wrong methods)
+into the protocol's error shape, and runs the service's life cycle: the
 store and job runner open at start-up (recovering interrupted jobs), a
 background thread sweeps expired files, and shutdown closes them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import re
 import threading
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
-from urllib.parse import parse_qsl, urlencode
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .cluster import build_service
 from .errors import ApiError
-from .limits import BodyLimit, BodyLimits
+from .middleware import AccessLog, BodyLimit, BodyLimits
 from .protocol import error_answer
 from .routes import add_routes
 from .service import Service
 from .settings import Settings
 
-access_log = logging.getLogger("pdfbinder.access")
 _log = logging.getLogger("pdfbinder.server")
-_SECRET_QUERY_NAMES = {"x-api-key", "password", "httppassword", "httpusername", "callback"}
-_UPLOAD_TOKEN = re.compile(r"^((?:/v1)?/upload/)[^/]+")
-
-
-def loggable_target(path: str, query: str) -> tuple[str, str]:
-    """The path and query with presign tokens, keys and passwords replaced by ``***``."""
-    safe_path = _UPLOAD_TOKEN.sub(r"\1***", path)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    safe_query = urlencode(
-        [(key, "***" if key.lower() in _SECRET_QUERY_NAMES else value) for key, value in pairs],
-        safe=":/,*",
-    )
-    return safe_path, safe_query
-
-
-class AccessLog:
-    """ASGI middleware: one JSON line per request (method, path, status, duration)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        began = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            path, query = loggable_target(scope["path"], scope["query_string"].decode("latin-1"))
-            entry: dict[str, Any] = {
-                "method": scope["method"],
-                "path": path,
-                "status": status,
-                "duration_ms": round((time.perf_counter() - began) * 1000, 1),
-            }
-            if query:
-                entry["query"] = query
-            access_log.info(json.dumps(entry))
 
 
 def _sweep_forever(service: Service, interval: float, stop: threading.Event) -> None:
