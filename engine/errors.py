@@ -8,6 +8,8 @@ truncated" is actionable and "decoder error -2" is not.
 
 from __future__ import annotations
 
+from .inputs import input_label
+
 
 class EngineError(Exception):
     """Base of every error the engine raises on purpose.
@@ -30,10 +32,7 @@ class EngineError(Exception):
             return self.reason
         if self.index is None:
             return f"{self.name}: {self.reason}"
-        label = f"input {self.index + 1}"
-        if self.name:
-            label += f" ({self.name})"
-        return f"{label}: {self.reason}"
+        return f"{input_label(self.index, self.name)}: {self.reason}"
 
     def __str__(self) -> str:
         return self.message

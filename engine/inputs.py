@@ -39,6 +39,11 @@ def display_name(source: Source | NamedSource) -> str:
     return "<stream>"
 
 
+def input_label(index: int, name: str | None) -> str:
+    """How errors and reports name the input at 0-based ``index``: ``input 3 (scan.tif)``."""
+    return f"input {index + 1} ({name})" if name else f"input {index + 1}"
+
+
 def unwrap(source: Source | NamedSource) -> Source:
     """The raw source behind an optional :class:`NamedSource`."""
     return source.source if isinstance(source, NamedSource) else source

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..errors import EngineError, InvalidOption
-from ..inputs import NamedSource, Source, display_name
+from ..inputs import NamedSource, Source, display_name, input_label
 from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
 from . import images
@@ -103,7 +103,7 @@ def images_to_pdf(
             methods: list[str] = []
 
             def warn(message: str, index: int = index, name: str = name) -> None:
-                report.warnings.append(f"input {index + 1} ({name}): {message}")
+                report.warnings.append(f"{input_label(index, name)}: {message}")
 
             try:
                 data = images.read_source(source)

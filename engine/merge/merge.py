@@ -33,7 +33,7 @@ from pikepdf import Array, Dictionary, Name
 
 from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from ..images.convert import DEFAULT_MAX_PIXELS, images_to_pdf
-from ..inputs import NamedSource, Source, display_name
+from ..inputs import NamedSource, Source, display_name, input_label
 from ..lookup import lookup
 from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
@@ -113,10 +113,6 @@ def _as_pdf_input(item: Source | NamedSource | PdfInput) -> PdfInput:
 def _first_line(message: object) -> str:
     lines = str(message).strip().splitlines()
     return lines[0] if lines else ""
-
-
-def _label(index: int, name: str) -> str:
-    return f"input {index + 1} ({name})"
 
 
 def merge_pdfs(
@@ -263,7 +259,7 @@ def _expand_single(
                 result = images_to_pdf([named], converted, max_pixels=max_pixels)  # type: ignore[arg-type]
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from error
-            warnings.extend(f"{_label(index, name)}: {w}" for w in result.warnings)
+            warnings.extend(f"{input_label(index, name)}: {w}" for w in result.warnings)
             converted.seek(0)
             yield PdfInput(NamedSource(converted, name), pages=item.pages)  # type: ignore[arg-type]
     elif kind == "office":
@@ -385,7 +381,7 @@ class _Merger:
 
     def _copy(self, opened: OpenedPdf, ranges: str | None, index: int) -> None:
         src = opened.pdf
-        label = _label(index, opened.name)
+        label = input_label(index, opened.name)
         all_pages = [page.obj for page in src.pages]
         try:
             indices = parse_page_ranges(ranges, len(all_pages))
