@@ -2,21 +2,24 @@
 
 Design (chosen by measurement, see tests/benchmarks/test_bench_merge.py): qpdf's
 per-page ``addPage`` (what ``pages.extend`` and ``Job --pages`` do) costs far
-more than copying the objects. So each input is prepared in memory — inherited
-page attributes pushed down (by qpdf, on open), destination names namespaced,
-colliding field names renamed, references rewritten — and then its selected pages, outline,
-fields, named destinations and document info are copied into the output in
-*one* ``copy_foreign`` call. qpdf's copier maps every reference among them
-(a link's destination, a bookmark's page, a widget's /P) to the copied object,
-so links and bookmarks land on their own document's pages by construction; a
-reference to a page left out by a page range becomes null and is dropped.
-Pages are marked with a private /Type while being copied because qpdf refuses
-to copy objects it recognises as pages outside ``addPage`` (and nulls the
-/Pages nodes a page's /Parent leads to, so the source page tree stays behind). Each input is
-closed right after its copy (qpdf keeps what it needs), so thousands of inputs
-do not exhaust file handles. The first input's document info, XMP and opening
-destination (/OpenAction) become the output's. The page tree is written flat at the end,
-identical resource streams are stored once, and the result is saved with
+more than copying the objects. So each input goes through three steps. *Prepare*:
+the input is rewritten in memory — inherited page attributes pushed down (by qpdf,
+on open), destination names namespaced, colliding field names renamed, references
+rewritten — and its selected pages, outline, fields, named destinations and
+document info are bundled in one dictionary. *Copy*: that bundle goes into the
+output in *one* ``copy_foreign`` call. *Graft*: the copied parts are attached to
+the output's page tree, name tree, outline, form and page labels. qpdf's copier
+maps every reference among them (a link's destination, a bookmark's page, a
+widget's /P) to the copied object, so links and bookmarks land on their own
+document's pages by construction; a reference to a page left out by a page range
+becomes null and is dropped. Pages are marked with a private /Type while being
+copied because qpdf refuses to copy objects it recognises as pages outside
+``addPage`` (and nulls the /Pages nodes a page's /Parent leads to, so the source
+page tree stays behind). Each input is closed right after its copy (qpdf keeps
+what it needs), so thousands of inputs do not exhaust file handles. The first
+input's document info, XMP and opening destination (/OpenAction) become the
+output's. The page tree is written flat at the end, identical resource streams
+are stored once, and the result is saved with
 object streams (optionally linearized) through an atomic output.
 """
 
@@ -39,7 +42,7 @@ from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
 from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
 from .dedupe import StreamDeduplicator
-from .forms import FieldNamespace, FormBuilder, prepare_source_form
+from .forms import FieldNamespace, FormBuilder, SourceForm, prepare_source_form
 from .labels import LabelBuilder, SourceLabels
 from .names import (
     DestinationNamespace,
@@ -342,6 +345,85 @@ def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
     return text or os.path.splitext(fallback)[0]
 
 
+@dataclass(frozen=True)
+class _PageSelection:
+    """The pages of one input a page range picks, in output order."""
+
+    indices: list[int]
+    """0-based page numbers, in output order (repeats allowed)."""
+    selected: list[pikepdf.Object]
+    """The page objects for ``indices``."""
+    unique: list[pikepdf.Object]
+    """``selected`` without repeats: what is copied."""
+    repeats: bool
+    partial: bool
+    """Some pages are left out (links and fields on them are dropped)."""
+
+
+def _select_pages(opened: OpenedPdf, ranges: str | None, index: int) -> _PageSelection:
+    all_pages: list[pikepdf.Object] = [page.obj for page in opened.pdf.pages]
+    try:
+        indices = parse_page_ranges(ranges, len(all_pages))
+    except PageRangeError as error:
+        raise InvalidOption(str(error), index=index, name=opened.name) from error
+    selected = all_pages if ranges is None else [all_pages[i] for i in indices]
+    repeats = len(set(indices)) < len(indices)
+    unique = list({page.objgen: page for page in selected}.values()) if repeats else selected
+    return _PageSelection(indices, selected, unique, repeats, len(unique) < len(all_pages))
+
+
+def _rewrite_pages(
+    pages: list[pikepdf.Object], rewrite: Callable[[pikepdf.Object], None] | None, *, collect: bool
+) -> set[tuple[int, int]]:
+    """Point GoTo actions on ``pages`` and their annotations at the namespaced names.
+
+    Returns the ids of the pages' annotations when ``collect`` (a partial copy of a
+    form keeps only the widgets that are on copied pages). Annotations are walked
+    only when there is something to do with them.
+    """
+    annotations: set[tuple[int, int]] = set()
+    if rewrite is not None:
+        for page in pages:  # page-open and page-close triggers (/AA)
+            rewrite(page)
+    elif not collect:
+        return annotations
+    for annot in _annotations(pages):
+        if rewrite is not None:
+            rewrite(annot)
+        if annot.is_indirect:
+            annotations.add(annot.objgen)
+    return annotations
+
+
+def _bundle_document_parts(
+    bundle: Dictionary, src: pikepdf.Pdf, destinations: InputDestinations
+) -> None:
+    """Add what the output takes from its first input: info, XMP, opening destination."""
+    opening = _open_destination(src, destinations)
+    if opening is not None:
+        bundle.OpenAction = opening
+    bundle.Info = src.trailer.get("/Info", Dictionary())
+    if "/Metadata" in src.Root:
+        bundle.Metadata = src.Root.Metadata
+
+
+@dataclass
+class _PreparedInput:
+    """One input rewritten for the output, and the bundle a single copy takes along."""
+
+    label: str
+    selection: _PageSelection
+    dest_names: list[str]
+    """The namespaced destination names, in the order of the bundle's /Dests."""
+    form: SourceForm | None
+    labels: SourceLabels
+    title: str
+    """The input's bookmark title when the outline nests, else empty."""
+    first: bool
+    """The first input: its document info, XMP and opening destination are the output's."""
+    bundle: Dictionary
+
+
 class _Merger:
     """The output document under construction and what each part has collected."""
 
@@ -369,7 +451,10 @@ class _Merger:
         """Copy one input's selected pages and everything attached to them."""
         opened = open_pdf(item.named_source, index=index, password=password)
         try:
-            self._copy(opened, item.pages, index)
+            prepared = self._prepare(opened, item.pages, index)
+            copied = self.pdf.copy_foreign(opened.pdf.make_indirect(prepared.bundle))
+            self._graft(prepared, copied)
+            self._report_repairs(opened, prepared.label)
         except EngineError:
             raise
         except (pikepdf.PdfError, RuntimeError, ValueError, TypeError, KeyError) as error:
@@ -379,48 +464,31 @@ class _Merger:
         finally:
             opened.pdf.close()
 
-    def _copy(self, opened: OpenedPdf, ranges: str | None, index: int) -> None:
+    def _prepare(self, opened: OpenedPdf, ranges: str | None, index: int) -> _PreparedInput:
+        """Rewrite the input in memory for the output, and bundle what one copy takes along."""
         src = opened.pdf
-        label = input_label(index, opened.name)
-        all_pages = [page.obj for page in src.pages]
-        try:
-            indices = parse_page_ranges(ranges, len(all_pages))
-        except PageRangeError as error:
-            raise InvalidOption(str(error), index=index, name=opened.name) from error
-        selected = all_pages if ranges is None else [all_pages[i] for i in indices]
-        repeats = len(set(indices)) < len(indices)
-        unique = list({page.objgen: page for page in selected}.values()) if repeats else selected
-        partial = len(unique) < len(all_pages)
-
+        selection = _select_pages(opened, ranges, index)
         self.inputs_added += 1
         destinations = namespace_destinations(src, self.dest_names, self.inputs_added)
         rewrite = destinations.rewrite if destinations.changes_references else None
         has_form = isinstance(lookup(src.Root, "/AcroForm"), Dictionary)
-        copied_annotations: set[tuple[int, int]] = set()
-        # Annotations are walked only when there is something to do with them.
-        if rewrite is not None:
-            for page in unique:  # page-open and page-close triggers (/AA)
-                rewrite(page)
-        if rewrite is not None or (partial and has_form):
-            for annot in _annotations(unique):
-                if rewrite is not None:
-                    rewrite(annot)
-                if annot.is_indirect:
-                    copied_annotations.add(annot.objgen)
+        copied_annotations = _rewrite_pages(
+            selection.unique, rewrite, collect=selection.partial and has_form
+        )
         outline_root = (
             prepare_source_outline(src, rewrite) if self.outline.policy != "drop" else None
         )
         form = (
-            prepare_source_form(src, self.field_names, copied_annotations if partial else None)
+            prepare_source_form(
+                src, self.field_names, copied_annotations if selection.partial else None
+            )
             if has_form
             else None
         )
-        labels = SourceLabels(src)
-        for page in unique:
+        for page in selection.unique:
             page.Type = _COPYING_MARK  # /Parent is not followed: qpdf nulls /Pages nodes
-
         bundle = Dictionary(
-            Pages=Array(unique),
+            Pages=Array(selection.unique),
             Dests=Array(destinations.targets.values()),
         )
         if outline_root is not None:
@@ -428,47 +496,66 @@ class _Merger:
         if form is not None:
             bundle.Fields = Array(form.fields)
             bundle.Form = form.settings
-        if self.first_info is None:
-            opening = _open_destination(src, destinations)
-            if opening is not None:
-                bundle.OpenAction = opening
-            bundle.Info = src.trailer.get("/Info", Dictionary())
-            if "/Metadata" in src.Root:
-                bundle.Metadata = src.Root.Metadata
-        copied = self.pdf.copy_foreign(src.make_indirect(bundle))
+        first = self.first_info is None
+        if first:
+            _bundle_document_parts(bundle, src, destinations)
+        title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
+        return _PreparedInput(
+            label=input_label(index, opened.name),
+            selection=selection,
+            dest_names=list(destinations.targets),
+            form=form,
+            labels=SourceLabels(src),
+            title=title,
+            first=first,
+            bundle=bundle,
+        )
 
+    def _graft(self, prepared: _PreparedInput, copied: pikepdf.Object) -> None:
+        """Attach the copied pages, names, outline, fields and labels to the output."""
+        selection = prepared.selection
         lost_names: set[str] = set()
-        for name, target in zip(destinations.targets, copied.Dests, strict=True):
+        for name, target in zip(prepared.dest_names, copied.Dests, strict=True):
             if len(target) > 0 and target[0] is None:
                 lost_names.add(name)
             else:
                 self.dests[name] = target
+        lost_if_partial = lost_names if selection.partial else None
         first_output_index = len(self.kids)
         copied_pages = list(copied.Pages)
-        if repeats:
-            by_source = dict(zip((page.objgen for page in unique), copied_pages, strict=True))
-            copied_pages = _own_objects([by_source[page.objgen] for page in selected], self.pdf)
-        self._place(copied_pages, lost_names if partial else None)
-        self.labels.add(labels, indices, first_output_index)
-        first_page = self.kids[first_output_index] if selected else None
-        title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
-        self.outline.add(
-            lookup(copied, "/Outlines"), title, first_page, lost_names if partial else None
-        )
+        if selection.repeats:
+            by_source = dict(
+                zip((page.objgen for page in selection.unique), copied_pages, strict=True)
+            )
+            copied_pages = _own_objects(
+                [by_source[page.objgen] for page in selection.selected], self.pdf
+            )
+        self._place(copied_pages, lost_if_partial)
+        self.labels.add(prepared.labels, selection.indices, first_output_index)
+        first_page = self.kids[first_output_index] if selection.selected else None
+        self.outline.add(lookup(copied, "/Outlines"), prepared.title, first_page, lost_if_partial)
+        form = prepared.form
         if form is not None:
             self.forms.add(copied.Fields, copied.Form, form.has_xfa)
             for old, new in form.renamed.items():
-                self.report.renamed_fields[f"{label}: {old}"] = new
-        if self.first_info is None:
-            opening = lookup(copied, "/OpenAction")
-            if opening is not None and not destination_lost(opening, lost_names):
-                self.open_action = opening
-            # A trailer /Info that is no dictionary (e.g. points at the page tree) copies as
-            # null, which drops the key.
-            self.first_info = copied.get("/Info", Dictionary())
-            self.first_metadata = copied.get("/Metadata")
+                self.report.renamed_fields[f"{prepared.label}: {old}"] = new
+        if prepared.first:
+            self._take_document_parts(copied, lost_names)
+
+    def _take_document_parts(self, copied: pikepdf.Object, lost_names: set[str]) -> None:
+        """Keep the first input's copied info, XMP and opening destination for the output."""
+        opening = lookup(copied, "/OpenAction")
+        if opening is not None and not destination_lost(opening, lost_names):
+            self.open_action = opening
+        # A trailer /Info that is no dictionary (e.g. points at the page tree) copies as
+        # null, which drops the key.
+        self.first_info = copied.get("/Info", Dictionary())
+        self.first_metadata = copied.get("/Metadata")
+
+    def _report_repairs(self, opened: OpenedPdf, label: str) -> None:
+        """What qpdf repaired while opening or reading the input, as report warnings."""
         seen = set(opened.repairs)
-        repairs = opened.repairs + [w for w in src.get_warnings() if w not in seen]
+        repairs = opened.repairs + [w for w in opened.pdf.get_warnings() if w not in seen]
         for repair in repairs:
             message = f"{label}: repaired: {_first_line(repair)}"
             self.report.repairs.append(message)
