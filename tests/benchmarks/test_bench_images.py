@@ -17,11 +17,12 @@ from pathlib import Path
 import img2pdf
 import pikepdf
 import pytest
-from bench_support import FULL, RatioTable, peak_rss_mb, qpdf_check
 from PIL import Image, ImageDraw
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from pdfbinder.engine import images_to_pdf
+from tests.support.bench import FULL, RatioTable, peak_rss_mb
+from tests.support.qpdf import qpdf_check
 
 TABLE = RatioTable("images")
 

@@ -31,14 +31,12 @@ import httpx
 import pikepdf
 import pytest
 import redis
-from bench_support import FULL, REPO
 from pytest_benchmark.fixture import BenchmarkFixture
-from queue_drain import HeldQueue, wait_all_succeeded
 
-sys.path[:0] = [str(Path(__file__).resolve().parents[1] / name) for name in ("compat", "scale")]
-
-from compat_helpers import ServeProcess, make_png  # noqa: E402
-from scale_helpers import BUCKET, S3_ENV, MotoS3Server, RedisServer, WorkerProcess  # noqa: E402
+from tests.support.bench import FULL, REPO
+from tests.support.compat import ServeProcess, make_png
+from tests.support.queue_drain import HeldQueue, wait_all_succeeded
+from tests.support.scale import BUCKET, S3_ENV, MotoS3Server, RedisServer, WorkerProcess
 
 JOBS = 500 if FULL else 20
 CLIENTS = 8

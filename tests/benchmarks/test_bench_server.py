@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import socket
 import statistics
 import subprocess
@@ -24,11 +23,12 @@ from dataclasses import dataclass
 import httpx
 import pikepdf
 import pytest
-from bench_support import FULL, REPO
 from PIL import Image
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from pdfbinder.engine import images_to_pdf
+from tests.support.bench import FULL, REPO
+from tests.support.cli import pdfbinder_script
 
 JOBS = 200 if FULL else 10
 ROUNDS = 3 if FULL else 1
@@ -61,8 +61,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    executable = shutil.which("pdfbinder")
-    assert executable, "pdfbinder console script missing (pip install -e .)"
+    executable = pdfbinder_script()
     log = open(root / "serve.log", "wb")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [

@@ -19,7 +19,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from tests.conftest import qpdf_check
+from tests.support.qpdf import qpdf_check
 
 SEED_MERGE = "003_*.txt"
 _TRUST_LINE = re.compile(r"^export REQUESTS_CA_BUNDLE=\S+ SSL_CERT_FILE=\S+$")

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from compat_helpers import MIRROR_HOST, ThreadServer, make_jpeg, make_pdf, make_png
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import MIRROR_HOST, ThreadServer, make_jpeg, make_pdf, make_png
 
 
 @pytest.fixture(scope="module")

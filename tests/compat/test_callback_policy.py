@@ -23,9 +23,9 @@ from typing import Any
 
 import httpx
 import pytest
-from compat_helpers import ThreadServer, make_pdf, poll_job
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer, make_pdf, poll_job
 
 NAME = "hooks.rebind.example"
 """A name no resolver knows; the test decides what it answers."""

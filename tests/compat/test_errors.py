@@ -6,15 +6,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from compat_helpers import (
+
+from pdfbinder.compat.settings import Settings
+from tests.support.compat import (
     ThreadServer,
     assert_error,
     make_noise_bmp,
     mirror_url,
     poll_job,
 )
-
-from pdfbinder.compat.settings import Settings
 
 
 def test_missing_url_is_400(server: ThreadServer) -> None:

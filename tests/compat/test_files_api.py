@@ -9,11 +9,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import requests
-from compat_helpers import ThreadServer, assert_error, make_jpeg, make_pdf, mirror_url
 
 from pdfbinder.compat.files.base import new_file_id, utcnow
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer, assert_error, make_jpeg, make_pdf, mirror_url
 
 URL_UNSAFE = set("&?,# ")
 

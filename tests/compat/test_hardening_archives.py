@@ -8,9 +8,9 @@ from collections.abc import Callable, Iterator
 
 import httpx
 import pytest
-from compat_helpers import ThreadServer, assert_error, make_pdf
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer, assert_error, make_pdf
 
 PDF = make_pdf(1)
 ZERO_CHUNK = bytes(16 * 1024 * 1024)

@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from compat_helpers import (
+
+from pdfbinder.compat.settings import Settings
+from tests.support.compat import (
     ThreadServer,
     assert_error,
     make_noise_bmp,
@@ -20,8 +22,6 @@ from compat_helpers import (
     mirror_url,
     poll_job,
 )
-
-from pdfbinder.compat.settings import Settings
 
 FILE_LIMIT = 256 * 1024
 BODY_LIMIT = 64 * 1024

@@ -6,9 +6,9 @@ import sqlite3
 from pathlib import Path
 
 import httpx
-from compat_helpers import ServeProcess, ThreadServer, assert_error, make_pdf, poll_job
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ServeProcess, ThreadServer, assert_error, make_pdf, poll_job
 
 ALICE, BOB = {"x-api-key": "alice-key"}, {"x-api-key": "bob-key"}
 

@@ -15,10 +15,10 @@ from typing import ClassVar
 
 import httpx
 import pytest
-from compat_helpers import ThreadServer, assert_error, make_pdf, pdf_pages
 
 from pdfbinder.compat.netpolicy import NetPolicy, PolicyRefusal, check_address
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer, assert_error, make_pdf, pdf_pages
 
 FORBIDDEN = {
     "169.254.169.254": "cloud metadata",

@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 import pytest
-from compat_helpers import ThreadServer, assert_error, make_pdf, pdf_pages, poll_job
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer, assert_error, make_pdf, pdf_pages, poll_job
 
 USER, PASSWORD = "alice", "pa:ss word"
 PDF = make_pdf(2, width=111, height=222)

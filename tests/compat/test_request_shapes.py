@@ -9,7 +9,8 @@ from typing import Any
 
 import httpx
 import requests
-from compat_helpers import ThreadServer, mirror_url, pdf_pages, poll_job
+
+from tests.support.compat import ThreadServer, mirror_url, pdf_pages, poll_job
 
 PNG_PAGE = (30.0, 22.5)  # 40 x 30 px at the default 96 dpi
 JPEG_PAGE = (48.0, 36.0)  # 64 x 48 px

@@ -21,11 +21,11 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from compat_helpers import ThreadServer
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
 
 from pdfbinder.compat.settings import Settings
+from tests.support.compat import ThreadServer
 
 RESULTS = Path(__file__).resolve().parents[2] / ".benchmarks"
 EXAMPLES = int(os.environ.get("PDFBINDER_SCHEMATHESIS_EXAMPLES", "25"))

@@ -10,7 +10,11 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from compat_helpers import (
+
+from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
+from pdfbinder.compat.settings import Settings
+from tests.support.cli import pdfbinder_script
+from tests.support.compat import (
     SEED_IMAGES,
     ServeProcess,
     ThreadServer,
@@ -23,9 +27,6 @@ from compat_helpers import (
     run_seed,
     seed_code,
 )
-
-from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
-from pdfbinder.compat.settings import Settings
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +170,14 @@ def test_bad_url_map_is_a_one_line_usage_error(tmp_path: Path, content: str | No
     if content is not None:
         mapping.write_text(content)
     done = subprocess.run(
-        ["pdfbinder", "serve", "--url-map", str(mapping), "--data-dir", str(tmp_path / "data")],
+        [
+            pdfbinder_script(),
+            "serve",
+            "--url-map",
+            str(mapping),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
         capture_output=True,
         text=True,
         timeout=60,

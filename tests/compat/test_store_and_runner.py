@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from compat_helpers import make_pdf, pdf_pages
 
 from pdfbinder.compat.errors import ApiError
 from pdfbinder.compat.executor import JobExecutor
@@ -18,6 +17,7 @@ from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
 from pdfbinder.compat.sources import Sources
+from tests.support.compat import make_pdf, pdf_pages
 
 LATER = utcnow() + timedelta(hours=1)
 

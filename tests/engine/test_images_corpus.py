@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from images_support import corpus_rows, qpdf_check
 
 from pdfbinder.engine import EngineError, images_to_pdf
+from tests.support.corpus import corpus_rows
+from tests.support.qpdf import qpdf_check
 
 _FRAMES = re.compile(r"(\d+) frame\(s\)")
 _BUDGET_SECONDS = 60

@@ -7,10 +7,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pikepdf
-from images_support import convert, qpdf_check
 from PIL import Image
 
 from pdfbinder.engine import images_to_pdf
+from tests.support.images import convert
+from tests.support.qpdf import qpdf_check
 
 
 def _inputs(tmp_path: Path) -> list[Path]:

@@ -6,10 +6,10 @@ import io
 from pathlib import Path
 
 import pytest
-from images_support import convert, page_image, render
 from PIL import Image, ImageSequence, features
 
 from pdfbinder.engine.images.tiff import g4_strip
+from tests.support.images import convert, page_image, render
 
 
 def _photo(size: tuple[int, int] = (96, 64)) -> Image.Image:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from images_support import convert, page_image, render
 from PIL import Image, ImageChops, ImageOps, ImageStat
+
+from tests.support.images import convert, page_image, render
 
 
 def _asymmetric(size: tuple[int, int] = (120, 80)) -> Image.Image:

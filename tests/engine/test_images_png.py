@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from images_support import convert, encode_png, pack_rows, page_image
 from PIL import Image, ImageCms
+
+from tests.support.images import convert, encode_png, pack_rows, page_image
 
 WIDTH, HEIGHT = 29, 17
 

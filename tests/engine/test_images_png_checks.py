@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from images_support import encode_png, page_image, qpdf_check
 
 from pdfbinder.engine import CorruptInput, EngineError, TooLarge, images_to_pdf
+from tests.support.images import encode_png, page_image
+from tests.support.qpdf import qpdf_check
 
 _SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

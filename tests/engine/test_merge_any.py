@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from merge_samples import text_pdf
 from PIL import Image
 
 from pdfbinder.engine import NamedSource, TooLarge, UnsupportedInput, merge_any
 from pdfbinder.engine.merge.archives import ArchiveLimits
-from tests.conftest import qpdf_check
+from tests.support.merge_samples import text_pdf
+from tests.support.qpdf import qpdf_check
 
 
 def _png(color: tuple[int, int, int], size: tuple[int, int] = (40, 30)) -> bytes:

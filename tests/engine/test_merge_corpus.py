@@ -16,10 +16,10 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from merge_samples import text_pdf
 
 from pdfbinder.engine import EngineError, PasswordRequired, merge_pdfs
-from tests.conftest import SHARED, corpus_rows
+from tests.support.corpus import SHARED, corpus_rows
+from tests.support.merge_samples import text_pdf
 
 ROWS = corpus_rows("pdfs")
 PER_FILE_SECONDS = 20

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pikepdf
-from merge_samples import shared_assets_pdf
 from pikepdf import Name
 
 from pdfbinder.engine import merge_pdfs
-from tests.conftest import qpdf_check
+from tests.support.merge_samples import shared_assets_pdf
+from tests.support.qpdf import qpdf_check
 
 
 def test_shared_font_and_image_are_stored_once(tmp_path: Path) -> None:

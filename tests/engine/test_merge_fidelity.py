@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from merge_samples import pair_a_b, text_pdf
 from pikepdf import Array, Dictionary, Name, String
 
 from pdfbinder.engine import MergeReport, PdfInput, merge_pdfs
-from tests.conftest import qpdf_check
+from tests.support.merge_samples import pair_a_b, text_pdf
+from tests.support.qpdf import qpdf_check
 
 
 def _page_number(pdf: pikepdf.Pdf, page_object: pikepdf.Object) -> int:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pikepdf
-from merge_samples import text_pdf
 from pikepdf import OutlineItem
 
 from pdfbinder.engine import merge_pdfs
-from tests.conftest import qpdf_check
+from tests.support.merge_samples import text_pdf
+from tests.support.qpdf import qpdf_check
 
 _LIMIT = 10_000
 """More items than any test document has: a longer chain is a loop."""

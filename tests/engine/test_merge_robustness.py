@@ -7,7 +7,6 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from merge_samples import text_pdf
 
 from pdfbinder.engine import (
     CorruptInput,
@@ -18,7 +17,8 @@ from pdfbinder.engine import (
     WrongPassword,
     merge_pdfs,
 )
-from tests.conftest import qpdf_check
+from tests.support.merge_samples import text_pdf
+from tests.support.qpdf import qpdf_check
 
 
 def _encrypted(path: Path, *, user: str, owner: str) -> Path:

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from engine_worker import EngineWorker
-from fuzz_support import Seed, load_seeds
+
+from tests.support.engine_worker import EngineWorker
+from tests.support.fuzz import Seed, load_seeds
 
 
 @pytest.fixture(scope="session")

@@ -18,10 +18,11 @@ from pathlib import Path
 
 import pikepdf
 import pytest
-from engine_worker import EngineWorker, Operation
-from fuzz_archives import build_archive
-from fuzz_support import judge
 from PIL import Image
+
+from tests.support.engine_worker import EngineWorker, Operation
+from tests.support.fuzz import judge
+from tests.support.fuzz_archives import build_archive
 
 
 def _png_chunk(kind: bytes, body: bytes) -> bytes:

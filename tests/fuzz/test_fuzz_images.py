@@ -5,10 +5,11 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from engine_worker import EngineWorker
-from fuzz_mutations import IMAGE_AWARE
-from fuzz_support import Sample, Seed, Tally, damaged, fuzz_settings, judge
 from hypothesis import given
+
+from tests.support.engine_worker import EngineWorker
+from tests.support.fuzz import Sample, Seed, Tally, damaged, fuzz_settings, judge
+from tests.support.fuzz_mutations import IMAGE_AWARE
 
 
 def test_damaged_images_convert_or_fail_cleanly(

@@ -11,12 +11,13 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from engine_worker import EngineWorker
-from fuzz_archives import bomb_archive, hostile_archive
-from fuzz_mutations import IMAGE_AWARE, PDF_AWARE
-from fuzz_support import Seed, Tally, damaged, fuzz_settings, judge
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.support.engine_worker import EngineWorker
+from tests.support.fuzz import Seed, Tally, damaged, fuzz_settings, judge
+from tests.support.fuzz_archives import bomb_archive, hostile_archive
+from tests.support.fuzz_mutations import IMAGE_AWARE, PDF_AWARE
 
 
 def test_mixed_hostile_inputs_merge_or_fail_cleanly(

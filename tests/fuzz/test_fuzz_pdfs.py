@@ -9,11 +9,12 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from engine_worker import EngineWorker
-from fuzz_mutations import PDF_AWARE
-from fuzz_support import Sample, Seed, Tally, damaged, fuzz_settings, judge
 from hypothesis import given
 from hypothesis import strategies as st
+
+from tests.support.engine_worker import EngineWorker
+from tests.support.fuzz import Sample, Seed, Tally, damaged, fuzz_settings, judge
+from tests.support.fuzz_mutations import PDF_AWARE
 
 
 def test_damaged_pdfs_merge_or_fail_cleanly(

@@ -9,38 +9,24 @@ process is stopped at teardown by its own handle.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
-# The scale tests reuse the compat tests' helpers (servers, files, seed runner).
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "compat"))
-
-from compat_helpers import SEED_IMAGES, ServeProcess, make_jpeg, make_png
 from PIL import Image
-from scale_helpers import (
+
+from tests.support.compat import SEED_IMAGES, ServeProcess, make_jpeg, make_png
+from tests.support.scale import (
     BUCKET,
     S3_ENV,
+    SLOW_HOST,
+    Cluster,
     MotoS3Server,
     RedisServer,
     WorkerProcess,
 )
 
-SLOW_HOST = "slow.example.test"
 VISIBILITY_SECONDS = 2
-
-
-@dataclass
-class Cluster:
-    redis: RedisServer
-    s3: MotoS3Server
-    workers: list[WorkerProcess]
-    replicas: list[ServeProcess]
-    flags: list[str]
-    root: Path
 
 
 def _mirror(root: Path) -> Path:

@@ -10,11 +10,12 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from compat_helpers import ServeProcess, make_pdf
-from scale_helpers import BUCKET, S3_ENV, MotoS3Server
 
 from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
 from pdfbinder.compat.files.s3 import S3FileStore, parse_s3_url
+from tests.support.cli import pdfbinder_script
+from tests.support.compat import ServeProcess, make_pdf
+from tests.support.scale import BUCKET, S3_ENV, MotoS3Server
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,9 @@ def test_bad_scale_flags_are_one_line_usage_errors(tmp_path) -> None:  # type: i
         ["serve", "--broker", "amqp://127.0.0.1//", "--data-dir", str(tmp_path)],
         ["worker", "--data-dir", str(tmp_path)],
     ):
-        done = subprocess.run(["pdfbinder", *args], capture_output=True, text=True, timeout=60)
+        done = subprocess.run(
+            [pdfbinder_script(), *args], capture_output=True, text=True, timeout=60
+        )
         assert done.returncode == 2, done.stderr
         (line,) = done.stderr.strip().splitlines()
         assert line.startswith("pdfbinder: error: "), line

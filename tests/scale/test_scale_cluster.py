@@ -13,11 +13,10 @@ from pathlib import Path
 import httpx
 import pytest
 import redis
-from compat_helpers import make_pdf, make_png, pdf_pages, poll_job, run_seed, seed_code
-from conftest import SLOW_HOST, Cluster
-from scale_helpers import records
 
 from pdfbinder.compat.jobs.celery import QUEUE
+from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job, run_seed, seed_code
+from tests.support.scale import SLOW_HOST, Cluster, records
 
 SLOW_PAGES = 20
 

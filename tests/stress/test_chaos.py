@@ -30,10 +30,10 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
-from compat_helpers import ServeProcess, make_jpeg, make_noise_bmp, make_pdf, make_png
-from stress_support import page_count, save_result
 
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
+from tests.support.compat import ServeProcess, make_jpeg, make_noise_bmp, make_pdf, make_png
+from tests.support.stress import page_count, save_result
 
 CYCLES = int(os.environ.get("PDFBINDER_CHAOS_CYCLES", "4"))
 SEED = int(os.environ.get("PDFBINDER_CHAOS_SEED", "6"))

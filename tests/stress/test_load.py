@@ -30,8 +30,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from compat_helpers import ServeProcess, make_jpeg, make_pdf, make_png
-from stress_support import ProcessProbe, page_count, save_result
+
+from tests.support.compat import ServeProcess, make_jpeg, make_pdf, make_png
+from tests.support.stress import ProcessProbe, page_count, save_result
 
 CLIENTS = 50
 SECONDS = float(os.environ.get("PDFBINDER_LOAD_SECONDS", "60"))

@@ -1,10 +1,9 @@
 """Real scale-out components on loopback for the scale tests: Redis, an S3 server, workers.
 
-(A plain module beside the tests, imported as ``scale_helpers``.) Each part is
-a subprocess started on a free 127.0.0.1 port with its own temp directory and
+Each part is a subprocess started on a free 127.0.0.1 port with its own temp directory and
 stopped by its own handle: ``redis-server`` (no persistence), moto's
 standalone S3 server, and ``pdfbinder worker`` processes. API replicas are
-``compat_helpers.ServeProcess`` with the same scale-out flags.
+``tests.support.compat.ServeProcess`` with the same scale-out flags.
 """
 
 from __future__ import annotations
@@ -12,17 +11,18 @@ from __future__ import annotations
 import shutil
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
 import httpx
 import redis
-from compat_helpers import LoggedProcess, free_port
 
 from pdfbinder.compat.jobs.redis_store import RedisJobRecords
+from tests.support.cli import pdfbinder_script
+from tests.support.compat import START_TIMEOUT, LoggedProcess, ServeProcess, free_port
 
-_START_TIMEOUT = 30.0
 BUCKET = "pdfbinder-test"
 S3_ENV = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -61,7 +61,7 @@ class RedisServer(LoggedProcess):
     def start(self) -> None:
         super().start()
         client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = time.monotonic() + START_TIMEOUT
         while True:
             assert self.alive(), f"redis-server exited:\n{self.log()}"
             try:
@@ -87,7 +87,7 @@ class MotoS3Server(LoggedProcess):
 
     def start(self) -> None:
         super().start()
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = time.monotonic() + START_TIMEOUT
         while True:
             assert self.alive(), f"moto server exited:\n{self.log()}"
             try:
@@ -112,8 +112,7 @@ class WorkerProcess(LoggedProcess):
     """``pdfbinder worker [args]``; ready once Celery says so in its log."""
 
     def __init__(self, directory: Path, *args: str, env: dict[str, str] | None = None) -> None:
-        executable = shutil.which("pdfbinder")
-        assert executable, "the pdfbinder console script is not installed (pip install -e .)"
+        executable = pdfbinder_script()
         directory.mkdir(parents=True, exist_ok=True)
         super().__init__(
             [executable, "worker", "--data-dir", str(directory), *args],
@@ -123,7 +122,7 @@ class WorkerProcess(LoggedProcess):
 
     def start(self) -> None:
         super().start()
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = time.monotonic() + START_TIMEOUT
         while "pdfbinder worker ready." not in self.log():
             assert self.alive(), f"worker exited:\n{self.log()}"
             assert time.monotonic() < deadline, f"worker did not start:\n{self.log()}"
@@ -133,3 +132,19 @@ class WorkerProcess(LoggedProcess):
 def records(redis_url: str) -> RedisJobRecords:
     """A reader of the deployment's job records (the same class the replicas use)."""
     return RedisJobRecords.from_url(redis_url, retention_seconds=3600)
+
+
+SLOW_HOST = "slow.example.test"
+"""Mirror host of the image that takes a while to convert."""
+
+
+@dataclass
+class Cluster:
+    """Handles of every process in one scaled-out deployment (see tests/scale/conftest.py)."""
+
+    redis: RedisServer
+    s3: MotoS3Server
+    workers: list[WorkerProcess]
+    replicas: list[ServeProcess]
+    flags: list[str]
+    root: Path

@@ -1,7 +1,6 @@
 """Helpers for the image benchmarks: mode switch, peak-memory measurement, ratio tables.
 
-Kept out of a conftest.py on purpose: several test folders have one, so
-``from conftest import ...`` would be ambiguous. Smoke mode (the default,
+Smoke mode (the default,
 ``--benchmark-disable``) runs each benchmark body once on tiny inputs and only
 checks correctness; ``PDFBINDER_BENCH=full`` with ``--benchmark-enable`` uses
 full-size inputs and prints each peer's time as a ratio to pdfbinder's (also
@@ -36,12 +35,6 @@ def peak_rss_mb(code: str, *args: str) -> float:
     )
     kilobytes = int(result.stdout.strip().splitlines()[-1])
     return kilobytes / 1024
-
-
-def qpdf_check(path: Path) -> None:
-    """qpdf --check must pass with no warnings."""
-    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
 
 
 class RatioTable:

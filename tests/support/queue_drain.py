@@ -1,7 +1,6 @@
 """Queue-drain timing for the scale benchmark: how fast workers empty a full queue.
 
-(A plain module beside the benchmarks, imported as ``queue_drain``.) The jobs
-are submitted through an API replica while no worker runs, so the Celery queue
+The jobs are submitted through an API replica while no worker runs, so the Celery queue
 holds all of them. :class:`HeldQueue` then moves that queue's Redis list
 aside while the workers start, and back once every worker said it is ready:
 the timed part starts with all workers idle and waiting, and excludes their

@@ -8,33 +8,16 @@ truth the PDF must decode back to.
 
 from __future__ import annotations
 
-import importlib.util
 import struct
 import subprocess
 import zlib
 from pathlib import Path
-from types import ModuleType
 
 import pikepdf
 from PIL import Image
 
 from pdfbinder.engine import images_to_pdf
-
-
-def _root_conftest() -> ModuleType:
-    """tests/conftest.py loaded by path: ``import conftest`` is ambiguous once several
-    folders have one (tests/compat does)."""
-    path = Path(__file__).resolve().parents[1] / "conftest.py"
-    spec = importlib.util.spec_from_file_location("pdfbinder_root_conftest", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-_ROOT = _root_conftest()
-qpdf_check = _ROOT.qpdf_check
-corpus_rows = _ROOT.corpus_rows
+from tests.support.qpdf import qpdf_check
 
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _ADAM7 = [

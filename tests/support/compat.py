@@ -1,8 +1,5 @@
 """Real pdfbinder servers on loopback for the compat tests, and the files they chew on.
 
-(A plain module beside the tests, imported as ``compat_helpers``; the fixtures
-built on it are in ``conftest.py``.)
-
 Two ways to run a server, both real uvicorn on a free 127.0.0.1 port:
 :class:`ThreadServer` (the app in this process, any settings, starts fast) and
 :class:`ServeProcess` (``pdfbinder serve`` as a subprocess: the CLI, and a
@@ -15,7 +12,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -31,12 +27,15 @@ from PIL import Image
 from pdfbinder.compat.app import create_app
 from pdfbinder.compat.settings import Settings
 from pdfbinder.compat.testing.background import BackgroundServer
+from tests.support.cli import pdfbinder_script
 
 MIRROR_HOST = "images.example.test"
 SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
 """Where the first seed's images live (mirror them here under a URL map)."""
 ORIGINAL_BASE = 'BASE_URL = "https://localhost"'
-_START_TIMEOUT = 30.0
+START_TIMEOUT = 120.0
+"""Longest wait for a process to answer: start-up is seconds, but a machine shared with
+other test runs can stretch it well past 30 s; the wait ends as soon as it answers."""
 _STOP_TIMEOUT = 30.0
 
 
@@ -119,7 +118,7 @@ class ThreadServer:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._server = BackgroundServer(
-            create_app(settings), start_timeout=_START_TIMEOUT, stop_timeout=_STOP_TIMEOUT
+            create_app(settings), start_timeout=START_TIMEOUT, stop_timeout=_STOP_TIMEOUT
         )
         self.port = self._server.port
         self.url = self._server.base_url
@@ -184,8 +183,7 @@ class ServeProcess(LoggedProcess):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.data_dir = data_dir
-        executable = shutil.which("pdfbinder")
-        assert executable, "the pdfbinder console script is not installed (pip install -e .)"
+        executable = pdfbinder_script()
         super().__init__(
             [executable, "serve", "--port", str(self.port), "--data-dir", str(data_dir), *args],
             data_dir.parent / f"serve-{self.port}.log",
@@ -194,7 +192,7 @@ class ServeProcess(LoggedProcess):
 
     def start(self) -> ServeProcess:  # type: ignore[override]
         super().start()
-        deadline = time.monotonic() + _START_TIMEOUT
+        deadline = time.monotonic() + START_TIMEOUT
         while True:
             assert self.alive(), f"server exited:\n{self.log()}"
             try:

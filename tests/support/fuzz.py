@@ -25,10 +25,11 @@ from pathlib import Path
 from typing import Any
 
 import pikepdf
-from engine_worker import Outcome
-from fuzz_mutations import GENERIC, Draw, Mutator, splice
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
+
+from tests.support.engine_worker import Outcome
+from tests.support.fuzz_mutations import GENERIC, Draw, Mutator, splice
 
 REPO = Path(__file__).resolve().parents[2]
 RESULTS = REPO / ".benchmarks"

@@ -16,8 +16,9 @@ import re
 import warnings
 import zipfile
 
-from fuzz_mutations import Draw, interesting_number, overwrite_number
 from hypothesis import strategies as st
+
+from tests.support.fuzz_mutations import Draw, interesting_number, overwrite_number
 
 HOSTILE_NAMES = (
     "../../etc/passwd.pdf",
