@@ -1,8 +1,19 @@
-"""The ``pdfbinder`` command: one Typer app, one module per command."""
+"""The ``pdfbinder`` command: one Typer app, one module per command.
+
+Start-up is most of what a one-file ``convert`` or ``merge`` costs, so the
+command modules import only Typer and the standard library at load time; each
+command imports the engine half (or the server stack) it uses when it runs.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import typer
+
+from pdfbinder.engine import __version__
 
 from .convert import convert
 from .demo import demo
@@ -10,22 +21,57 @@ from .merge import merge
 from .serve import serve
 from .worker import worker
 
-app = typer.Typer(
-    name="pdfbinder",
-    help="Offline images → PDF and PDF merge, with a PDF.co-compatible API server.",
-    no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    # Help texts carry literal brackets ("[env PDFBINDER_PORT; 8080]"), not rich markup.
-    rich_markup_mode=None,
-)
-app.command()(convert)
-app.command()(merge)
-app.command()(serve)
-app.command()(worker)
-app.command()(demo)
+COMMANDS: dict[str, Callable[..., Any]] = {
+    "convert": convert,
+    "merge": merge,
+    "serve": serve,
+    "worker": worker,
+    "demo": demo,
+}
+
+
+def _print_version(requested: bool) -> None:
+    if requested:
+        typer.echo(f"pdfbinder {__version__}")
+        raise typer.Exit()
+
+
+def _options(
+    version: bool = typer.Option(
+        False,
+        "--version",
+        callback=_print_version,
+        is_eager=True,
+        help="Print pdfbinder's version and exit.",
+    ),
+) -> None:
+    """Offline images → PDF and PDF merge, with a PDF.co-compatible API server."""
+
+
+def build_app(commands: Iterable[str] = COMMANDS) -> typer.Typer:
+    """The ``pdfbinder`` group holding ``commands`` (all of them by default)."""
+    built = typer.Typer(
+        name="pdfbinder",
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        # Help texts carry literal brackets ("[env PDFBINDER_PORT; 8080]"), not rich markup.
+        rich_markup_mode=None,
+    )
+    built.callback()(_options)
+    for name in commands:
+        built.command(name)(COMMANDS[name])
+    return built
+
+
+app = build_app()
 
 
 def main() -> None:
     """Console-script entry point."""
-    app()
+    # Typer turns the signature of every registered command into options before it
+    # dispatches; for all five that is several times what one command's takes (serve
+    # and worker have some forty options), so a run naming its command builds only it.
+    # The group stays a group, so usage lines, help and errors read the same.
+    named = sys.argv[1] if len(sys.argv) > 1 else None
+    build_app([named] if named in COMMANDS else COMMANDS)()

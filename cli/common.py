@@ -7,14 +7,12 @@ Exit codes say what failed, so scripts can branch without parsing text:
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from pdfbinder.engine import (
     CorruptInput,
@@ -64,14 +62,24 @@ def engine_errors() -> Iterator[None]:
 @contextmanager
 def progress_bar(label: str, *, enabled: bool = True) -> Iterator[ProgressCallback]:
     """A progress callback for the engine, drawn on stderr only when it is a terminal."""
-    visible = enabled and sys.stderr.isatty()
+    if not (enabled and sys.stderr.isatty()):
+        # Scripts and pipes get no bar, and so do not pay for importing rich.
+        yield _no_progress
+        return
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
         MofNCompleteColumn(),
         TimeRemainingColumn(),
         transient=True,
-        disable=not visible,
         console=None,
     ) as progress:
         task = progress.add_task(label, total=None)
@@ -82,6 +90,12 @@ def progress_bar(label: str, *, enabled: bool = True) -> Iterator[ProgressCallba
         yield update
 
 
-def emit_json(payload: dict[str, Any]) -> None:
-    """Write one JSON document to stdout (machine-readable summaries)."""
-    typer.echo(json.dumps(payload, indent=2, sort_keys=True))
+def _no_progress(done: int, total: int) -> None:
+    pass
+
+
+def emit_json(payload: dict[str, Any], *, err: bool = False) -> None:
+    """Write one JSON document to stdout, or stderr when stdout carries the PDF."""
+    import json
+
+    typer.echo(json.dumps(payload, indent=2, sort_keys=True), err=err)

@@ -7,17 +7,19 @@ never mix). A failing input leaves no output file behind.
 
 from __future__ import annotations
 
-import json
 import sys
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 
-from pdfbinder.engine import NamedSource, Source, images_to_pdf
-from pdfbinder.engine.images.convert import DEFAULT_MAX_PIXELS
-from pdfbinder.engine.output import Destination
+from pdfbinder.engine import NamedSource, Source
+from pdfbinder.engine.images import DEFAULT_MAX_PIXELS
 
 from .common import EXIT_USAGE, emit_json, engine_errors, fail, progress_bar
+
+if TYPE_CHECKING:
+    from pdfbinder.engine.output import Destination
 
 STDIO = "-"
 
@@ -72,6 +74,8 @@ def convert(
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
 ) -> None:
     """Convert images (JPEG, PNG, TIFF, GIF, BMP, WebP, JPEG 2000, ...) into one PDF."""
+    from pdfbinder.engine import images_to_pdf
+
     sources = _sources(images)
     created = _date(creation_date, "--creation-date")
     destination: Destination = sys.stdout.buffer if output == STDIO else output
@@ -107,7 +111,4 @@ def convert(
                 for item in report.inputs
             ],
         }
-        if output == STDIO:
-            typer.echo(json.dumps(summary, indent=2, sort_keys=True), err=True)
-        else:
-            emit_json(summary)
+        emit_json(summary, err=output == STDIO)

@@ -15,9 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from PIL import Image, ImageDraw
-
-from pdfbinder.engine import images_to_pdf
 
 from .common import engine_errors, fail
 
@@ -30,6 +27,8 @@ _POLL_LIMIT_SECONDS = 60.0
 
 def draw_samples(folder: Path) -> list[Path]:
     """A photo-like JPEG, a screenshot-like PNG and a transparent PNG."""
+    from PIL import Image, ImageDraw
+
     photo = Image.linear_gradient("L").resize((1200, 800)).convert("RGB")
     ImageDraw.Draw(photo).ellipse((400, 200, 800, 600), fill=(220, 120, 40))
     screenshot = Image.new("RGB", (1280, 720), "white")
@@ -79,12 +78,13 @@ def demo(
     ),
 ) -> None:
     """Convert and merge built-in samples through the embedded server → OUTPUT."""
-    # Loaded here, not at import: every other command would pay for the server stack.
+    # Loaded here, not at import: every other command would pay for the server and engine.
     import httpx
 
     from pdfbinder.compat.app import create_app
     from pdfbinder.compat.settings import Settings
     from pdfbinder.compat.testing.background import BackgroundServer
+    from pdfbinder.engine import images_to_pdf
 
     with tempfile.TemporaryDirectory(prefix="pdfbinder-demo-") as scratch:
         folder = Path(scratch)

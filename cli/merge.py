@@ -16,8 +16,6 @@ from pathlib import Path
 
 import typer
 
-from pdfbinder.engine import PdfInput, merge_pdfs
-
 from .common import EXIT_USAGE, emit_json, engine_errors, fail, progress_bar
 
 OUTLINE_CHOICES = ("keep", "nest", "drop")
@@ -60,6 +58,8 @@ def merge(
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
 ) -> None:
     """Merge PDFs in order into one, keeping every input's bookmarks, links, forms and labels."""
+    from pdfbinder.engine import PdfInput, merge_pdfs
+
     if outline not in OUTLINE_CHOICES:
         fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
     passwords = parse_passwords(password_for)

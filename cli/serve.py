@@ -7,7 +7,6 @@ options left out keep the value from the ``PDFBINDER_*`` environment variables
 
 from __future__ import annotations
 
-import logging
 import sys
 from pathlib import Path
 from typing import Any
@@ -31,6 +30,8 @@ from .settings_flags import check_cluster_flags, settings_from_flags
 
 def configure_logging() -> None:
     """Access-log lines (already JSON) and server warnings, one per line, on stderr."""
+    import logging
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(message)s"))
     root = logging.getLogger("pdfbinder")

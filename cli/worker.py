@@ -12,7 +12,6 @@ shutdown); a worker that dies mid-job has it re-run by another.
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Any
 
@@ -106,6 +105,8 @@ def worker(
         fail(
             "--broker is required (or PDFBINDER_BROKER), e.g. redis://127.0.0.1:6379/0", EXIT_USAGE
         )
+    import socket
+
     configure_logging()
     service = build_service(settings)
     runner = service.runner

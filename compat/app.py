@@ -19,6 +19,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from pdfbinder.engine import __version__
+
 from .cluster import build_service
 from .errors import ApiError
 from .middleware import AccessLog, BodyLimit, BodyLimits
@@ -65,7 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(
         title="pdfbinder",
         summary="PDF.co-compatible API: images → PDF and PDF merge, offline.",
-        version="0.1.0",
+        version=__version__,
         lifespan=lifespan,
     )
     add_routes(app)

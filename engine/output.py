@@ -14,7 +14,6 @@ files it accepts — and an fsync per output costs more than embedding a JPEG.
 from __future__ import annotations
 
 import os
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import BinaryIO, Union
@@ -30,7 +29,7 @@ def atomic_output(destination: Destination) -> Iterator[BinaryIO]:
         return
     target = os.fspath(destination)
     directory = os.path.dirname(os.path.abspath(target))
-    temp_path = os.path.join(directory, f".pdfbinder-{secrets.token_hex(8)}.part")
+    temp_path = os.path.join(directory, f".pdfbinder-{os.urandom(8).hex()}.part")
     # 0o666 filtered by the umask, like any file the user creates (mkstemp would force 0o600).
     fd = os.open(temp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:

@@ -16,13 +16,12 @@ from ..errors import EngineError, InvalidOption
 from ..inputs import NamedSource, Source, display_name, input_label
 from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
-from . import images
+from . import DEFAULT_MAX_PIXELS, images
 from .embed import write_image
 from .layout import PageOptions, place
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref
 
 PRODUCER = "pdfbinder"
-DEFAULT_MAX_PIXELS = images.DEFAULT_MAX_PIXELS
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,16 @@ from __future__ import annotations
 import sys
 import zlib
 from dataclasses import dataclass
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from ..errors import UnsupportedInput
 from .jpeg import JpegInfo
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref, StreamData
 from .png import CHANNELS, DecodedPng, PngInfo, decode_png
 from .pngalpha import split_alpha_deflated
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Level 6 costs ~2× level 1 in time for ~10-20% smaller files on photos and
 # much smaller ones on screenshots; measured in tests/benchmarks.

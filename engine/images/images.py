@@ -13,8 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-
-from PIL import Image, TiffImagePlugin, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from ..errors import CorruptInput, EngineError, TooLarge, UnsupportedInput
 from ..inputs import NamedSource, Source, open_binary
@@ -26,9 +25,10 @@ from .png import SIGNATURE as PNG_SIGNATURE
 from .png import check_stream_start, read_png
 from .tiff import g4_strip
 
+if TYPE_CHECKING:
+    from PIL import Image
+
 DEFAULT_DPI = 96.0
-DEFAULT_MAX_PIXELS = Image.MAX_IMAGE_PIXELS or 89_478_485
-"""Pillow's own decompression-bomb threshold, so both guards agree by default."""
 
 _EXIF_ORIENTATION = 0x0112
 
@@ -129,6 +129,8 @@ def _verify_header(data: bytes) -> int:
     guard is ignored here because our own pixel limit was already applied.
     Returns Pillow's frame count.
     """
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             frame_count: int = getattr(image, "n_frames", 1)
@@ -143,6 +145,8 @@ def _verify_header(data: bytes) -> int:
 
 def _pillow_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
     """Frames decoded by Pillow; any Pillow failure on damaged data becomes CorruptInput."""
+    from PIL import Image, TiffImagePlugin, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             orientation = _orientation(image.getexif().get(_EXIF_ORIENTATION), warn)

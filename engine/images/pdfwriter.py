@@ -12,11 +12,13 @@ table, and a trailer with ``/Root``, ``/Info`` and ``/ID``.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO, Union
+from typing import TYPE_CHECKING, BinaryIO, Union
+
+if TYPE_CHECKING:
+    import hashlib
 
 PdfValue = Union[
     None,
@@ -96,6 +98,12 @@ def serialize(value: PdfValue) -> bytes:
     return b"[" + b" ".join(serialize(item) for item in value) + b"]"
 
 
+def _content_hash() -> hashlib._Hash:
+    import hashlib  # loaded only for deterministic output: loading OpenSSL is most of its cost
+
+    return hashlib.md5(usedforsecurity=False)
+
+
 class PdfStreamWriter:
     """Writes one PDF file object by object to a binary stream.
 
@@ -111,7 +119,7 @@ class PdfStreamWriter:
         self._position = 0
         self._offsets: dict[int, int] = {}
         self._next_number = 1
-        self._hash = hashlib.md5(usedforsecurity=False) if deterministic else None
+        self._hash = _content_hash() if deterministic else None
         # Version 1.7: 16-bit samples and JPXDecode need 1.5, SMask 1.4.
         self._emit(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 

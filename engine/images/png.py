@@ -20,8 +20,6 @@ import struct
 import zlib
 from dataclasses import dataclass, field
 
-from PIL import Image
-
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
 from .exif import ExifFacts, read_exif, sane_dpi
 
@@ -271,6 +269,8 @@ def decode_png(info: PngInfo) -> DecodedPng:
 
 
 def _unfilter(info: PngInfo, mode: str, rawmode: str) -> bytes:
+    from PIL import Image  # only PNGs that must be decoded load Pillow
+
     try:
         image = Image.frombytes(
             mode, (info.width, info.height), info.idat_bytes(), "zip", rawmode, int(info.interlaced)
@@ -305,6 +305,8 @@ def split_lanes(
 ) -> tuple[bytes, bytes]:
     """Interleaved samples whose last channel is alpha → ``(colour samples, alpha samples)``."""
     if sample_bytes == 1:
+        from PIL import Image
+
         # Pillow's C channel code: milliseconds for a 1080p image.
         mode = "RGBA" if channels == 4 else "LA"
         size = (width, len(samples) // (channels * width))

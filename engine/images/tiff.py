@@ -9,8 +9,10 @@ the decode-and-Flate path instead.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import TiffImagePlugin
+if TYPE_CHECKING:
+    from PIL import TiffImagePlugin
 
 _PHOTOMETRIC = 262
 _FILL_ORDER = 266

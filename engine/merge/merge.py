@@ -35,7 +35,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 
 from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
-from ..images.convert import DEFAULT_MAX_PIXELS, images_to_pdf
+from ..images import DEFAULT_MAX_PIXELS
 from ..inputs import NamedSource, Source, display_name, input_label
 from ..lookup import lookup
 from ..output import Destination, atomic_output
@@ -256,6 +256,8 @@ def _expand_single(
     if kind == "pdf":
         yield PdfInput(source, pages=item.pages, password=item.password)
     elif kind == "image":
+        from ..images.convert import images_to_pdf  # a PDF-only merge never loads the image path
+
         with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
             named = source if isinstance(source, NamedSource) else NamedSource(source, name)
             try:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import json
 import subprocess
 import time
@@ -162,6 +163,7 @@ def test_openapi_describes_the_real_parameters(tmp_path: Path) -> None:
     check = schema["paths"]["/job/check"]["get"]["parameters"]
     assert {param["name"] for param in check} >= {"jobid", "force"}
     assert "/file/upload/get-presigned-url" in schema["paths"]
+    assert schema["info"]["version"] == importlib.metadata.version("pdfbinder")
 
 
 @pytest.mark.parametrize("content", [None, "{not json", "[1, 2]"])

@@ -1,0 +1,126 @@
+"""What each command loads: a command imports only the half of pdfbinder it uses.
+
+Start-up is most of what a one-file ``convert`` or ``merge`` costs (the timings
+are in tests/benchmarks/test_bench_cli.py), so these tests pin down the module
+sets rather than times: each command runs in a fresh interpreter, which then
+lists the modules it loaded.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pikepdf
+import pytest
+from PIL import Image
+
+# Runs the command line as the console script does, then reports sys.modules even
+# though the command ends the process with SystemExit.
+_PROBE = """
+import atexit, json, sys
+report = sys.argv.pop(1)
+atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
+sys.argv[0] = "pdfbinder"
+from pdfbinder.cli.app import main
+main()
+"""
+# Loaded by no command that does not need it: the server stack, Typer's optional
+# pydantic coercion (Typer 0.29+), rich (only for a progress bar on a terminal).
+_NEVER_FOR_FILES = {"pydantic", "fastapi", "uvicorn", "httpx", "rich", "celery", "redis"}
+
+
+def _modules_loaded(tmp_path: Path, *arguments: str) -> tuple[set[str], str]:
+    report = tmp_path / "modules.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _PROBE, str(report), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    modules = set(json.loads(report.read_text()))
+    return modules | {name.split(".")[0] for name in modules}, done.stdout
+
+
+def _small_pdf(path: Path, pages: int) -> Path:
+    with pikepdf.new() as pdf:
+        for _ in range(pages):
+            pdf.add_blank_page()
+        pdf.save(path)
+    return path
+
+
+@pytest.fixture
+def jpeg(tmp_path: Path) -> Path:
+    path = tmp_path / "one.jpg"
+    Image.new("RGB", (30, 20), (200, 40, 40)).save(path, quality=90)
+    return path
+
+
+def test_convert_of_a_jpeg_loads_neither_pillow_nor_pikepdf(tmp_path: Path, jpeg: Path) -> None:
+    loaded, _ = _modules_loaded(tmp_path, "convert", str(jpeg), "-o", "out.pdf")
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        (image,) = pdf.pages[0].get_images().values()
+        assert image.read_raw_bytes() == jpeg.read_bytes()  # the JPEG went in untouched
+    assert not loaded & {"PIL", "pikepdf", *_NEVER_FOR_FILES}
+    assert "pdfbinder.engine.merge.merge" not in loaded
+
+
+def test_convert_of_a_tiff_loads_pillow(tmp_path: Path) -> None:
+    tiff = tmp_path / "page.tif"
+    Image.new("L", (16, 8), 90).save(tiff, compression="tiff_lzw")
+    loaded, _ = _modules_loaded(tmp_path, "convert", str(tiff), "-o", "out.pdf")
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        (image,) = pdf.pages[0].get_images().values()
+        assert pikepdf.PdfImage(image).as_pil_image().getpixel((3, 3)) == 90
+    assert "PIL" in loaded
+    assert not loaded & {"pikepdf", *_NEVER_FOR_FILES}
+
+
+def test_merge_loads_no_image_path(tmp_path: Path) -> None:
+    first, second = _small_pdf(tmp_path / "a.pdf", 2), _small_pdf(tmp_path / "b.pdf", 3)
+    loaded, _ = _modules_loaded(tmp_path, "merge", str(first), str(second), "-o", "m.pdf")
+    with pikepdf.open(tmp_path / "m.pdf") as pdf:
+        assert len(pdf.pages) == 5
+    assert "pikepdf" in loaded
+    assert not loaded & {"PIL", "pdfbinder.engine.images.convert", *_NEVER_FOR_FILES}
+
+
+@pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["merge", "--help"]])
+def test_help_and_version_load_no_engine(tmp_path: Path, arguments: list[str]) -> None:
+    loaded, _ = _modules_loaded(tmp_path, *arguments)
+    engine_halves = {"pdfbinder.engine.images.convert", "pdfbinder.engine.merge.merge"}
+    assert not loaded & {"PIL", "pikepdf", *engine_halves, *_NEVER_FOR_FILES}
+
+
+def test_version_is_the_package_metadata_version(tmp_path: Path) -> None:
+    _, printed = _modules_loaded(tmp_path, "--version")
+    assert printed == f"pdfbinder {importlib.metadata.version('pdfbinder')}\n"
+
+
+def test_help_lists_every_command_and_the_version_option(tmp_path: Path) -> None:
+    _, printed = _modules_loaded(tmp_path, "--help")
+    for name in ("convert", "merge", "serve", "worker", "demo", "--version"):
+        assert name in printed
+
+
+def test_a_named_command_keeps_the_group_usage(tmp_path: Path) -> None:
+    _, printed = _modules_loaded(tmp_path, "merge", "--help")
+    assert printed.startswith("Usage: pdfbinder merge [OPTIONS]")
+    assert "--password-for" in printed and "--outline" in printed
+
+
+def test_the_json_summary_of_stdout_output_goes_to_stderr(jpeg: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "pdfbinder.cli", "convert", str(jpeg), "-o", "-", "--json"],
+        capture_output=True,
+    )
+    assert done.returncode == 0, done.stderr
+    with pikepdf.open(io.BytesIO(done.stdout)) as pdf:
+        assert len(pdf.pages) == 1
+    assert json.loads(done.stderr)["pages"] == 1
