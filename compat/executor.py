@@ -17,8 +17,9 @@ from typing import Any, BinaryIO
 from pdfbinder.engine import EngineError, images_to_pdf, merge_any, merge_pdfs
 from pdfbinder.engine.merge.archives import ArchiveLimits
 
+from .clock import utcnow
 from .errors import ApiError
-from .files.base import FileExists, FileStore, utcnow
+from .files.base import FileExists, FileStore
 from .jobs.base import CancelCheck, JobCancelled, JobSpec
 from .limits import JobBudget, check_page_count, source_size
 from .protocol import timestamp

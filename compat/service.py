@@ -18,9 +18,10 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from .callbacks import CallbackSender, is_loopback
+from .clock import utcnow
 from .errors import ApiError
 from .executor import JobExecutor
-from .files.base import FileStore, new_file_id, utcnow
+from .files.base import FileStore, new_file_id
 from .files.local import LocalFileStore
 from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
 from .jobs.local import LocalJobRunner

@@ -21,8 +21,9 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
 
+from .clock import utcnow
 from .errors import ApiError
-from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_id, utcnow
+from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_id
 from .protocol import output_name
 from .settings import Settings
 from .sources import FetchAuth, Sources, own_file_id

@@ -14,8 +14,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import BinaryIO
+
+from ..clock import utcnow
 
 _ID_BYTES = 24
 _COPY_CHUNK = 1024 * 1024
@@ -24,11 +26,6 @@ _COPY_CHUNK = 1024 * 1024
 def new_file_id() -> str:
     """An unguessable id made of ``[A-Za-z0-9_-]`` only (safe raw in a URL path)."""
     return secrets.token_urlsafe(_ID_BYTES)
-
-
-def utcnow() -> datetime:
-    """The current time, timezone-aware, in UTC."""
-    return datetime.now(timezone.utc)
 
 
 class FileExists(Exception):

@@ -22,7 +22,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
-from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter, utcnow
+from ..clock import utcnow
+from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STALE_TEMP_SECONDS = 6 * 3600

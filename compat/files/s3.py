@@ -33,6 +33,7 @@ from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from ..clock import utcnow
 from .base import (
     CountingWriter,
     FileExists,
@@ -40,7 +41,6 @@ from .base import (
     FileStore,
     FileWriter,
     iter_chunks,
-    utcnow,
 )
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")

@@ -18,10 +18,11 @@ import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..clock import utcnow
 from .base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
 from .outcome import notify_finished, outcome_of
 
@@ -45,10 +46,6 @@ CREATE TABLE IF NOT EXISTS jobs (
     message TEXT
 )
 """
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 def _time(text: str | None) -> datetime | None:
@@ -95,7 +92,7 @@ class LocalJobRunner(JobRunner):
                 (
                     json.dumps(stored.to_json()),
                     JobState.FAILED.value,
-                    _now().isoformat(),
+                    utcnow().isoformat(),
                     INTERRUPTED_CODE,
                     INTERRUPTED_MESSAGE,
                     job_id,
@@ -105,7 +102,7 @@ class LocalJobRunner(JobRunner):
         return len(rows)
 
     def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
-        created = _now()
+        created = utcnow()
         self._sql(
             "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
             (job_id, json.dumps(spec.to_json()), JobState.WORKING.value, created.isoformat()),
@@ -119,11 +116,11 @@ class LocalJobRunner(JobRunner):
         cancelled = self._cancelled[job_id]
 
         def start_and_execute() -> dict[str, Any]:
-            self._sql("UPDATE jobs SET started_at=? WHERE job_id=?", (_now().isoformat(), job_id))
+            self._sql("UPDATE jobs SET started_at=? WHERE job_id=?", (utcnow().isoformat(), job_id))
             return self._execute(spec, cancelled.is_set)
 
         outcome = outcome_of(job_id, cancelled.is_set, start_and_execute)
-        finished = _now()
+        finished = utcnow()
         stored = spec.without_secrets()
         self._sql(
             "UPDATE jobs SET spec=?, state=?, finished_at=?, result=?, error_code=?, message=? "

@@ -22,11 +22,12 @@ from __future__ import annotations
 import json
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 import redis
 
+from ..clock import utcnow
 from .base import JobRecord, JobSpec, JobState
 
 PREFIX = "pdfbinder:"
@@ -71,10 +72,6 @@ return 1
 """
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -111,7 +108,7 @@ class RedisJobRecords:
 
     def create(self, job_id: str, spec: JobSpec) -> JobRecord:
         """Record a new ``working`` job (ids are random, 128 bits: never reused)."""
-        created = _now()
+        created = utcnow()
         fields: dict[Any, Any] = {
             "spec": json.dumps(spec.to_json()),
             "state": JobState.WORKING.value,
@@ -151,7 +148,7 @@ class RedisJobRecords:
     def claim(self, job_id: str, worker: str, lease_seconds: float) -> str:
         """``claimed`` (run it), ``busy`` (a live worker holds it), ``finished`` or ``missing``."""
         return str(
-            self._claim(keys=[self.key(job_id)], args=[worker, lease_seconds, _now().isoformat()])
+            self._claim(keys=[self.key(job_id)], args=[worker, lease_seconds, utcnow().isoformat()])
         )
 
     def renew(self, job_id: str, worker: str, lease_seconds: float) -> bool:
@@ -175,7 +172,7 @@ class RedisJobRecords:
                 args=[
                     state.value,
                     json.dumps(spec.to_json()),
-                    _now().isoformat(),
+                    utcnow().isoformat(),
                     json.dumps(result) if result is not None else "",
                     "" if error_code is None else str(error_code),
                     message or "",

@@ -19,6 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
+from ..clock import utcnow
+
 SERVER_NAMES: tuple[str, ...] = ("localhost",)
 SERVER_ADDRESSES: tuple[str, ...] = ("127.0.0.1", "::1")
 _CA_LIFETIME = datetime.timedelta(days=3650)
@@ -72,12 +74,8 @@ def trust_line(files: TlsFiles) -> str:
     return f"export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}"
 
 
-def _now() -> datetime.datetime:
-    return datetime.datetime.now(datetime.timezone.utc)
-
-
 def _fresh(certificate: x509.Certificate) -> bool:
-    now = _now()
+    now = utcnow()
     return (
         certificate.not_valid_before_utc <= now
         and certificate.not_valid_after_utc > now + _RENEW_MARGIN
@@ -128,7 +126,7 @@ def _subject_alternative_names() -> list[x509.GeneralName]:
 def _create_ca(files: TlsFiles) -> tuple[x509.Certificate, ec.EllipticCurvePrivateKey]:
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "pdfbinder local CA")])
-    now = _now()
+    now = utcnow()
     certificate = (
         x509.CertificateBuilder()
         .subject_name(name)
@@ -151,7 +149,7 @@ def _issue_server_certificate(
     files: TlsFiles, ca: x509.Certificate, ca_key: ec.EllipticCurvePrivateKey
 ) -> None:
     key = ec.generate_private_key(ec.SECP256R1())
-    now = _now()
+    now = utcnow()
     certificate = (
         x509.CertificateBuilder()
         .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAMES[0])]))

@@ -10,7 +10,8 @@ from urllib.parse import urlsplit
 import httpx
 import requests
 
-from pdfbinder.compat.files.base import new_file_id, utcnow
+from pdfbinder.compat.clock import utcnow
+from pdfbinder.compat.files.base import new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.settings import Settings
 from tests.support.compat import ThreadServer, assert_error, make_jpeg, make_pdf, mirror_url

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
+from pdfbinder.compat.clock import utcnow
 from pdfbinder.compat.errors import ApiError
 from pdfbinder.compat.executor import JobExecutor
-from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
+from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner

@@ -11,7 +11,8 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id, utcnow
+from pdfbinder.compat.clock import utcnow
+from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.s3 import S3FileStore, parse_s3_url
 from tests.support.cli import pdfbinder_script
 from tests.support.compat import ServeProcess, make_pdf
