@@ -23,11 +23,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .errors import ApiError
 from .limits import readable_size
-from .protocol import error_answer
+from .protocol import API_PREFIX, SECRET_PARAMS, error_answer, route_path
 
 access_log = logging.getLogger("pdfbinder.access")
-_SECRET_QUERY_NAMES = {"x-api-key", "password", "httppassword", "httpusername", "callback"}
-_UPLOAD_TOKEN = re.compile(r"^((?:/v1)?/upload/)[^/]+")
+_UPLOAD_TOKEN = re.compile(rf"^((?:{re.escape(API_PREFIX)})?/upload/)[^/]+")
 
 _MULTIPART_SLACK = 1024 * 1024
 """Room for multipart framing and the small fields beside a file at the file limit."""
@@ -42,7 +41,7 @@ def loggable_target(path: str, query: str) -> tuple[str, str]:
     safe_path = _UPLOAD_TOKEN.sub(r"\1***", path)
     pairs = parse_qsl(query, keep_blank_values=True)
     safe_query = urlencode(
-        [(key, "***" if key.lower() in _SECRET_QUERY_NAMES else value) for key, value in pairs],
+        [(key, "***" if key.lower() in SECRET_PARAMS else value) for key, value in pairs],
         safe=":/,*",
     )
     return safe_path, safe_query
@@ -91,7 +90,7 @@ class BodyLimits:
 
     def for_path(self, path: str) -> int:
         """The limit of the route at ``path`` (``/`` and ``/v1`` alike)."""
-        route = path[len("/v1") :] if path.startswith("/v1/") else path
+        route = route_path(path)
         if route == _FILE_ROUTES[0] or route.startswith(_FILE_ROUTES[1]):
             return self.file_bytes + _MULTIPART_SLACK
         return self.memory_bytes

@@ -24,6 +24,13 @@ from starlette.datastructures import UploadFile
 
 from .errors import ApiError
 
+API_PREFIX = "/v1"
+"""Every route is served both at the root and under this prefix; clients use either."""
+MOUNT_PREFIXES = ("", API_PREFIX)
+SECRET_PARAMS = frozenset({"x-api-key", "password", "httpusername", "httppassword", "callback"})
+"""Parameters whose values are masked in logs and records and not kept after a job
+(a callback URL may carry ``user:password@``)."""
+
 REMAINING_CREDITS = 1_000_000
 """A local server has no credit account; clients still read this field."""
 
@@ -32,6 +39,14 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_LENGTH = 120
+
+
+def route_path(path: str) -> str:
+    """The route ``path`` addresses, without the :data:`API_PREFIX` (``/v1/pdf/merge`` →
+    ``/pdf/merge``)."""
+    if path == API_PREFIX or path.startswith(API_PREFIX + "/"):
+        return path[len(API_PREFIX) :] or "/"
+    return path
 
 
 class Params:

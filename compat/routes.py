@@ -19,7 +19,7 @@ from starlette.datastructures import UploadFile
 
 from .errors import ApiError
 from .files.base import FileInfo, iter_chunks
-from .protocol import Params, job_answer, output_name, read_params, success
+from .protocol import MOUNT_PREFIXES, Params, job_answer, output_name, read_params, success
 from .service import JobRequest, Service
 from .sources import FetchAuth
 from .uploads import key_fingerprint
@@ -318,6 +318,6 @@ async def health() -> JSONResponse:
 
 def add_routes(app: FastAPI) -> None:
     """Mount the API at ``/`` and ``/v1``; file URLs too, so ``/v1/files/...`` also works."""
-    for prefix in ("", "/v1"):
+    for prefix in MOUNT_PREFIXES:
         app.include_router(api, prefix=prefix)
         app.include_router(public, prefix=prefix)

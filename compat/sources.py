@@ -28,10 +28,11 @@ from pdfbinder.engine import NamedSource
 from .errors import ApiError
 from .files.base import FileStore
 from .netpolicy import NetPolicy
+from .protocol import route_path
 from .safefetch import RemoteFetcher
 from .urlmap import UrlMap
 
-_OWN_PATH = re.compile(r"(?:/v1)?/files/([A-Za-z0-9_-]{32})/[^/]+")
+_OWN_PATH = re.compile(r"/files/([A-Za-z0-9_-]{32})/[^/]+")
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 
 
@@ -50,7 +51,7 @@ def own_file_id(url: str) -> str | None:
     if scheme == "filetoken":
         return parts.netloc or parts.path.strip("/").split("/")[0] or None
     if scheme in {"http", "https"}:
-        match = _OWN_PATH.fullmatch(parts.path)
+        match = _OWN_PATH.fullmatch(route_path(parts.path))
         return match.group(1) if match else None
     return None
 

@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-SECRET_PARAMS = frozenset({"password", "httpusername", "httppassword", "callback"})
-"""Spec parameters a runner must not keep once the job has ended."""
+from ..protocol import SECRET_PARAMS
 
 
 class JobState(str, enum.Enum):

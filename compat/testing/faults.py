@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 from urllib.parse import parse_qsl, urlsplit
 
+from ..protocol import SECRET_PARAMS, route_path
+
 Message = MutableMapping[str, Any]
 Scope = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
@@ -32,7 +34,6 @@ JOB_CHECK_ROUTE = "/job/check"
 # Requests carrying this header (a fixture pre-loading files) are neither recorded nor faulted.
 UNTRACKED_HEADER = "x-pdfbinder-untracked"
 SECRET_HEADERS = frozenset({"x-api-key", "authorization", "proxy-authorization", "cookie"})
-SECRET_PARAMS = frozenset({"x-api-key", "httpusername", "httppassword", "password", "callback"})
 REDACTED = "<redacted>"
 # Bodies up to this size are read to record their parameters; uploads are left streaming.
 _MAX_RECORDED_BODY = 64 * 1024
@@ -59,10 +60,7 @@ def route_of(path: str) -> str:
     Every route is served both at the root and under ``/v1``, so a rule for ``/pdf/merge``
     must catch both spellings.
     """
-    route = path.rstrip("/").lower() or "/"
-    if route == "/v1" or route.startswith("/v1/"):
-        route = route[3:] or "/"
-    return route
+    return route_path(path.rstrip("/").lower() or "/")
 
 
 def error_body(status: int, message: str | None = None) -> dict[str, Any]:
