@@ -83,6 +83,11 @@ def serve(
         help="Let remote fetches reach loopback/private/link-local addresses "
         "[env PDFBINDER_ALLOW_PRIVATE_NETWORKS; off].",
     ),
+    ui: bool = typer.Option(
+        None,
+        "--ui/--no-ui",
+        help="Serve the web page for people at / [env PDFBINDER_WEB_UI; on].",
+    ),
     max_file_bytes: int = typer.Option(
         None, help="Largest upload or fetched source [env PDFBINDER_MAX_FILE_BYTES; 512 MiB]."
     ),
@@ -139,6 +144,7 @@ def serve(
         "url_map": url_map,
         "allow_hosts": allow_host or None,
         "allow_private_networks": allow_private_networks,
+        "web_ui": ui,
         "max_file_bytes": max_file_bytes,
         "max_body_bytes": max_body_bytes,
         "max_pixels": max_pixels,
@@ -169,6 +175,7 @@ def serve(
     configure_logging()
     mode = "API keys required" if settings.api_keys else "no API key needed"
     remote = "remote fetching allowed" if settings.allow_remote else "offline"
+    page = "web page at /" if settings.web_ui else "no web page"
     tls: dict[str, Any] = {}
     bind_host = settings.host
     if https:
@@ -182,7 +189,7 @@ def serve(
     scheme = "https" if https else "http"
     typer.echo(
         f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
-        f"(data: {settings.data_dir}; {mode}; {remote})",
+        f"(data: {settings.data_dir}; {mode}; {remote}; {page})",
         err=True,
     )
     uvicorn.run(

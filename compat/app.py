@@ -28,6 +28,7 @@ from .protocol import error_answer
 from .routes import add_routes
 from .service import Service
 from .settings import Settings
+from .web import add_web_page
 
 _log = logging.getLogger("pdfbinder.server")
 
@@ -71,6 +72,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     add_routes(app)
+    if config.web_ui:
+        add_web_page(app)
     _add_error_handlers(app)
     app.add_middleware(
         BodyLimit,

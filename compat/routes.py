@@ -19,6 +19,7 @@ from starlette.datastructures import UploadFile
 
 from .errors import ApiError
 from .files.base import FileInfo, iter_chunks
+from .previews import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE, preview_stored_file
 from .protocol import MOUNT_PREFIXES, Params, job_answer, output_name, read_params, success
 from .service import JobRequest, Service
 from .sources import FetchAuth
@@ -40,6 +41,8 @@ _PARAMETER_DOCS: dict[str, str] = {
     "file": "The file: base64 or data: URI (upload/base64), a file URL (delete).",
     "contenttype": "Content type of the file to upload (accepted, not needed).",
     "x-api-key": "API key, when the server requires one (also accepted as a header).",
+    "size": f"Longest side of the thumbnail in pixels, {MIN_SIDE}-{MAX_SIDE} "
+    f"(default {DEFAULT_SIDE}).",
 }
 _JOB_PARAMETERS = (
     "url",
@@ -113,7 +116,7 @@ async def require_api_key(request: Request) -> None:
 
 
 api = APIRouter(dependencies=[Depends(require_api_key)])
-Handler = Callable[[Request], Awaitable[JSONResponse]]
+Handler = Callable[[Request], Awaitable[Response]]
 public = APIRouter()
 
 
@@ -258,6 +261,48 @@ async def delete(request: Request) -> JSONResponse:
     return success()
 
 
+_THUMBNAIL_RESPONSES: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The first page as PNG. Header X-Page-Count: the pages the file makes.",
+        "content": {"image/png": {}},
+        "headers": {"X-Page-Count": {"schema": {"type": "integer"}}},
+    }
+}
+
+
+@get_and_post(
+    "/file/thumbnail",
+    openapi_extra=documented("url", "size", "password", "x-api-key"),
+    responses=_THUMBNAIL_RESPONSES,
+    response_class=Response,
+)
+async def thumbnail(request: Request) -> Response:
+    """A PNG of an uploaded PDF's or image's first page, and its page count (pdfbinder's own).
+
+    Only files uploaded to this server, by the same key. A damaged file or a
+    wrong password answers with the error a job would give (442, 441).
+    """
+    params = await _params(request)
+    password = params.text("password")
+    found = await run_in_threadpool(
+        preview_stored_file,
+        service_of(request).uploads,
+        params.text("url"),
+        owner_of(request),
+        side=params.integer("size", DEFAULT_SIDE),
+        password=password,
+    )
+    # A file id's bytes never change, so its thumbnail may be kept while the file lives;
+    # one opened with a password is not kept at all.
+    caching = "no-store" if password else f"private, max-age={min(found.seconds_left, 3600)}"
+    headers = {
+        "X-Page-Count": str(found.preview.page_count),
+        "Cache-Control": caching,
+        "Vary": "x-api-key",
+    }
+    return Response(found.preview.png, media_type="image/png", headers=headers)
+
+
 def _stream_and_close(stream: BinaryIO) -> Iterator[bytes]:
     with stream:
         yield from iter_chunks(stream)
@@ -308,6 +353,28 @@ async def presigned_put(token: str, name: str, request: Request) -> Response:
     else:
         await service.uploads.store_body(request.stream(), name, owner, file_id)
     return Response(status_code=200)
+
+
+@public.get("/capabilities")
+async def capabilities(request: Request) -> JSONResponse:
+    """What this server offers beyond the protocol, for clients that adapt (pdfbinder's own).
+
+    `apiKeyRequired`: requests need `x-api-key`. `officeDocuments`: merge2 converts
+    Office and text documents. `thumbnails`: the route that previews uploaded files.
+    `maxFileBytes`, `maxInputsPerJob`: the limits an upload and a job must keep to.
+    """
+    settings = service_of(request).settings
+    return JSONResponse(
+        {
+            "apiKeyRequired": bool(settings.api_keys),
+            "officeDocuments": False,
+            "thumbnails": "/file/thumbnail",
+            "maxFileBytes": settings.max_file_bytes,
+            "maxInputsPerJob": settings.max_inputs_per_job,
+            "error": False,
+            "status": 200,
+        }
+    )
 
 
 @public.get("/health")

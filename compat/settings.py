@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         description="Base of the URLs handed out (e.g. https://pdf.example.org); "
         "by default the scheme and host the client used.",
     )
+    web_ui: bool = Field(
+        default=True,
+        description="Serve the web page for people at / (the API routes are unchanged).",
+    )
     unknown_job_status: Literal["unknown", "working"] = Field(
         default="unknown",
         description="Answer for an unknown job id without force=true. `unknown` stops sample "

@@ -170,6 +170,11 @@ class Uploads:
         (see :mod:`~pdfbinder.compat.tenancy`)."""
         if not url:
             raise ApiError(400, "Missing parameter 'url' (or 'file'): the file to delete.")
+        file_id, _ = self.visible_file(url, owner)
+        self.store.delete(file_id)
+
+    def visible_file(self, url: str, owner: str | None) -> tuple[str, FileInfo]:
+        """The id and metadata of one of our stored files that ``owner`` may see; else 404."""
         file_id = own_file_id(url)
         info = self.store.info(file_id) if file_id else None
         keys_required = bool(self.settings.api_keys)
@@ -180,7 +185,7 @@ class Uploads:
             or not visible_to(info.owner, owner, keys_required=keys_required)
         ):
             raise ApiError(404, f"File not found or expired: {url}")
-        self.store.delete(file_id)
+        return file_id, info
 
 
 def _load_secret(path: Path) -> bytes:
