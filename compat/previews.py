@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pdfbinder.engine import EngineError
-from pdfbinder.engine.images.images import DEFAULT_MAX_PIXELS
+from pdfbinder.engine.images import DEFAULT_MAX_PIXELS
 from pdfbinder.engine.inputs import NamedSource
 from pdfbinder.engine.preview import Preview, first_page_preview
 

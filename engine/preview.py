@@ -12,13 +12,16 @@ from __future__ import annotations
 import io
 import threading
 from dataclasses import dataclass
-
-from PIL import Image, ImageOps, UnidentifiedImageError
+from typing import TYPE_CHECKING
 
 from .errors import CorruptInput, EngineError, PasswordRequired, TooLarge, WrongPassword
-from .images.images import DEFAULT_MAX_PIXELS, check_pixels
+from .images import DEFAULT_MAX_PIXELS
+from .images.images import check_pixels
 from .inputs import NamedSource, Source, display_name, open_binary
 from .merge.pdfopen import head_bytes, looks_like_pdf
+
+if TYPE_CHECKING:
+    from PIL.Image import Image as PILImage
 
 _PDFIUM_PASSWORD_ERROR = 4
 """FPDF_ERR_PASSWORD: the document is encrypted and the password does not open it."""
@@ -97,6 +100,8 @@ def _pdf_preview(
 def _image_preview(
     source: Source | NamedSource, name: str, max_side: int, max_pixels: int
 ) -> Preview:
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     with open_binary(source) as stream:
         try:
             with Image.open(stream) as image:
@@ -119,7 +124,7 @@ def _image_preview(
             raise CorruptInput(f"cannot decode image ({type(error).__name__})", name=name) from None
 
 
-def _png(image: Image.Image, page_count: int) -> Preview:
+def _png(image: PILImage, page_count: int) -> Preview:
     if image.mode not in {"RGB", "RGBA", "L", "LA"}:
         image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
     buffer = io.BytesIO()
