@@ -8,12 +8,14 @@ from pathlib import Path
 import httpx
 import pikepdf
 import pytest
+from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from tests.support.compat import ServeProcess, make_jpeg, make_pdf, make_png, poll_job
-from tests.support.web import Browser, origin
+from tests.support.web import DESKTOP, PHONE, Browser, origin
+from tests.web.screenshots import take_screenshots
 
 
 def page_images(data: bytes) -> list[bytes]:
@@ -237,3 +239,13 @@ def test_the_page_talks_only_to_its_own_server(
         if not url.startswith(("blob:", "data:")) and origin(url) != page_server.url
     ]
     assert foreign == []
+
+
+def test_the_readme_screenshots_can_be_taken_again(
+    browser: Browser, page_server: ServeProcess, tmp_path: Path
+) -> None:
+    (tmp_path / "in").mkdir()
+    saved = take_screenshots(browser, page_server.url, tmp_path / "shots", tmp_path / "in")
+    widths = {path.name: Image.open(path).size[0] for path in saved}
+    assert widths == {"desktop.png": DESKTOP[0], "phone.png": PHONE[0]}
+    assert all(path.stat().st_size < 200_000 for path in saved)

@@ -252,12 +252,13 @@ function createRow(item) {
   const problem = element("p", "problem");
   info.append(name, meta, progress, problem);
 
+  let extra = null;
   if (item.kind === "pdf") {
     const fields = element("div", "pdf-fields");
-    const pages = pdfField(item, "pages", "Pages", "text", "all, or e.g. 1-3,7,z");
+    const pages = pdfField(item, "pages", "Pages", "text", "all (or e.g. 1-3,7,z)");
     const password = pdfField(item, "password", "Password", "password", "if it has one");
     fields.append(pages, password);
-    info.append(fields);
+    extra = fields;
   }
 
   const remove = element("button", "remove");
@@ -267,6 +268,7 @@ function createRow(item) {
   remove.addEventListener("click", () => removeFile(item.id));
 
   row.append(handle, thumb, info, remove);
+  if (extra) row.append(extra);
   rows.set(item.id, row);
   return row;
 }
@@ -731,7 +733,8 @@ async function start() {
   }
   const kinds = ["images", "PDFs", "ZIP archives"];
   if (capabilities.officeDocuments) kinds.push("Office and text documents");
-  $("accepted-kinds").textContent = `${kinds.slice(0, -1).join(", ")} and ${kinds.at(-1)}.`;
+  const listed = `${kinds.slice(0, -1).join(", ")} and ${kinds.at(-1)}.`;
+  $("accepted-kinds").textContent = listed[0].toUpperCase() + listed.slice(1);
 
   $("pick").addEventListener("click", () => $("file-input").click());
   $("file-input").addEventListener("change", (event) => {
