@@ -18,6 +18,7 @@ import re
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import BinaryIO, cast
 from urllib.parse import unquote, urlsplit
 
@@ -34,6 +35,7 @@ from .urlmap import UrlMap
 
 _OWN_PATH = re.compile(r"/files/([A-Za-z0-9_-]{32})/[^/]+")
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
+_REMOTE_SCHEMES = {"http", "https"}
 
 
 @dataclass(frozen=True)
@@ -86,10 +88,9 @@ class Sources:
             if self._store.info(file_id) is None:
                 raise ApiError(404, f"File not found or expired: {url}")
             return
-        scheme = urlsplit(url).scheme.lower()
-        if scheme not in {"http", "https"}:
+        if urlsplit(url).scheme.lower() not in _REMOTE_SCHEMES:
             raise ApiError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
-        if self._url_map is not None and self._url_map.lookup(url) is not None:
+        if self._mapped(url) is not None:
             return
         if not self._allow_remote:
             raise ApiError(
@@ -105,12 +106,17 @@ class Sources:
         if file_id is not None:
             info = self._store.info(file_id)
             return info.size if info is not None else None
-        mapped = self._url_map.lookup(url) if self._url_map is not None else None
+        mapped = self._mapped(url)
         return mapped.stat().st_size if mapped is not None else None
+
+    def _mapped(self, url: str) -> Path | None:
+        """The URL map's local file for an http(s) ``url``, if it has one."""
+        if self._url_map is None or urlsplit(url).scheme.lower() not in _REMOTE_SCHEMES:
+            return None
+        return self._url_map.lookup(url)
 
     def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
         """An engine input for ``url``; streams opened here are closed by ``stack``."""
-        self.check(url)
         file_id = own_file_id(url)
         if file_id is not None:
             opened = self._store.open(file_id)
@@ -118,9 +124,10 @@ class Sources:
                 raise ApiError(404, f"File not found or expired: {url}")
             info, stream = opened
             return NamedSource(stack.enter_context(stream), info.name)
-        mapped = self._url_map.lookup(url) if self._url_map is not None else None
+        mapped = self._mapped(url)
         if mapped is not None:
             return NamedSource(str(mapped), _remote_name(url))
+        self.check(url)  # what is left is remote: the scheme, offline mode and the policy
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         stack.enter_context(spool)
         stream = cast(BinaryIO, spool)  # a full binary file object since Python 3.11

@@ -24,6 +24,7 @@ class UrlMap:
 
     def __init__(self, location: Path) -> None:
         self.location = location
+        self._root = location.resolve()
         self._table: dict[str, Path] | None = None
         if location.is_file():
             try:
@@ -46,9 +47,8 @@ class UrlMap:
         segments = [unquote(piece) for piece in parts.path.split("/") if piece]
         if not host:
             return None
-        root = self.location.resolve()
-        candidate = root.joinpath(host, *segments).resolve()
-        if not candidate.is_relative_to(root):  # ".." smuggled in, percent-encoded
+        candidate = self._root.joinpath(host, *segments).resolve()
+        if not candidate.is_relative_to(self._root):  # ".." smuggled in, percent-encoded
             return None
         if candidate.is_dir():
             candidate = candidate / "index.html"

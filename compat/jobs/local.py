@@ -18,6 +18,7 @@ import logging
 import sqlite3
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -52,6 +53,17 @@ def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@dataclass
+class _Running:
+    """A job this process has queued or is running: its flags, and its final record
+    once it ends (handed to a waiting sync request without reading it back)."""
+
+    created_at: datetime
+    done: threading.Event = field(default_factory=threading.Event)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+    final: JobRecord | None = None
+
+
 class LocalJobRunner(JobRunner):
     """Runs jobs on ``workers`` threads; see the module docstring for recovery."""
 
@@ -70,8 +82,7 @@ class LocalJobRunner(JobRunner):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
-        self._done: dict[str, threading.Event] = {}
-        self._cancelled: dict[str, threading.Event] = {}
+        self._running: dict[str, _Running] = {}
         recovered = self._fail_unfinished()
         if recovered:
             _log.warning("marked %d interrupted job(s) as failed", recovered)
@@ -107,37 +118,52 @@ class LocalJobRunner(JobRunner):
             "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
             (job_id, json.dumps(spec.to_json()), JobState.WORKING.value, created.isoformat()),
         )
-        self._done[job_id] = threading.Event()
-        self._cancelled[job_id] = threading.Event()
-        self._pool.submit(self._run, job_id, spec)
+        running = _Running(created)
+        self._running[job_id] = running
+        self._pool.submit(self._run, job_id, spec, running)
         return JobRecord(job_id=job_id, spec=spec, state=JobState.WORKING, created_at=created)
 
-    def _run(self, job_id: str, spec: JobSpec) -> None:
-        cancelled = self._cancelled[job_id]
+    def _run(self, job_id: str, spec: JobSpec, running: _Running) -> None:
+        # One write when the job ends (its start time included), not one more when it
+        # starts: a record only needs to say "working" until then, which it already does.
+        started: datetime | None = None
 
         def start_and_execute() -> dict[str, Any]:
-            self._sql("UPDATE jobs SET started_at=? WHERE job_id=?", (utcnow().isoformat(), job_id))
-            return self._execute(spec, cancelled.is_set)
+            nonlocal started
+            started = utcnow()
+            return self._execute(spec, running.cancelled.is_set)
 
-        outcome = outcome_of(job_id, cancelled.is_set, start_and_execute)
-        finished = utcnow()
+        outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
         stored = spec.without_secrets()
+        final = JobRecord(
+            job_id=job_id,
+            spec=stored,
+            state=outcome.state,
+            created_at=running.created_at,
+            started_at=started,
+            finished_at=utcnow(),
+            result=outcome.result,
+            error_code=outcome.code,
+            message=outcome.message,
+        )
         self._sql(
-            "UPDATE jobs SET spec=?, state=?, finished_at=?, result=?, error_code=?, message=? "
-            "WHERE job_id=?",
+            "UPDATE jobs SET spec=?, state=?, started_at=?, finished_at=?, result=?, "
+            "error_code=?, message=? WHERE job_id=?",
             (
                 json.dumps(stored.to_json()),
-                outcome.state.value,
-                finished.isoformat(),
-                json.dumps(outcome.result) if outcome.result is not None else None,
-                outcome.code,
-                outcome.message,
+                final.state.value,
+                started.isoformat() if started else None,
+                final.finished_at.isoformat() if final.finished_at else None,
+                json.dumps(final.result) if final.result is not None else None,
+                final.error_code,
+                final.message,
                 job_id,
             ),
         )
-        self._cancelled.pop(job_id, None)
-        self._done.pop(job_id).set()
-        notify_finished(self._on_finish, self.status(job_id), spec)
+        running.final = final
+        del self._running[job_id]
+        running.done.set()
+        notify_finished(self._on_finish, final, spec)
 
     def status(self, job_id: str) -> JobRecord | None:
         rows = self._sql(
@@ -161,16 +187,18 @@ class LocalJobRunner(JobRunner):
         )
 
     def wait(self, job_id: str, timeout: float) -> JobRecord | None:
-        done = self._done.get(job_id)
-        if done is not None:
-            done.wait(timeout)
+        running = self._running.get(job_id)
+        if running is not None:
+            running.done.wait(timeout)
+            if running.final is not None:
+                return running.final
         return self.status(job_id)
 
     def cancel(self, job_id: str) -> bool:
-        flag = self._cancelled.get(job_id)
-        if flag is None:
+        running = self._running.get(job_id)
+        if running is None:
             return False
-        flag.set()
+        running.cancelled.set()
         return True
 
     def purge(self, finished_before: datetime) -> int:
@@ -184,8 +212,8 @@ class LocalJobRunner(JobRunner):
     def close(self) -> None:
         """Cancel running jobs (they end ``aborted``), drop queued ones (recorded as
         interrupted, like after a crash) and close the database."""
-        for flag in list(self._cancelled.values()):
-            flag.set()
+        for running in list(self._running.values()):
+            running.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._fail_unfinished()
         with self._lock:
