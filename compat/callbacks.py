@@ -69,7 +69,8 @@ class CallbackSender:
             _log.warning("callback to %s skipped: remote access is disabled", target.host)
             return
         parts = urlsplit(url)
-        auth = None
+        # The base Auth sends the request unchanged: no credentials in the URL, no header.
+        auth = httpx.Auth()
         if parts.username is not None:
             auth = httpx.BasicAuth(unquote(parts.username), unquote(parts.password or ""))
         self._pool.submit(self._deliver, target, auth, payload)
@@ -82,9 +83,7 @@ class CallbackSender:
             target.pinned_url(address) for address in self._policy.resolve(target.host, target.port)
         ]
 
-    def _deliver(
-        self, target: PinnedTarget, auth: httpx.BasicAuth | None, payload: dict[str, Any]
-    ) -> None:
+    def _deliver(self, target: PinnedTarget, auth: httpx.Auth, payload: dict[str, Any]) -> None:
         delay = self._first_delay
         with httpx.Client(trust_env=False, timeout=self._timeout) as client:
             for attempt in range(1 + RETRIES):
@@ -106,7 +105,7 @@ class CallbackSender:
         self,
         client: httpx.Client,
         target: PinnedTarget,
-        auth: httpx.BasicAuth | None,
+        auth: httpx.Auth,
         payload: dict[str, Any],
     ) -> str | None:
         """One delivery (each checked address in turn); what went wrong, or None."""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -105,7 +106,7 @@ def _server_certificate_valid(files: TlsFiles, ca: x509.Certificate) -> bool:
         key = serialization.load_pem_private_key(files.server_key.read_bytes(), password=None)
         certificate.verify_directly_issued_by(ca)
         names = certificate.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
-    except (ValueError, TypeError, x509.InvalidSignature, x509.ExtensionNotFound):
+    except (ValueError, TypeError, InvalidSignature, x509.ExtensionNotFound):
         return False
     wanted = set(_subject_alternative_names())
     return (

@@ -8,17 +8,24 @@ import os
 import queue
 import re
 import shlex
+import shutil
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pikepdf
 import pytest
+from cryptography import x509
 
+from pdfbinder.compat.testing.tls import ensure_tls
+from tests.support.compat import START_TIMEOUT
 from tests.support.qpdf import qpdf_check
 
 SEED_MERGE = "003_*.txt"
@@ -41,10 +48,10 @@ def seed_script(shared_dir: Path, base_url: str) -> str:
     return code.replace(original, f'BASE_URL = "{base_url}"')
 
 
-@pytest.fixture
-def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
-    """``pdfbinder serve --https``; yields (port, the printed trust line, data dir)."""
-    port, data_dir = free_port(), tmp_path / "data"
+@contextmanager
+def https_serve(data_dir: Path) -> Iterator[tuple[int, str]]:
+    """``pdfbinder serve --https`` on ``data_dir``; yields (port, the printed trust line)."""
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -66,7 +73,7 @@ def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
     reader.daemon = True
     reader.start()
     try:
-        trust, output, deadline = None, [], time.monotonic() + 30
+        trust, output, deadline = None, [], time.monotonic() + START_TIMEOUT
         while trust is None or not _accepting(port):
             assert time.monotonic() < deadline, "server did not start:\n" + "".join(output)
             assert process.poll() is None, "server exited:\n" + "".join(output)
@@ -76,10 +83,18 @@ def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
                 continue
             if _TRUST_LINE.match(output[-1].strip()):
                 trust = output[-1].strip()
-        yield port, trust, data_dir
+        yield port, trust
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+@pytest.fixture
+def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
+    """A fresh ``serve --https``; yields (port, the printed trust line, data dir)."""
+    data_dir = tmp_path / "data"
+    with https_serve(data_dir) as (port, trust):
+        yield port, trust, data_dir
 
 
 def _accepting(port: int) -> bool:
@@ -140,3 +155,27 @@ def test_without_the_trust_line_verification_refuses(https_server, shared_dir, t
 
     assert result.returncode != 0
     assert "CERTIFICATE_VERIFY_FAILED" in result.stderr
+
+
+def test_server_certificate_from_an_older_ca_is_reissued(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    files = ensure_tls(data_dir)
+    newer = ensure_tls(tmp_path / "newer")
+    # The CA was replaced (restored from elsewhere, or renewed by another run) while the
+    # server certificate issued by the old one stayed behind.
+    shutil.copyfile(newer.ca_cert, files.ca_cert)
+    shutil.copyfile(newer.ca_key, files.ca_key)
+    stale = files.server_cert.read_bytes()
+
+    with https_serve(data_dir) as (port, trust):
+        client = httpx.Client(
+            verify=ssl.create_default_context(cafile=str(files.ca_cert)), trust_env=False
+        )
+        with client:
+            assert client.get(f"https://localhost:{port}/health").status_code == 200
+
+    assert f"SSL_CERT_FILE={files.ca_cert}" in trust
+    assert files.ca_cert.read_bytes() == newer.ca_cert.read_bytes()
+    assert files.server_cert.read_bytes() != stale
+    leaf = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
+    leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(newer.ca_cert.read_bytes()))
