@@ -27,8 +27,8 @@ from cryptography import x509
 from pdfbinder.compat.testing.tls import ensure_tls
 from tests.support.compat import START_TIMEOUT
 from tests.support.qpdf import qpdf_check
+from tests.support.seeds import MERGE_SEED, run_seed, seed_code
 
-SEED_MERGE = "003_*.txt"
 _TRUST_LINE = re.compile(r"^export REQUESTS_CA_BUNDLE=\S+ SSL_CERT_FILE=\S+$")
 
 
@@ -36,16 +36,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
-
-
-def seed_script(shared_dir: Path, base_url: str) -> str:
-    """The seed's Python code block, with only its BASE_URL changed."""
-    (seed,) = sorted((shared_dir / "seeds").glob(SEED_MERGE))
-    text = seed.read_text(encoding="utf-8")
-    code = text.split("```", 2)[1].lstrip("\n")
-    original = 'BASE_URL = "https://localhost"'
-    assert code.count(original) == 1
-    return code.replace(original, f'BASE_URL = "{base_url}"')
 
 
 @contextmanager
@@ -109,19 +99,7 @@ def make_pdf(path: Path, pages: int) -> None:
     pdf.save(path)
 
 
-def run_seed(folder: Path, code: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    (folder / "seed_merge.py").write_text(code, encoding="utf-8")
-    return subprocess.run(
-        [sys.executable, "seed_merge.py"],
-        cwd=folder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-
-
-def test_seed_merge_over_https_with_the_printed_trust_line(https_server, shared_dir, tmp_path):
+def test_seed_merge_over_https_with_the_printed_trust_line(https_server, tmp_path):
     port, trust, data_dir = https_server
     variables = dict(item.split("=", 1) for item in shlex.split(trust)[1:])
     assert variables["REQUESTS_CA_BUNDLE"] == variables["SSL_CERT_FILE"]
@@ -133,7 +111,10 @@ def test_seed_merge_over_https_with_the_printed_trust_line(https_server, shared_
     make_pdf(work / ".\\sample2.pdf", 1)
 
     result = run_seed(
-        work, seed_script(shared_dir, f"https://localhost:{port}"), {**os.environ, **variables}
+        seed_code(MERGE_SEED, f"https://localhost:{port}"),
+        work,
+        env={**os.environ, **variables},
+        check=False,
     )
 
     assert result.returncode == 0, result.stdout + result.stderr
@@ -145,12 +126,15 @@ def test_seed_merge_over_https_with_the_printed_trust_line(https_server, shared_
     qpdf_check(merged)
 
 
-def test_without_the_trust_line_verification_refuses(https_server, shared_dir, tmp_path):
+def test_without_the_trust_line_verification_refuses(https_server, tmp_path):
     port, _, _ = https_server
     (tmp_path / ".\\sample1.pdf").write_bytes(b"%PDF-1.4")
 
     result = run_seed(
-        tmp_path, seed_script(shared_dir, f"https://localhost:{port}"), dict(os.environ)
+        seed_code(MERGE_SEED, f"https://localhost:{port}"),
+        tmp_path,
+        env=dict(os.environ),
+        check=False,
     )
 
     assert result.returncode != 0

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import io
 import time
-from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image
 
-SEED_IMAGES = "000_*.txt"
+from tests.support.seeds import IMAGES_SEED, seed_code
+
 IMAGE_URLS = {
     "https://bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf/image1.png": (
         "PNG",
@@ -25,11 +25,6 @@ IMAGE_URLS = {
 }
 
 
-def seed_code(shared_dir: Path, pattern: str) -> str:
-    (seed,) = sorted((shared_dir / "seeds").glob(pattern))
-    return seed.read_text(encoding="utf-8").split("```", 2)[1]
-
-
 def image_bytes(kind: str, size: tuple[int, int]) -> bytes:
     buffer = io.BytesIO()
     Image.new("RGB", size, (200, 40, 90)).save(buffer, kind, dpi=(72, 72))
@@ -37,16 +32,14 @@ def image_bytes(kind: str, size: tuple[int, int]) -> bytes:
 
 
 @pytest.mark.pdfco_mock("https://localhost")
-def test_seed_converts_internet_images_from_the_url_map(
-    pdfco_mock, shared_dir, tmp_path, monkeypatch
-):
+def test_seed_converts_internet_images_from_the_url_map(pdfco_mock, tmp_path, monkeypatch):
     for url, (kind, size) in IMAGE_URLS.items():
         pdfco_mock.map_url(url, image_bytes(kind, size))
     monkeypatch.chdir(tmp_path)
     real_sleep = time.sleep
     monkeypatch.setattr(time, "sleep", lambda seconds: real_sleep(min(seconds, 0.05)))
     namespace: dict[str, object] = {"__name__": "seed"}
-    exec(compile(seed_code(shared_dir, SEED_IMAGES), "seed_000.py", "exec"), namespace)
+    exec(compile(seed_code(IMAGES_SEED), "seed_000.py", "exec"), namespace)
 
     namespace["main"]()  # type: ignore[operator]
 

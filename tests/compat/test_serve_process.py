@@ -25,9 +25,8 @@ from tests.support.compat import (
     make_pdf,
     make_png,
     pdf_pages,
-    run_seed,
-    seed_code,
 )
+from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
 
 @pytest.fixture(scope="module")
@@ -42,20 +41,16 @@ def seed_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-un
         yield process
 
 
-def test_seed_convert_images_from_urls_async(
-    seed_server: ServeProcess, shared_dir: Path, tmp_path: Path
-) -> None:
-    output = run_seed(seed_code(shared_dir, "000", seed_server.url), tmp_path)
+def test_seed_convert_images_from_urls_async(seed_server: ServeProcess, tmp_path: Path) -> None:
+    output = run_seed(seed_code(IMAGES_SEED, seed_server.url), tmp_path).stdout
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     assert pdf_pages((tmp_path / ".\\result.pdf").read_bytes()) == [(90.0, 67.5), (72.0, 108.0)]
 
 
-def test_seed_merge_uploaded_files_async(
-    seed_server: ServeProcess, shared_dir: Path, tmp_path: Path
-) -> None:
+def test_seed_merge_uploaded_files_async(seed_server: ServeProcess, tmp_path: Path) -> None:
     (tmp_path / ".\\sample1.pdf").write_bytes(make_pdf(2, width=200, height=100))
     (tmp_path / ".\\sample2.pdf").write_bytes(make_pdf(3, width=300, height=400))
-    output = run_seed(seed_code(shared_dir, "003", seed_server.url), tmp_path)
+    output = run_seed(seed_code(MERGE_SEED, seed_server.url), tmp_path).stdout
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     pages = pdf_pages((tmp_path / ".\\result.pdf").read_bytes())
     assert pages == [(200.0, 100.0)] * 2 + [(300.0, 400.0)] * 3

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from tests.support.corpus import richest_corpus
 from tests.support.engine_worker import EngineWorker
 from tests.support.fuzz import Seed, load_seeds
 
@@ -20,10 +20,10 @@ def worker() -> Iterator[EngineWorker]:
 
 
 @pytest.fixture(scope="session")
-def image_seeds(shared_dir: Path) -> dict[str, list[Seed]]:
-    return load_seeds(shared_dir, "images")
+def image_seeds() -> dict[str, list[Seed]]:
+    return load_seeds(richest_corpus(), "images")
 
 
 @pytest.fixture(scope="session")
-def pdf_seeds(shared_dir: Path) -> dict[str, list[Seed]]:
-    return load_seeds(shared_dir, "pdfs")
+def pdf_seeds() -> dict[str, list[Seed]]:
+    return load_seeds(richest_corpus(), "pdfs")

@@ -15,20 +15,21 @@ import pytest
 import redis
 
 from pdfbinder.compat.jobs.celery import QUEUE
-from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job, run_seed, seed_code
+from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job
 from tests.support.scale import SLOW_HOST, Cluster, records
+from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
 SLOW_PAGES = 20
 
 
 @pytest.mark.parametrize("replica", [0, 1])
 def test_seed_clients_complete_against_either_replica(
-    cluster: Cluster, replica: int, shared_dir: Path, tmp_path: Path
+    cluster: Cluster, replica: int, tmp_path: Path
 ) -> None:
     url = cluster.replicas[replica].url
     images = tmp_path / "images"
     images.mkdir()
-    output = run_seed(seed_code(shared_dir, "000", url), images)
+    output = run_seed(seed_code(IMAGES_SEED, url), images).stdout
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     assert pdf_pages((images / ".\\result.pdf").read_bytes()) == [(90.0, 67.5), (72.0, 108.0)]
 
@@ -36,7 +37,7 @@ def test_seed_clients_complete_against_either_replica(
     merge.mkdir()
     (merge / ".\\sample1.pdf").write_bytes(make_pdf(2, width=200, height=100))
     (merge / ".\\sample2.pdf").write_bytes(make_pdf(3, width=300, height=400))
-    output = run_seed(seed_code(shared_dir, "003", url), merge)
+    output = run_seed(seed_code(MERGE_SEED, url), merge).stdout
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     pages = pdf_pages((merge / ".\\result.pdf").read_bytes())
     assert pages == [(200.0, 100.0)] * 2 + [(300.0, 400.0)] * 3

@@ -4,8 +4,7 @@ Two ways to run a server, both real uvicorn on a free 127.0.0.1 port:
 :class:`ThreadServer` (the app in this process, any settings, starts fast) and
 :class:`ServeProcess` (``pdfbinder serve`` as a subprocess: the CLI, and a
 process the test can SIGKILL). :class:`LoggedProcess` is the subprocess handle the
-scale tests' Redis, S3 and worker processes share; :func:`seed_code` / :func:`run_seed`
-run the vendor's seed scripts against a server.
+scale tests' Redis, S3 and worker processes share.
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import os
 import signal
 import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -32,7 +30,6 @@ from tests.support.cli import pdfbinder_script
 MIRROR_HOST = "images.example.test"
 SEED_IMAGES = "bytescout-com.s3.amazonaws.com/files/demo-files/cloud-api/image-to-pdf"
 """Where the first seed's images live (mirror them here under a URL map)."""
-ORIGINAL_BASE = 'BASE_URL = "https://localhost"'
 START_TIMEOUT = 120.0
 """Longest wait for a process to answer: start-up is seconds, but a machine shared with
 other test runs can stretch it well past 30 s; the wait ends as soon as it answers."""
@@ -208,25 +205,6 @@ class ServeProcess(LoggedProcess):
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-def seed_code(shared_dir: Path, prefix: str, base_url: str) -> str:
-    """The Python code block of a seed, with only its BASE_URL line replaced."""
-    (seed,) = sorted((shared_dir / "seeds").glob(f"{prefix}_*.txt"))
-    code = seed.read_text(encoding="utf-8").split("```", 2)[1]
-    assert code.count(ORIGINAL_BASE) == 1
-    return code.replace(ORIGINAL_BASE, f'BASE_URL = "{base_url}"')
-
-
-def run_seed(code: str, cwd: Path) -> str:
-    """Run a seed script in ``cwd`` with this Python; its stdout (it must exit 0)."""
-    script = cwd / "seed.py"
-    script.write_text(code, encoding="utf-8")
-    done = subprocess.run(
-        [sys.executable, str(script)], cwd=cwd, capture_output=True, text=True, timeout=60
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def mirror_url(path: str) -> str:

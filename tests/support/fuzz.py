@@ -14,7 +14,6 @@ fresh inputs each run. A failing input is saved under
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import os
@@ -28,6 +27,7 @@ import pikepdf
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
+from tests.support.corpus import Corpus
 from tests.support.engine_worker import Outcome
 from tests.support.fuzz_mutations import GENERIC, Draw, Mutator, splice
 
@@ -61,18 +61,11 @@ class Seed:
     expected: str
 
 
-def load_seeds(shared_dir: Path, kind: str) -> dict[str, list[Seed]]:
+def load_seeds(corpus: Corpus, kind: str) -> dict[str, list[Seed]]:
     """Corpus files of ``kind`` ("images" or "pdfs") up to :data:`SEED_MAX_BYTES`, by format."""
-    corpus = shared_dir / "corpus"
-    with open(corpus / "MANIFEST.tsv", newline="", encoding="utf-8") as handle:
-        rows = [
-            row
-            for row in csv.DictReader(handle, delimiter="\t")
-            if row["path"].startswith(kind + "/")
-        ]
     groups: dict[str, list[Seed]] = {}
-    for row in rows:
-        path = corpus / row["path"]
+    for row in corpus.rows(kind):
+        path = corpus.path(row)
         if path.stat().st_size <= SEED_MAX_BYTES:
             extension = path.suffix.lower()[1:]
             fmt = {"jpeg": "jpg", "tiff": "tif"}.get(extension, extension)
