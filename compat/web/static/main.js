@@ -506,6 +506,8 @@ function resultCard(job) {
   link.id = "download";
   card.append(link);
   card.append(element("p", "result-facts", facts(job)));
+  // e.g. options this server does not know, which it reports instead of refusing
+  if (job.notice) card.append(element("p", "result-note", job.notice));
   return card;
 }
 
@@ -575,6 +577,7 @@ async function run() {
       kind: request.kind,
       created: new Date().toISOString(),
       state: "working",
+      notice: started.message || "",
     };
     rememberJob(job);
     renderRecent();
