@@ -227,6 +227,12 @@ def test_the_page_talks_only_to_its_own_server(
         what="the recent job",
     )
 
+    recent = browser.driver.find_element(By.CSS_SELECTOR, "#recent-list a")
+    assert recent.get_attribute("href") == result["url"]
+    browser.driver.find_element(By.ID, "clear-recent").click()
+    assert browser.driver.find_elements(By.CSS_SELECTOR, "#recent-list li") == []
+    assert browser.driver.execute_script("return localStorage.length") == 0
+
     requests = browser.collect_requests()
     paths = {httpx.URL(url).path for url in requests if url.startswith("http")}
     for expected in ("/", "/web/main.js", "/file/upload/get-presigned-url", "/file/thumbnail"):
@@ -246,6 +252,8 @@ def test_the_readme_screenshots_can_be_taken_again(
 ) -> None:
     (tmp_path / "in").mkdir()
     saved = take_screenshots(browser, page_server.url, tmp_path / "shots", tmp_path / "in")
+    # The name sort is natural (2 before 10), whatever order the files were dropped in.
+    assert browser.file_names() == ["contract.pdf", "scan 1.jpg", "scan 2.jpg", "scan 10.jpg"]
     widths = {path.name: Image.open(path).size[0] for path in saved}
     assert widths == {"desktop.png": DESKTOP[0], "phone.png": PHONE[0]}
     assert all(path.stat().st_size < 200_000 for path in saved)
