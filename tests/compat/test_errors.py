@@ -11,10 +11,11 @@ from pdfbinder.compat.settings import Settings
 from tests.support.compat import (
     ThreadServer,
     assert_error,
-    make_noise_bmp,
+    make_png,
     mirror_url,
     poll_job,
 )
+from tests.support.origin import GatedOrigin
 
 
 def test_missing_url_is_400(server: ThreadServer) -> None:
@@ -129,23 +130,20 @@ def test_our_expired_or_unknown_file_url_is_404(server: ThreadServer) -> None:
     assert_error(httpx.get(f"{server.url}/pdf/merge", params={"url": "filetoken://nope"}), 404)
 
 
-@pytest.fixture(scope="module")
-def slow_image_url(server: ThreadServer) -> str:
-    """An uncompressible 1400 x 1400 BMP: each copy costs the engine a Flate pass."""
-    files = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
-    return str(httpx.post(f"{server.url}/file/upload", files=files).json()["url"])
+def _gated_settings(data_dir: Path, **options: object) -> Settings:
+    """A server that fetches its sources from a test's :class:`GatedOrigin` on loopback."""
+    return Settings(data_dir=data_dir, allow_remote=True, allow_hosts=["127.0.0.1"], **options)
 
 
 @pytest.mark.parametrize("action", ["cancel", "continue"])
-def test_sync_past_the_time_limit_is_445(tmp_path: Path, mirror: Path, action: str) -> None:
-    settings = Settings(data_dir=tmp_path, sync_timeout=0.3, sync_timeout_action=action)
-    with ThreadServer(settings) as live:
-        upload = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
-        slow = httpx.post(f"{live.url}/file/upload", files=upload).json()["url"]
-        urls = ",".join([slow] * 12)
+def test_sync_past_the_time_limit_is_445(tmp_path: Path, action: str) -> None:
+    settings = _gated_settings(tmp_path, sync_timeout=0.3, sync_timeout_action=action)
+    with GatedOrigin({"held.png": make_png()}) as origin, ThreadServer(settings) as live:
+        urls = ",".join([origin.url_of("held.png")] * 12)
         response = httpx.get(f"{live.url}/pdf/convert/from/image", params={"url": urls}, timeout=60)
         body = assert_error(response, 445)
         assert "async" in body["message"]
+        origin.release()
         final = poll_job(live.url, body["jobId"], timeout=60)
         if action == "cancel":
             assert final["status"] == "aborted" and final["error"] is True
@@ -154,17 +152,21 @@ def test_sync_past_the_time_limit_is_445(tmp_path: Path, mirror: Path, action: s
         assert httpx.get(f"{live.url}/job/check?jobid={body['jobId']}").json() == final
 
 
-def test_async_result_url_is_404_until_the_job_succeeds(
-    server: ThreadServer, slow_image_url: str
-) -> None:
-    start = httpx.get(
-        f"{server.url}/pdf/convert/from/image",
-        params={"url": ",".join([slow_image_url] * 8), "async": "true"},
-    ).json()
-    early = httpx.get(start["url"])
-    still = httpx.get(f"{server.url}/job/check?jobid={start['jobId']}").json()["status"]
-    assert still == "working", "the job finished too fast to observe its pending URL"
-    assert_error(early, 404)
-    final = poll_job(server.url, start["jobId"], timeout=60)
-    assert final["status"] == "success" and final["pageCount"] == 8
-    assert httpx.get(start["url"]).content.startswith(b"%PDF-")
+def test_async_result_url_is_404_until_the_job_succeeds(tmp_path: Path) -> None:
+    with (
+        GatedOrigin({"held.png": make_png()}) as origin,
+        ThreadServer(_gated_settings(tmp_path)) as live,
+    ):
+        start = httpx.get(
+            f"{live.url}/pdf/convert/from/image",
+            params={"url": ",".join([origin.url_of("held.png")] * 8), "async": "true"},
+        ).json()
+        origin.wait_for_requests(1)
+        early = httpx.get(start["url"])
+        still = httpx.get(f"{live.url}/job/check?jobid={start['jobId']}").json()["status"]
+        assert still == "working", "the job finished too fast to observe its pending URL"
+        assert_error(early, 404)
+        origin.release()
+        final = poll_job(live.url, start["jobId"], timeout=60)
+        assert final["status"] == "success" and final["pageCount"] == 8
+        assert httpx.get(start["url"]).content.startswith(b"%PDF-")

@@ -17,11 +17,12 @@ from pdfbinder.compat.settings import Settings
 from tests.support.compat import (
     ThreadServer,
     assert_error,
-    make_noise_bmp,
     make_pdf,
+    make_png,
     mirror_url,
     poll_job,
 )
+from tests.support.origin import GatedOrigin
 
 FILE_LIMIT = 256 * 1024
 BODY_LIMIT = 64 * 1024
@@ -191,25 +192,23 @@ def test_jobs_per_key_and_queue_length_are_429(tmp_path: Path) -> None:
         api_keys=["alice", "bob"],
         max_jobs_per_key=2,
         max_queued_jobs=2,
+        allow_remote=True,
+        allow_hosts=["127.0.0.1"],
     )
-    with ThreadServer(settings) as live:
-        noise = httpx.post(
-            f"{live.url}/file/upload",
-            headers={"x-api-key": "alice"},
-            files={"file": ("noise.bmp", make_noise_bmp(1500, 1500))},
-        ).json()["url"]
-        # Six pages of uncompressible noise: ~1 s of work per job, so the first job is still
-        # running when the later requests arrive even on a loaded machine (one page, ~0.2 s,
-        # could finish first and free its slot).
-        slow = ",".join([noise] * 6)
-        accepted = [_async_convert(live.url, slow, "alice") for _ in range(2)]
+    with GatedOrigin({"held.png": make_png()}) as origin, ThreadServer(settings) as live:
+        # Every job fetches from the gated origin, so none can end and free its slot
+        # before the gate opens.
+        held = origin.url_of("held.png")
+        accepted = [_async_convert(live.url, held, "alice") for _ in range(2)]
         assert [answer.json()["status"] for answer in accepted] == [200, 200]
-        per_key = assert_error(_async_convert(live.url, slow, "alice"), 429)
+        origin.wait_for_requests(1)  # the one worker is running the first job
+        per_key = assert_error(_async_convert(live.url, held, "alice"), 429)
         assert "this API key" in per_key["message"]
-        assert _async_convert(live.url, slow, "bob").json()["status"] == 200
+        assert _async_convert(live.url, held, "bob").json()["status"] == 200
         # One worker + a queue of two = three jobs in the server: the fourth is refused.
-        busy = assert_error(_async_convert(live.url, slow, "bob"), 429)
+        busy = assert_error(_async_convert(live.url, held, "bob"), 429)
         assert "busy" in busy["message"]
+        origin.release()
         for answer in [*accepted]:
             job_id = answer.json()["jobId"]
             deadline = time.monotonic() + 60
@@ -224,4 +223,4 @@ def test_jobs_per_key_and_queue_length_are_429(tmp_path: Path) -> None:
                 assert time.monotonic() < deadline
                 time.sleep(0.05)
         # Finished jobs gave their slots back.
-        assert _async_convert(live.url, slow, "alice").json()["status"] == 200
+        assert _async_convert(live.url, held, "alice").json()["status"] == 200

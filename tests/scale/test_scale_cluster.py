@@ -7,19 +7,28 @@ worker SIGKILLed mid-job has its job re-run to completion by the other.
 
 from __future__ import annotations
 
-import time
+import io
 from pathlib import Path
 
 import httpx
 import pytest
 import redis
+from PIL import Image
 
 from pdfbinder.compat.jobs.celery import QUEUE
 from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job
-from tests.support.scale import SLOW_HOST, Cluster, records
+from tests.support.origin import GatedOrigin
+from tests.support.scale import Cluster, records
 from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
-SLOW_PAGES = 20
+HELD_PAGES = 20
+
+
+def _gradient_bmp() -> bytes:
+    """A 300×300 RGB BMP (Pillow writes 3780 px/m, ~96 dpi)."""
+    buffer = io.BytesIO()
+    Image.linear_gradient("L").resize((300, 300)).convert("RGB").save(buffer, "BMP")
+    return buffer.getvalue()
 
 
 @pytest.mark.parametrize("replica", [0, 1])
@@ -89,34 +98,36 @@ def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) ->
     """Runs last in the module: it leaves one worker dead."""
     api = cluster.replicas[0].url
     jobs = records(cluster.redis.url)
-    slow_url = f"https://{SLOW_HOST}/big.bmp"
-    job = httpx.get(
-        f"{api}/pdf/convert/from/image",
-        params={"url": ",".join([slow_url] * SLOW_PAGES), "async": "true", "name": "slow.pdf"},
-    ).json()
-    job_id = job["jobId"]
+    with GatedOrigin({"gradient.bmp": _gradient_bmp()}) as origin:
+        job = httpx.get(
+            f"{api}/pdf/convert/from/image",
+            params={
+                "url": ",".join([origin.url_of("gradient.bmp")] * HELD_PAGES),
+                "async": "true",
+                "name": "held.pdf",
+            },
+        ).json()
+        job_id = job["jobId"]
+        origin.wait_for_requests(1)  # a worker claimed the job and is fetching its sources
+        holder = jobs.holder(job_id)
+        assert holder is not None, "the fetching worker holds no claim"
+        assert jobs.get(job_id).state.value == "working"  # type: ignore[union-attr]
+        (victim,) = [worker for worker in cluster.workers if worker.pid == holder.pid]
+        (survivor,) = [worker for worker in cluster.workers if worker is not victim]
+        victim.kill()
+        origin.release()
 
-    deadline = time.monotonic() + 20
-    while (holder := jobs.holder(job_id)) is None:  # claimed: its worker is mid-job
-        assert time.monotonic() < deadline, "no worker picked the job up"
-        time.sleep(0.02)
-    time.sleep(0.5)
-    assert jobs.get(job_id).state.value == "working"  # type: ignore[union-attr]
-    (victim,) = [worker for worker in cluster.workers if worker.pid == holder.pid]
-    (survivor,) = [worker for worker in cluster.workers if worker is not victim]
-    victim.kill()
+        done = poll_job(cluster.replicas[1].url, job_id, timeout=60)
+        assert done["status"] == "success", done
+        assert done["pageCount"] == HELD_PAGES
+        rerun = jobs.holder(job_id)
+        assert rerun is not None and rerun.pid == survivor.pid and rerun.attempts == 2
+        pages = pdf_pages(httpx.get(done["url"]).content)
+        # 300 px at Pillow's BMP resolution (3780 px/m, ~96 dpi): ~225 pt a side.
+        assert pages == [pytest.approx((224.97, 224.97), abs=0.1)] * HELD_PAGES
 
-    done = poll_job(cluster.replicas[1].url, job_id, timeout=60)
-    assert done["status"] == "success", done
-    assert done["pageCount"] == SLOW_PAGES
-    rerun = jobs.holder(job_id)
-    assert rerun is not None and rerun.pid == survivor.pid and rerun.attempts == 2
-    pages = pdf_pages(httpx.get(done["url"]).content)
-    # 3000 px at Pillow's BMP resolution (3780 px/m, ~96 dpi): ~2250 pt a side.
-    assert pages == [pytest.approx((2249.7, 2249.7), abs=0.1)] * SLOW_PAGES
-
-    # Nothing is left working: no record, no queued or unacknowledged message.
-    assert jobs.working_jobs() == []
-    broker = redis.Redis.from_url(cluster.redis.url)
-    assert broker.llen(QUEUE) == 0 and broker.hlen("unacked") == 0
-    assert survivor.alive()
+        # Nothing is left working: no record, no queued or unacknowledged message.
+        assert jobs.working_jobs() == []
+        broker = redis.Redis.from_url(cluster.redis.url)
+        assert broker.llen(QUEUE) == 0 and broker.hlen("unacked") == 0
+        assert survivor.alive()

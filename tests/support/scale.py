@@ -134,10 +134,6 @@ def records(redis_url: str) -> RedisJobRecords:
     return RedisJobRecords.from_url(redis_url, retention_seconds=3600)
 
 
-SLOW_HOST = "slow.example.test"
-"""Mirror host of the image that takes a while to convert."""
-
-
 @dataclass
 class Cluster:
     """Handles of every process in one scaled-out deployment (see tests/scale/conftest.py)."""
