@@ -12,6 +12,8 @@ inside archives are refused (nesting is how zip bombs multiply); encrypted
 members, symbolic links and member names that would escape a folder (``..``,
 absolute paths, drive letters, backslashes) are refused as hostile, although
 members are never written anywhere by name; the number of members is capped;
+a :class:`MemberFilter` keeps only the members whose names match its include
+wildcards and none of its exclude wildcards;
 the total uncompressed size is capped and every member's
 compression ratio is checked both from its header and while it is read, since
 headers can lie. Members are extracted into spooled temporary files, so small
@@ -20,7 +22,9 @@ ones stay in memory and large ones go to disk.
 
 from __future__ import annotations
 
+import fnmatch
 import lzma
+import re
 import tempfile
 import zipfile
 import zlib
@@ -59,10 +63,11 @@ _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b
 
 def kind_of(head: bytes) -> InputKind:
     """Classify an input by its first kilobyte."""
-    if b"%PDF-" in head:
-        return "pdf"
+    # ZIP first: a stored (uncompressed) PDF member puts "%PDF-" in an archive's first kilobyte.
     if head.startswith(b"PK\x03\x04"):
         return "zip"
+    if b"%PDF-" in head:
+        return "pdf"
     if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
         return "office"
     if any(head[offset : offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC):
@@ -81,6 +86,32 @@ class ArchiveLimits:
     max_total_bytes: int = DEFAULT_MAX_ARCHIVE_BYTES
     max_ratio: int = DEFAULT_MAX_COMPRESSION_RATIO
     max_members: int = DEFAULT_MAX_MEMBERS
+
+
+@dataclass(frozen=True)
+class MemberFilter:
+    """Which ZIP members to merge, by ``*`` / ``?`` wildcards over their names.
+
+    A pattern matches a member's path in the archive or its last part, letter
+    case ignored (``*.pdf`` matches ``Scans/A.PDF``). With ``include`` patterns
+    only matching members are taken; a member matching an ``exclude`` pattern
+    is left out.
+    """
+
+    include: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+
+    def admits(self, name: str) -> bool:
+        candidates = (name, name.rsplit("/", 1)[-1])
+        if self.include and not _matches(self.include, candidates):
+            return False
+        return not (self.exclude and _matches(self.exclude, candidates))
+
+
+def _matches(patterns: tuple[str, ...], names: tuple[str, ...]) -> bool:
+    expression = "|".join(fnmatch.translate(pattern) for pattern in patterns)
+    matcher = re.compile(expression, re.IGNORECASE | re.DOTALL)
+    return any(matcher.match(name) for name in names)
 
 
 def hostile_member(info: zipfile.ZipInfo) -> str | None:
@@ -118,7 +149,11 @@ def is_office_archive(source: Source | NamedSource) -> bool:
 
 
 def archive_members(
-    source: Source | NamedSource, *, index: int, limits: ArchiveLimits
+    source: Source | NamedSource,
+    *,
+    index: int,
+    limits: ArchiveLimits,
+    member_filter: MemberFilter = MemberFilter(),
 ) -> Iterator[NamedSource]:
     """The members of a ZIP input, in archive order, each as a named spooled file.
 
@@ -147,7 +182,7 @@ def archive_members(
                 hostile = hostile_member(info)
                 if hostile is not None:
                     raise UnsupportedInput(hostile, index=index, name=member_name)
-                if _skipped(info):
+                if _skipped(info) or not member_filter.admits(info.filename):
                     continue
                 if info.flag_bits & 0x1:
                     raise UnsupportedInput(

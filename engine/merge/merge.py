@@ -40,9 +40,22 @@ from ..inputs import NamedSource, Source, display_name, input_label
 from ..lookup import lookup
 from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
-from .archives import ArchiveLimits, archive_members, is_office_archive, kind_of
+from .archives import (
+    ArchiveLimits,
+    MemberFilter,
+    archive_members,
+    is_office_archive,
+    kind_of,
+)
 from .dedupe import StreamDeduplicator
-from .forms import FieldNamespace, FormBuilder, SourceForm, prepare_source_form
+from .forms import (
+    FIELD_POLICIES,
+    FieldNamespace,
+    FieldPolicy,
+    FormBuilder,
+    SourceForm,
+    prepare_source_form,
+)
 from .labels import LabelBuilder, SourceLabels
 from .names import (
     DestinationNamespace,
@@ -124,6 +137,8 @@ def merge_pdfs(
     *,
     password: str | None = None,
     outline: str = "keep",
+    bookmark_titles: str = "document",
+    fields: str = "rename",
     linearize: bool = False,
     on_progress: ProgressCallback | None = None,
     title: str | None = None,
@@ -132,6 +147,12 @@ def merge_pdfs(
     keywords: str | None = None,
 ) -> MergeReport:
     """Merge PDF ``inputs`` in order into ``output``, keeping everything each input had.
+
+    ``outline`` is ``keep``, ``nest`` (one bookmark per input holding its
+    outline, titled by the input's document title, or by its file name with
+    ``bookmark_titles="file"``) or ``drop``. ``fields`` says what becomes of
+    same-named form fields of different inputs: ``rename`` (the later one) or
+    ``join`` (one field, one value).
 
     Raises an :class:`EngineError` naming the input that could not be merged;
     a path ``output`` is then left untouched.
@@ -143,6 +164,8 @@ def merge_pdfs(
         output,
         password=password,
         outline=outline,
+        bookmark_titles=bookmark_titles,
+        fields=fields,
         linearize=linearize,
         on_progress=on_progress,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
@@ -159,9 +182,12 @@ def merge_any(
     *,
     password: str | None = None,
     outline: str = "keep",
+    bookmark_titles: str = "document",
+    fields: str = "rename",
     linearize: bool = False,
     on_progress: ProgressCallback | None = None,
     limits: ArchiveLimits = ArchiveLimits(),
+    members: MemberFilter = MemberFilter(),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     title: str | None = None,
     author: str | None = None,
@@ -172,7 +198,8 @@ def merge_any(
 
     Kinds are detected from content. Images go through ``images_to_pdf``
     (lossless, each refused above ``max_pixels`` as in ``images_to_pdf``); ZIP
-    members are merged in archive order under the policy in :mod:`.archives`.
+    members are merged in archive order under the policy in :mod:`.archives`,
+    those ``members`` admits. The other options are :func:`merge_pdfs`'s.
     Office documents and anything else are refused with
     :class:`UnsupportedInput` naming the file.
     """
@@ -183,7 +210,7 @@ def merge_any(
             index,
             (
                 lambda item=item, index=index: _expand_any(  # type: ignore[misc]
-                    item, index, limits, max_pixels, conversion_warnings
+                    item, index, limits, members, max_pixels, conversion_warnings
                 )
             ),
         )
@@ -194,6 +221,8 @@ def merge_any(
         output,
         password=password,
         outline=outline,
+        bookmark_titles=bookmark_titles,
+        fields=fields,
         linearize=linearize,
         on_progress=on_progress,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
@@ -206,6 +235,7 @@ def _expand_any(
     item: PdfInput,
     index: int,
     limits: ArchiveLimits,
+    members: MemberFilter,
     max_pixels: int | None,
     warnings: list[str],
 ) -> Iterator[PdfInput]:
@@ -223,7 +253,7 @@ def _expand_any(
         return
     if is_office_archive(source):
         raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
-    for member in archive_members(source, index=index, limits=limits):
+    for member in archive_members(source, index=index, limits=limits, member_filter=members):
         member_kind = kind_of(head_bytes(member))
         if member_kind == "zip":
             raise UnsupportedInput(
@@ -284,14 +314,16 @@ def merge_groups(
     linearize: bool,
     on_progress: ProgressCallback | None,
     info: dict[str, str | None],
+    bookmark_titles: str = "document",
+    fields: str = "rename",
 ) -> MergeReport:
     """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position."""
-    if outline not in OUTLINE_POLICIES:
-        choices = ", ".join(OUTLINE_POLICIES)
-        raise InvalidOption(f"outline must be one of {choices}, not {outline!r}")
+    _check_choice("outline", outline, OUTLINE_POLICIES)
+    _check_choice("bookmark_titles", bookmark_titles, BOOKMARK_TITLES)
+    _check_choice("fields", fields, FIELD_POLICIES)
     if not groups:
         raise InvalidOption("nothing to merge: no inputs given")
-    merger = _Merger(outline)
+    merger = _Merger(outline, bookmark_titles == "file", fields)  # type: ignore[arg-type]
     for done, (index, expand) in enumerate(groups, start=1):
         for item in expand():
             merger.add(item, index=index, password=item.password or password)
@@ -300,6 +332,16 @@ def merge_groups(
     if merger.page_count == 0:
         raise InvalidOption("nothing to merge: the inputs have no pages")
     return merger.save(output, linearize=linearize, info=info)
+
+
+BOOKMARK_TITLES = ("document", "file")
+"""Per-input bookmark titles under ``nest``: the document's title (else its file name), or
+the file name."""
+
+
+def _check_choice(option: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise InvalidOption(f"{option} must be one of {', '.join(choices)}, not {value!r}")
 
 
 def _annotations(pages: Iterable[pikepdf.Object]) -> Iterator[pikepdf.Object]:
@@ -344,7 +386,13 @@ def _document_title(pdf: pikepdf.Pdf, fallback: str) -> str:
     info = pdf.trailer.get("/Info")
     title = info.get("/Title") if isinstance(info, Dictionary) else None
     text = str(title).strip() if title is not None else ""
-    return text or os.path.splitext(fallback)[0]
+    return text or _file_title(fallback)
+
+
+def _file_title(name: str) -> str:
+    """A bookmark title from a file name: its last path part without the extension."""
+    base = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return os.path.splitext(base)[0] or base
 
 
 @dataclass(frozen=True)
@@ -429,15 +477,16 @@ class _PreparedInput:
 class _Merger:
     """The output document under construction and what each part has collected."""
 
-    def __init__(self, policy: OutlinePolicy) -> None:
+    def __init__(self, policy: OutlinePolicy, titles_from_files: bool, fields: FieldPolicy) -> None:
         self.pdf = pikepdf.Pdf.new()
         self.page_tree = self.pdf.Root.Pages
         self.kids: list[pikepdf.Object] = []
         self.outline = OutlineBuilder(self.pdf, policy)
-        self.forms = FormBuilder(self.pdf)
+        self.titles_from_files = titles_from_files
+        self.forms = FormBuilder(self.pdf, fields)
         self.labels = LabelBuilder()
         self.dest_names = DestinationNamespace()
-        self.field_names = FieldNamespace()
+        self.field_names: FieldNamespace | None = FieldNamespace() if fields == "rename" else None
         self.dests: dict[str, pikepdf.Object] = {}
         self.first_info: pikepdf.Object | None = None
         self.first_metadata: pikepdf.Object | None = None
@@ -501,7 +550,13 @@ class _Merger:
         first = self.first_info is None
         if first:
             _bundle_document_parts(bundle, src, destinations)
-        title = _document_title(src, opened.name) if self.outline.policy == "nest" else ""
+        title = ""
+        if self.outline.policy == "nest":
+            title = (
+                _file_title(opened.name)
+                if self.titles_from_files
+                else _document_title(src, opened.name)
+            )
         return _PreparedInput(
             label=input_label(index, opened.name),
             selection=selection,
@@ -538,8 +593,8 @@ class _Merger:
         self.outline.add(lookup(copied, "/Outlines"), prepared.title, first_page, lost_if_partial)
         form = prepared.form
         if form is not None:
-            self.forms.add(copied.Fields, copied.Form, form.has_xfa)
-            for old, new in form.renamed.items():
+            renamed = self.forms.add(copied.Fields, copied.Form, form.has_xfa)
+            for old, new in (form.renamed | renamed).items():
                 self.report.renamed_fields[f"{prepared.label}: {old}"] = new
         if prepared.first:
             self._take_document_parts(copied, lost_names)
@@ -588,6 +643,11 @@ class _Merger:
         root.Count = len(self.kids)
         self.outline.finish()
         self.forms.finish()
+        if self.forms.joined_with_other_values:
+            names = ", ".join(sorted(set(self.forms.joined_with_other_values)))
+            self.report.warnings.append(
+                f"joined fields whose inputs showed other values keep the first value: {names}"
+            )
         if self.forms.dropped_xfa:
             self.report.warnings.append(
                 "XFA form data was dropped; the merged AcroForm fields are kept"

@@ -1,0 +1,114 @@
+"""``fields="join"``: same-named form fields of different inputs become one field with one
+value (as Acrobat combines files), checked on the raw AcroForm: /Fields, /Kids, /Parent, /V."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pikepdf
+from pikepdf import Array, Dictionary, Name, String
+
+from pdfbinder.engine import merge_pdfs
+from tests.conftest import qpdf_check
+
+
+def _widget(pdf: pikepdf.Pdf, page: pikepdf.Page, **entries: object) -> pikepdf.Object:
+    widget = pdf.make_indirect(
+        Dictionary(
+            Type=Name.Annot, Subtype=Name.Widget, Rect=Array([72, 600, 272, 624]), P=page.obj, F=4
+        )
+    )
+    for key, value in entries.items():
+        widget[f"/{key}"] = value
+    page.obj.Annots = Array([*page.obj.get("/Annots", Array()), widget])
+    return widget
+
+
+def _check_box_states(pdf: pikepdf.Pdf, on: str) -> Dictionary:
+    box = Array([0, 0, 20, 20])
+    on_stream = pdf.make_stream(b"0 0 20 20 re f", BBox=box, Subtype=Name.Form)
+    off_stream = pdf.make_stream(b"", BBox=box, Subtype=Name.Form)
+    return Dictionary(N=Dictionary({f"/{on}": on_stream, "/Off": off_stream}))
+
+
+def form_pdf(path: Path, name_value: str, agreed: bool, *, city_as_check_box: bool = False) -> Path:
+    """One page with a text field ``name`` (field and widget in one dictionary), a check box
+    ``agree`` and a hierarchy ``address`` with a text child ``city`` (or a check box)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(300, 700))
+    page = pdf.pages[0]
+    name = _widget(pdf, page, FT=Name.Tx, T=String("name"), V=String(name_value))
+    state = Name.Yes if agreed else Name.Off
+    states = _check_box_states(pdf, "Yes")
+    agree = _widget(pdf, page, FT=Name.Btn, T=String("agree"), V=state, AS=state, AP=states)
+    address = pdf.make_indirect(Dictionary(T=String("address"), Kids=Array()))
+    city_type = Name.Btn if city_as_check_box else Name.Tx
+    city = _widget(pdf, page, FT=city_type, T=String("city"), V=String(name_value + " town"))
+    city.Parent = address
+    address.Kids.append(city)
+    pdf.Root.AcroForm = pdf.make_indirect(
+        Dictionary(Fields=Array([name, agree, address]), DA=String("/Helv 0 Tf 0 g"))
+    )
+    pdf.save(path)
+    return path
+
+
+def merged_form(tmp_path: Path, fields: str, *, second_city_check_box: bool = False) -> pikepdf.Pdf:
+    first = form_pdf(tmp_path / "a.pdf", "Alice", agreed=True)
+    second = form_pdf(
+        tmp_path / "b.pdf", "Bob", agreed=False, city_as_check_box=second_city_check_box
+    )
+    output = tmp_path / f"{fields}.pdf"
+    merge_pdfs([first, second], output, fields=fields)
+    qpdf_check(output)
+    return pikepdf.open(output)
+
+
+def _by_name(fields: pikepdf.Array) -> dict[str, pikepdf.Object]:
+    return {str(field.T): field for field in fields}
+
+
+def test_join_makes_one_field_per_name_with_the_first_value(tmp_path):
+    with merged_form(tmp_path, "join") as pdf:
+        fields = _by_name(pdf.Root.AcroForm.Fields)
+        assert set(fields) == {"name", "agree", "address"}
+
+        name = fields["name"]
+        assert str(name.FT) == "/Tx" and str(name.V) == "Alice"
+        widgets = list(name.Kids)
+        assert len(widgets) == 2
+        assert [w.P.objgen for w in widgets] == [p.obj.objgen for p in pdf.pages]
+        assert all(w.Parent.objgen == name.objgen for w in widgets)
+        assert all("/T" not in w and "/V" not in w for w in widgets)
+        assert pdf.Root.AcroForm.NeedAppearances is True  # "Bob"'s widget must be redrawn
+
+
+def test_join_shows_the_kept_value_on_every_check_box(tmp_path):
+    with merged_form(tmp_path, "join") as pdf:
+        agree = _by_name(pdf.Root.AcroForm.Fields)["agree"]
+        assert str(agree.V) == "/Yes"
+        assert [w.AS for w in agree.Kids] == [Name.Yes, Name.Yes]
+
+
+def test_join_merges_hierarchies_level_by_level(tmp_path):
+    with merged_form(tmp_path, "join") as pdf:
+        address = _by_name(pdf.Root.AcroForm.Fields)["address"]
+        (city,) = address.Kids
+        assert str(city.T) == "city" and str(city.V) == "Alice town"
+        assert city.Parent.objgen == address.objgen
+        assert len(city.Kids) == 2
+        assert all(w.Parent.objgen == city.objgen for w in city.Kids)
+
+
+def test_fields_of_other_types_are_renamed_not_joined(tmp_path):
+    with merged_form(tmp_path, "join", second_city_check_box=True) as pdf:
+        address = _by_name(pdf.Root.AcroForm.Fields)["address"]
+        kids = _by_name(address.Kids)
+        assert set(kids) == {"city", "city_2"}
+        assert [str(kids["city"].FT), str(kids["city_2"].FT)] == ["/Tx", "/Btn"]
+
+
+def test_rename_stays_the_default(tmp_path):
+    with merged_form(tmp_path, "rename") as pdf:
+        names = sorted(str(field.T) for field in pdf.Root.AcroForm.Fields)
+        assert names == ["address", "address_2", "agree", "agree_2", "name", "name_2"]
