@@ -8,22 +8,27 @@ has the store and the sources.
 
 from __future__ import annotations
 
+import tempfile
 import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from pdfbinder.engine import EngineError, images_to_pdf, merge_any, merge_pdfs
-from pdfbinder.engine.merge.archives import ArchiveLimits
+from pdfbinder.engine import EngineError, NamedSource, images_to_pdf, merge_any, merge_pdfs
+from pdfbinder.engine.inputs import input_label, open_binary
+from pdfbinder.engine.merge.archives import ArchiveLimits, MemberFilter
 
 from .clock import utcnow
+from .datacrypt import AesKey, DecryptionFailed, base64_stream, decrypt_stream, encrypt_stream
 from .errors import ApiError
 from .files.base import FileExists, FileStore
 from .jobs.base import CancelCheck, JobCancelled, JobSpec
 from .limits import JobBudget, check_page_count, source_size
-from .protocol import timestamp
+from .protocol import JobOptions, timestamp
 from .sources import FetchAuth, Sources
+
+_SPOOL_IN_MEMORY = 64 * 1024**2
 
 
 class JobExecutor:
@@ -52,6 +57,7 @@ class JobExecutor:
 
     def __call__(self, spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
         params = spec.params
+        options = JobOptions.from_params(params.get("options", {}))
         auth = None
         if params.get("httpusername") or params.get("httppassword"):
             auth = FetchAuth(params.get("httpusername") or "", params.get("httppassword") or "")
@@ -65,9 +71,11 @@ class JobExecutor:
             with ExitStack() as stack:
                 budget = JobBudget(self._max_job_bytes)
                 inputs = []
-                for url in spec.urls:
+                for position, url in enumerate(spec.urls):
                     opened = self._sources.open(url, stack, auth)
                     budget.add(source_size(opened.source), url)
+                    if options.decrypt_inputs is not None:
+                        opened = _decrypted(opened, options.decrypt_inputs, position, stack)
                     inputs.append(opened)
                 if should_stop():
                     raise JobCancelled
@@ -79,8 +87,8 @@ class JobExecutor:
                         expires_at=expires_at,
                         owner=params.get("owner"),
                     ) as sink:
-                        page_count = self._run_engine(
-                            spec.kind, inputs, sink.stream, params, on_progress
+                        page_count = self._write_output(
+                            spec.kind, inputs, sink.stream, params, options, on_progress
                         )
                         check_page_count(page_count, self._max_pages)  # before the commit
                 except FileExists:
@@ -97,31 +105,89 @@ class JobExecutor:
             "jobDuration": round((time.monotonic() - started) * 1000),
         }
 
+    def _write_output(
+        self,
+        kind: str,
+        inputs: list[Any],
+        output: BinaryIO,
+        params: dict[str, Any],
+        options: JobOptions,
+        on_progress: Callable[[int, int], None],
+    ) -> int:
+        """Run the engine into ``output``, through encryption and base64 when asked for."""
+        if options.encrypt_output is None and not options.output_base64:
+            return self._run_engine(kind, inputs, output, params, options, on_progress)
+        with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as document:
+            page_count = self._run_engine(kind, inputs, document, params, options, on_progress)  # type: ignore[arg-type]
+            document.seek(0)
+            if options.encrypt_output is None:
+                base64_stream(document, output)  # type: ignore[arg-type]
+                return page_count
+            if not options.output_base64:
+                encrypt_stream(document, output, options.encrypt_output)  # type: ignore[arg-type]
+                return page_count
+            with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as encrypted:
+                encrypt_stream(document, encrypted, options.encrypt_output)  # type: ignore[arg-type]
+                encrypted.seek(0)
+                base64_stream(encrypted, output)  # type: ignore[arg-type]
+        return page_count
+
     def _run_engine(
         self,
         kind: str,
         inputs: list[Any],
         output: BinaryIO,
         params: dict[str, Any],
+        options: JobOptions,
         on_progress: Callable[[int, int], None],
     ) -> int:
         # None keeps the engine's own default pixel limit.
         pixels = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
+        merging: dict[str, Any] = {
+            "password": params.get("password"),
+            "on_progress": on_progress,
+            "outline": "nest" if options.generate_bookmarks else "keep",
+            "bookmark_titles": "file",
+            "fields": "rename" if options.rename_matching_fields else "join",
+        }
         if kind == "convert":
-            report: Any = images_to_pdf(inputs, output, on_progress=on_progress, **pixels)
-        elif kind == "merge":
-            report = merge_pdfs(
-                inputs, output, password=params.get("password"), on_progress=on_progress
+            report: Any = images_to_pdf(
+                inputs,
+                output,
+                on_progress=on_progress,
+                page_size=options.page_size,
+                fit=options.fit,
+                margin=options.margin,
+                auto_orient=options.auto_orient,
+                **pixels,
             )
+        elif kind == "merge":
+            report = merge_pdfs(inputs, output, **merging)
         elif kind == "merge2":
             report = merge_any(
                 inputs,
                 output,
-                password=params.get("password"),
-                on_progress=on_progress,
                 limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
+                members=MemberFilter(options.zip_include, options.zip_exclude),
+                **merging,
                 **pixels,
             )
         else:
             raise ApiError(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)
+
+
+def _decrypted(source: NamedSource, key: AesKey, position: int, stack: ExitStack) -> NamedSource:
+    """``source`` decrypted (user-controlled AES) into a spooled file the job's stack closes."""
+    plain = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY))  # noqa: SIM115
+    try:
+        with open_binary(source) as encrypted:
+            decrypt_stream(encrypted, plain, key)  # type: ignore[arg-type]
+    except DecryptionFailed as error:
+        raise ApiError(
+            442,
+            f"{input_label(position, source.name)}: cannot be decrypted with "
+            f"DataDecryptionAlgorithm/Key/IV: {error}",
+        ) from None
+    plain.seek(0)
+    return NamedSource(plain, source.name)

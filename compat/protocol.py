@@ -9,27 +9,35 @@ shape every answer so that the HTTP status always equals the body's ``status``.
 
 from __future__ import annotations
 
-import ast
 import contextlib
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
+import json5
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from starlette.datastructures import UploadFile
 
+from pdfbinder.engine import InvalidOption
+from pdfbinder.engine.images.layout import FIT_MODES, PageOptions
+
+from .datacrypt import AesKey, BadAesValue, aes_key
 from .errors import ApiError
 
 API_PREFIX = "/v1"
 """Every route is served both at the root and under this prefix; clients use either."""
 MOUNT_PREFIXES = ("", API_PREFIX)
-SECRET_PARAMS = frozenset({"x-api-key", "password", "httpusername", "httppassword", "callback"})
+SECRET_PARAMS = frozenset(
+    {"x-api-key", "password", "httpusername", "httppassword", "callback", "profiles", "options"}
+)
 """Parameters whose values are masked in logs and records and not kept after a job
-(a callback URL may carry ``user:password@``)."""
+(a callback URL may carry ``user:password@``; ``profiles``, and the job's ``options``
+made from it, may carry DataEncryptionKey / DataDecryptionKey)."""
 
 REMAINING_CREDITS = 1_000_000
 """A local server has no credit account; clients still read this field."""
@@ -39,6 +47,8 @@ _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 _MAX_NAME_LENGTH = 120
+MAX_PROFILES_CHARS = 64 * 1024
+"""A ``profiles`` string longer than this is refused (444) before it is parsed."""
 
 
 def route_path(path: str) -> str:
@@ -83,14 +93,10 @@ class Params:
         value = self._values.get(name.lower())
         if value is None:
             return default
-        if isinstance(value, bool):
-            return value
-        text = str(value).strip().lower()
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        raise ApiError(400, f"Parameter '{name}' must be true or false, got {value!r}.")
+        parsed = as_flag(value)
+        if parsed is None:
+            raise ApiError(400, f"Parameter '{name}' must be true or false, got {value!r}.")
+        return parsed
 
     def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
         """A whole number of at least ``minimum``; ``default`` when absent."""
@@ -111,7 +117,7 @@ class Params:
         if value is None:
             return []
         if isinstance(value, str) and value.strip().startswith("["):
-            with contextlib.suppress(ValueError):  # not JSON after all: split on commas
+            with contextlib.suppress(ValueError, RecursionError):  # not JSON: split on commas
                 value = json.loads(value)
         items = value if isinstance(value, list) else str(value).split(",")
         urls = []
@@ -130,27 +136,256 @@ class Params:
             return {}
         if isinstance(value, dict):
             return value
-        parsed = _parse_loose_object(str(value))
+        parsed = parse_loose_object(str(value))
         if parsed is None:
             raise ApiError(444, f"Cannot parse 'profiles': {str(value)[:80]!r} is not an object.")
         return parsed
 
 
-def _parse_loose_object(text: str) -> dict[str, Any] | None:
-    """JSON, then Python-literal syntax (single quotes, True), then without braces."""
+def as_flag(value: Any) -> bool | None:
+    """A lenient boolean (``true``, ``"True"``, ``1``, ``"off"``...), or ``None`` if it is none."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    return None
+
+
+def parse_loose_object(text: str) -> dict[str, Any] | None:
+    """An object from JSON as the vendor's docs and samples write it, or ``None``.
+
+    JSON5 covers what they send: single quotes, bare ``true/false/null``,
+    unquoted keys and trailing commas; the docs also show the braces left out
+    (``'Key': 'value', 'Other': 'x'``). Nesting deeper than the parser can
+    follow, or text over :data:`MAX_PROFILES_CHARS`, is garbage too.
+    """
     text = text.strip()
+    if len(text) > MAX_PROFILES_CHARS:
+        return None
     candidates = [text] if text.startswith("{") else [text, "{" + text + "}"]
     for candidate in candidates:
         try:
-            parsed = json.loads(candidate)
-        except ValueError:
-            try:
-                parsed = ast.literal_eval(candidate)
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                continue
+            parsed = json5.loads(candidate)
+        except (ValueError, RecursionError):
+            continue
         if isinstance(parsed, dict):
             return parsed
     return None
+
+
+@dataclass(frozen=True)
+class JobOptions:
+    """What a job's ``profiles`` asks for, checked and typed (the engine gets these as options).
+
+    ``notes`` lists the keys that were accepted but do nothing here (unknown,
+    or for another endpoint); the answer's ``message`` reports them.
+    """
+
+    generate_bookmarks: bool = False
+    rename_matching_fields: bool = True
+    zip_include: tuple[str, ...] = ()
+    zip_exclude: tuple[str, ...] = ()
+    output_base64: bool = False
+    encrypt_output: AesKey | None = None
+    decrypt_inputs: AesKey | None = None
+    page_size: str | None = None
+    fit: str = "into"
+    margin: str | None = None
+    auto_orient: bool = False
+    notes: tuple[str, ...] = ()
+
+    @property
+    def notice(self) -> str | None:
+        """The sentence for the answer's ``message`` (``None`` when all keys were used)."""
+        if not self.notes:
+            return None
+        return "Ignored profiles keys: " + "; ".join(self.notes) + "."
+
+    def to_params(self) -> dict[str, Any]:
+        """A JSON-ready form for the job spec (defaults left out)."""
+        values: dict[str, Any] = {}
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if value == item.default:
+                continue
+            values[item.name] = value.to_params() if isinstance(value, AesKey) else value
+        return values
+
+    @classmethod
+    def from_params(cls, values: dict[str, Any]) -> JobOptions:
+        options = cls()
+        for name, value in values.items():
+            if name in ("encrypt_output", "decrypt_inputs"):
+                value = AesKey.from_params(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            options = replace(options, **{name: value})
+        return options
+
+
+_ALL_JOBS = frozenset({"convert", "merge", "merge2"})
+_MERGES = frozenset({"merge", "merge2"})
+_ROUTES = {
+    "convert": "/pdf/convert/from/image",
+    "merge": "/pdf/merge",
+    "merge2": "/pdf/merge2",
+}
+
+
+Reader = Callable[[str, Any], dict[str, Any]]
+"""A profiles key's value → :class:`JobOptions` fields (raising :class:`ApiError` 400)."""
+
+
+@dataclass(frozen=True)
+class _ProfileKey:
+    name: str
+    """The spelling the vendor's docs use (keys match in any letter case)."""
+    jobs: frozenset[str]
+    read: Reader
+
+
+def _bad(key: str, why: str) -> ApiError:
+    return ApiError(400, f"profiles key '{key}' {why}.")
+
+
+def _flag_value(target: str) -> Reader:
+    def read(key: str, value: Any) -> dict[str, Any]:
+        parsed = as_flag(value)
+        if parsed is None:
+            raise _bad(key, f"must be true or false, not {value!r}")
+        return {target: parsed}
+
+    return read
+
+
+def _patterns_value(target: str) -> Reader:
+    def read(key: str, value: Any) -> dict[str, Any]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, list) or not all(isinstance(item, str) for item in items):
+            raise _bad(key, "must be wildcards separated by commas, e.g. '*.pdf,*.jpg'")
+        patterns = tuple(item.strip() for item in items if item.strip())
+        return {target: patterns}
+
+    return read
+
+
+def _output_format(key: str, value: Any) -> dict[str, Any]:
+    text = str(value).strip().lower()
+    if text not in ("base64", ""):
+        raise _bad(key, f"must be 'base64', not {value!r}")
+    return {"output_base64": text == "base64"}
+
+
+def _text_value(target: str, check: Callable[[str], object]) -> Reader:
+    def read(key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise _bad(key, f"must be text, not {value!r}")
+        text = str(value).strip()
+        try:
+            check(text)
+        except InvalidOption as error:
+            raise _bad(key, f"is wrong: {error.reason}") from None
+        return {target: text}
+
+    return read
+
+
+def _fit_value(key: str, value: Any) -> dict[str, Any]:
+    text = str(value).strip().lower()
+    if text not in FIT_MODES:
+        raise _bad(key, f"must be one of {', '.join(FIT_MODES)}, not {value!r}")
+    return {"fit": text}
+
+
+_AES_PARTS = ("Algorithm", "Key", "IV")
+_AES_TARGETS = (("DataEncryption", "encrypt_output"), ("DataDecryption", "decrypt_inputs"))
+
+
+def _aes_part(prefix: str, part: str) -> Reader:
+    def read(key: str, value: Any) -> dict[str, Any]:
+        if not isinstance(value, str) or not value:
+            raise _bad(key, f"must be text, not {value!r}")
+        return {f"{prefix}{part}": value}
+
+    return read
+
+
+_PROFILE_KEYS: dict[str, _ProfileKey] = {
+    entry.name.lower(): entry
+    for entry in (
+        _ProfileKey("GenerateBookmarks", _MERGES, _flag_value("generate_bookmarks")),
+        _ProfileKey(
+            "RenameMatchingFieldsDuringMerge", _MERGES, _flag_value("rename_matching_fields")
+        ),
+        _ProfileKey("zipIncludeFilter", frozenset({"merge2"}), _patterns_value("zip_include")),
+        _ProfileKey("zipExcludeFilter", frozenset({"merge2"}), _patterns_value("zip_exclude")),
+        _ProfileKey("outputDataFormat", _ALL_JOBS, _output_format),
+        *(
+            _ProfileKey(f"{prefix}{part}", _ALL_JOBS, _aes_part(prefix, part))
+            for prefix in ("DataEncryption", "DataDecryption")
+            for part in _AES_PARTS
+        ),
+        # pdfbinder's own layout options for images → PDF (extensions, not the vendor's).
+        _ProfileKey(
+            "PageSize",
+            frozenset({"convert"}),
+            _text_value("page_size", lambda text: PageOptions.parse(text, "into", None, False)),
+        ),
+        _ProfileKey("Fit", frozenset({"convert"}), _fit_value),
+        _ProfileKey(
+            "Margin",
+            frozenset({"convert"}),
+            _text_value("margin", lambda text: PageOptions.parse(None, "into", text, False)),
+        ),
+        _ProfileKey("AutoOrient", frozenset({"convert"}), _flag_value("auto_orient")),
+    )
+}
+
+
+def job_options(params: Params, kind: str) -> JobOptions:
+    """The checked :class:`JobOptions` of a convert/merge request's ``profiles``.
+
+    Documented keys become options (a bad value is a 400 naming the key);
+    unknown keys, and keys of another endpoint, are kept as notes for the
+    answer's ``message``. ``std_params`` (the vendor's way to pass ordinary
+    parameters inside ``profiles``) overrides those parameters in ``params``.
+    """
+    profile = params.profiles()
+    values: dict[str, Any] = {}
+    notes: list[str] = []
+    for raw_key, value in profile.items():
+        key = str(raw_key)
+        if key.lower() == "std_params" and isinstance(value, dict):
+            params.update({str(name): item for name, item in value.items()})
+            continue
+        entry = _PROFILE_KEYS.get(key.lower())
+        if entry is not None and value is None:
+            continue  # null: as if not given
+        if entry is None:
+            notes.append(f"'{key}' (unknown key)")
+        elif kind not in entry.jobs:
+            notes.append(f"'{key}' (not used by {_ROUTES.get(kind, kind)})")
+        else:
+            values |= entry.read(key, value)
+    for prefix, target in (
+        ("DataEncryption", "encrypt_output"),
+        ("DataDecryption", "decrypt_inputs"),
+    ):
+        parts = {part: values.pop(f"{prefix}{part}", None) for part in _AES_PARTS}
+        given = [part for part, value in parts.items() if value is not None]
+        if not given:
+            continue
+        missing = [f"{prefix}{part}" for part in _AES_PARTS if parts[part] is None]
+        if missing:
+            raise _bad(missing[0], f"is missing: {prefix}{given[0]} needs it")
+        try:
+            values[target] = aes_key(parts["Algorithm"], parts["Key"], parts["IV"])
+        except BadAesValue as error:
+            raise _bad(f"{prefix}{error.part}", error.reason) from None
+    return JobOptions(**values, notes=tuple(notes))
 
 
 def output_name(raw: str | None, default: str = DEFAULT_OUTPUT_NAME) -> str:
@@ -193,6 +428,8 @@ def _parse_body(body: bytes, content_type: str) -> dict[str, Any] | list[tuple[s
             decoded = json.loads(text)
         except ValueError:
             raise ApiError(400, "The request body is not valid JSON.") from None
+        except RecursionError:
+            raise ApiError(400, "The request body's JSON is nested too deeply.") from None
         if not isinstance(decoded, dict):
             raise ApiError(400, "The JSON body must be an object of parameters.")
         return decoded

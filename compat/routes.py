@@ -20,7 +20,15 @@ from starlette.datastructures import UploadFile
 from .errors import ApiError
 from .files.base import FileInfo, iter_chunks
 from .previews import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE, preview_stored_file
-from .protocol import MOUNT_PREFIXES, Params, job_answer, output_name, read_params, success
+from .protocol import (
+    MOUNT_PREFIXES,
+    Params,
+    job_answer,
+    job_options,
+    output_name,
+    read_params,
+    success,
+)
 from .service import JobRequest, Service
 from .sources import FetchAuth
 from .uploads import key_fingerprint
@@ -35,7 +43,10 @@ _PARAMETER_DOCS: dict[str, str] = {
     "password": "Password of encrypted input PDFs.",
     "httpusername": "Basic-auth user name for fetching http(s) sources.",
     "httppassword": "Basic-auth password for fetching http(s) sources.",
-    "profiles": "Extra options as an object or a loosely written JSON string.",
+    "profiles": "Extra options as an object or a loosely written JSON string (see the README's "
+    "profiles table): GenerateBookmarks, RenameMatchingFieldsDuringMerge, zipIncludeFilter, "
+    "zipExcludeFilter, outputDataFormat, DataEncryption*/DataDecryption*, std_params; "
+    "extensions PageSize, Fit, Margin, AutoOrient.",
     "jobid": "The job id returned by an async request (any letter case).",
     "force": "true: report an unknown job id as unknown rather than working.",
     "file": "The file: base64 or data: URI (upload/base64), a file URL (delete).",
@@ -143,7 +154,7 @@ def get_and_post(path: str, **options: Any) -> Callable[[Handler], Handler]:
 
 async def _job(request: Request, kind: str) -> JSONResponse:
     params = await _params(request)
-    params.profiles()  # refuse garbage with 444; no profile option applies to these routes yet
+    options = job_options(params, kind)  # first: its std_params override the parameters
     service = service_of(request)
     job = JobRequest(
         kind=kind,
@@ -154,6 +165,7 @@ async def _job(request: Request, kind: str) -> JSONResponse:
         callback=params.text("callback"),
         password=params.text("password"),
         auth=_fetch_auth(params),
+        options=options,
     )
     body = await run_in_threadpool(service.start_job, job, owner_of(request), base_url(request))
     return success(**body)

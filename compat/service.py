@@ -12,7 +12,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -27,7 +27,7 @@ from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobS
 from .jobs.local import LocalJobRunner
 from .limits import JobBudget, JobSlots, check_input_count
 from .netpolicy import NetPolicy, PolicyRefusal
-from .protocol import REMAINING_CREDITS, timestamp
+from .protocol import REMAINING_CREDITS, JobOptions, timestamp
 from .settings import Settings
 from .sources import FetchAuth, Sources
 from .tenancy import visible_to
@@ -58,6 +58,7 @@ class JobRequest:
     callback: str | None = None
     password: str | None = None
     auth: FetchAuth | None = None
+    options: JobOptions = field(default_factory=JobOptions)
 
 
 class Service:
@@ -153,6 +154,12 @@ class Service:
                 "httppassword": request.auth.password,
             }
         params |= {key: value for key, value in optional.items() if value}
+        options = request.options.to_params()
+        if options:
+            params["options"] = options
+        notice = request.options.notice
+        if notice:
+            params["notice"] = notice  # kept after the job, unlike the options (keys)
         job_id = secrets.token_urlsafe(16)
         self.slots.acquire(output_id, owner)
         try:
@@ -161,6 +168,7 @@ class Service:
             self.slots.release(output_id)
             raise
         url = file_url(base_url, output_id, request.name)
+        reported = {"message": notice} if notice else {}
         if request.asynchronous:
             valid_till = utcnow() + timedelta(minutes=request.expiration)
             return {
@@ -171,8 +179,9 @@ class Service:
                 "credits": 0,
                 "duration": _ms_since(began),
                 "outputLinkValidTill": timestamp(valid_till),
+                **reported,
             }
-        return self._finish_sync(job_id, url, request.name, began)
+        return self._finish_sync(job_id, url, request.name, began) | reported
 
     def _check_callback(self, callback: str) -> None:
         """403 for a callback aimed at a forbidden (non-loopback) address or name.
@@ -259,9 +268,10 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
     if record.state is JobState.SUCCESS and record.result is not None:
         result, params = record.result, record.spec.params
         total = (record.finished_at or record.created_at) - record.created_at
+        notice = params.get("notice")
         return {
             **base,
-            "message": "Success",
+            "message": f"Success. {notice}" if notice else "Success",
             "error": False,
             "url": file_url(base_url, params["output_id"], params["name"]),
             "name": params["name"],

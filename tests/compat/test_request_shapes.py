@@ -160,9 +160,10 @@ def test_booleans_are_lenient(server: ThreadServer) -> None:
 
 
 def test_unknown_parameters_are_ignored_and_profiles_parse_leniently(server: ThreadServer) -> None:
-    params = {"url": mirror_url("two.pdf"), "inline": "true", "profiles": "{'a': True}"}
+    params = {"url": mirror_url("two.pdf"), "inline": "true", "profiles": "{'a': true, }"}
     body = httpx.get(f"{server.url}/pdf/merge", params=params).json()
     assert_sync_success(body, "result.pdf", 2)
+    assert body["message"] == "Ignored profiles keys: 'a' (unknown key)."
 
 
 def test_password_opens_encrypted_input(server: ThreadServer) -> None:
