@@ -69,7 +69,7 @@ def serve(
         False,
         "--https",
         help="Serve TLS with a local CA and localhost certificate made once in <data-dir>/tls; "
-        "prints the line that makes Python clients trust it.",
+        "prints the lines that make Python, Node.js, cURL, Java and .NET clients trust it.",
     ),
     allow_host: list[str] = typer.Option(
         None,
@@ -131,7 +131,7 @@ def serve(
     import uvicorn
 
     from pdfbinder.compat.app import create_app
-    from pdfbinder.compat.testing.tls import ensure_tls, trust_line
+    from pdfbinder.compat.testing.tls import ensure_tls, trust_lines
     from pdfbinder.compat.urlmap import UrlMap
 
     given: dict[str, Any] = {
@@ -185,7 +185,7 @@ def serve(
         # address localhost resolves to (127.0.0.1 and/or ::1) so https://localhost works.
         if settings.host == "127.0.0.1":
             bind_host = "localhost"
-        typer.echo(trust_line(files))
+        typer.echo("\n".join(trust_lines(files)))
     scheme = "https" if https else "http"
     typer.echo(
         f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "

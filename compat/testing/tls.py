@@ -1,7 +1,8 @@
 """A private certificate authority and a localhost server certificate for ``serve --https``.
 
 The Cloud API Server samples hard-code ``https://localhost``; to run them unedited, pdfbinder
-serves TLS with a certificate that Python clients can be told to trust with one environment line.
+serves TLS with a certificate that clients can be told to trust: one environment line for Python,
+Node.js and cURL, one store import for Java and .NET (:func:`trust_lines`).
 The CA and the leaf live in ``<data-dir>/tls/`` and are made once, then reused while valid, so a
 client that trusts the CA keeps trusting restarted servers.
 """
@@ -69,10 +70,32 @@ def ensure_tls(data_dir: Path) -> TlsFiles:
     return files
 
 
-def trust_line(files: TlsFiles) -> str:
-    """The shell line that makes ``requests``, ``httpx`` and ``urllib`` trust the local CA."""
+CA_ALIAS = "pdfbinder-local-ca"
+
+
+def trust_lines(files: TlsFiles) -> list[str]:
+    """Shell lines that make clients trust the local CA, each after a comment naming them.
+
+    Python (``requests``, ``httpx``, ``urllib``) and Node.js read an environment
+    variable for this session; cURL reads ``CURL_CA_BUNDLE`` (or takes ``--cacert``);
+    Java and .NET on Linux read a certificate store, so their lines add the CA to it
+    once (``keytool -cacerts`` needs JDK 9 or later; .NET on Linux uses the system's
+    OpenSSL store, which ``update-ca-certificates`` fills on Debian and Ubuntu).
+    """
     ca = files.ca_cert
-    return f"export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}"
+    return [
+        "# Python (requests, httpx, urllib):",
+        f"export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}",
+        "# Node.js:",
+        f"export NODE_EXTRA_CA_CERTS={ca}",
+        "# cURL (or: curl --cacert <file>):",
+        f"export CURL_CA_BUNDLE={ca}",
+        "# Java (the JDK's cacerts store, once):",
+        f"keytool -importcert -noprompt -cacerts -storepass changeit -alias {CA_ALIAS} -file {ca}",
+        "# .NET and PowerShell on Linux (the system store, once):",
+        f"sudo cp {ca} /usr/local/share/ca-certificates/{CA_ALIAS}.crt && "
+        "sudo update-ca-certificates",
+    ]
 
 
 def _fresh(certificate: x509.Certificate) -> bool:

@@ -1,9 +1,10 @@
-"""``pdfbinder serve --https``: an unedited Cloud API Server sample completes an async merge
-against https://localhost:<port> with certificate verification on, trusting only the CA the
-server printed."""
+"""``pdfbinder serve --https``: an unedited Cloud API Server sample, Node's ``https`` module and
+cURL complete a merge against https://localhost:<port> with certificate verification on,
+trusting only the CA through the lines the server printed, and fail without them."""
 
 from __future__ import annotations
 
+import json
 import os
 import queue
 import re
@@ -30,6 +31,7 @@ from tests.support.qpdf import qpdf_check
 from tests.support.seeds import MERGE_SEED, run_seed, seed_code
 
 _TRUST_LINE = re.compile(r"^export REQUESTS_CA_BUNDLE=\S+ SSL_CERT_FILE=\S+$")
+_LAST_TRUST_LINE = "update-ca-certificates"
 
 
 def free_port() -> int:
@@ -39,8 +41,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def https_serve(data_dir: Path) -> Iterator[tuple[int, str]]:
-    """``pdfbinder serve --https`` on ``data_dir``; yields (port, the printed trust line)."""
+def https_serve(data_dir: Path) -> Iterator[tuple[int, list[str]]]:
+    """``pdfbinder serve --https`` on ``data_dir``; yields (port, the printed trust lines)."""
     port = free_port()
     process = subprocess.Popen(
         [
@@ -63,28 +65,32 @@ def https_serve(data_dir: Path) -> Iterator[tuple[int, str]]:
     reader.daemon = True
     reader.start()
     try:
-        trust, output, deadline = None, [], time.monotonic() + START_TIMEOUT
-        while trust is None or not _accepting(port):
+        printed, output, deadline = False, [], time.monotonic() + START_TIMEOUT
+        while not printed or not _accepting(port):
             assert time.monotonic() < deadline, "server did not start:\n" + "".join(output)
             assert process.poll() is None, "server exited:\n" + "".join(output)
             try:
                 output.append(lines.get(timeout=0.1))
             except queue.Empty:
                 continue
-            if _TRUST_LINE.match(output[-1].strip()):
-                trust = output[-1].strip()
-        yield port, trust
+            printed = printed or _LAST_TRUST_LINE in output[-1]
+        yield port, [line.strip() for line in output]
     finally:
         process.terminate()
         process.wait(timeout=15)
 
 
 @pytest.fixture
-def https_server(tmp_path: Path) -> Iterator[tuple[int, str, Path]]:
-    """A fresh ``serve --https``; yields (port, the printed trust line, data dir)."""
+def https_server(tmp_path: Path) -> Iterator[tuple[int, list[str], Path]]:
+    """A fresh ``serve --https``; yields (port, the printed trust lines, data dir)."""
     data_dir = tmp_path / "data"
-    with https_serve(data_dir) as (port, trust):
-        yield port, trust, data_dir
+    with https_serve(data_dir) as (port, printed):
+        yield port, printed, data_dir
+
+
+def python_line(printed: list[str]) -> str:
+    """The printed line for Python clients."""
+    return next(line for line in printed if _TRUST_LINE.match(line))
 
 
 def _accepting(port: int) -> bool:
@@ -100,8 +106,8 @@ def make_pdf(path: Path, pages: int) -> None:
 
 
 def test_seed_merge_over_https_with_the_printed_trust_line(https_server, tmp_path):
-    port, trust, data_dir = https_server
-    variables = dict(item.split("=", 1) for item in shlex.split(trust)[1:])
+    port, printed, data_dir = https_server
+    variables = dict(item.split("=", 1) for item in shlex.split(python_line(printed))[1:])
     assert variables["REQUESTS_CA_BUNDLE"] == variables["SSL_CERT_FILE"]
     assert Path(variables["SSL_CERT_FILE"]).parent == data_dir / "tls"
     work = tmp_path / "client"
@@ -151,15 +157,127 @@ def test_server_certificate_from_an_older_ca_is_reissued(tmp_path: Path) -> None
     shutil.copyfile(newer.ca_key, files.ca_key)
     stale = files.server_cert.read_bytes()
 
-    with https_serve(data_dir) as (port, trust):
+    with https_serve(data_dir) as (port, printed):
         client = httpx.Client(
             verify=ssl.create_default_context(cafile=str(files.ca_cert)), trust_env=False
         )
         with client:
             assert client.get(f"https://localhost:{port}/health").status_code == 200
 
-    assert f"SSL_CERT_FILE={files.ca_cert}" in trust
+    assert f"SSL_CERT_FILE={files.ca_cert}" in python_line(printed)
     assert files.ca_cert.read_bytes() == newer.ca_cert.read_bytes()
     assert files.server_cert.read_bytes() != stale
     leaf = x509.load_pem_x509_certificate(files.server_cert.read_bytes())
     leaf.verify_directly_issued_by(x509.load_pem_x509_certificate(newer.ca_cert.read_bytes()))
+
+
+def exported(printed: list[str], name: str) -> dict[str, str]:
+    """The variable a printed ``export NAME=...`` line sets, exactly as a shell would."""
+    (line,) = [line for line in printed if line.startswith(f"export {name}=")]
+    return dict(item.split("=", 1) for item in shlex.split(line)[1:])
+
+
+def client_env(**extra: str) -> dict[str, str]:
+    """This environment without any CA setting of ours, plus ``extra``."""
+    ours = {"REQUESTS_CA_BUNDLE", "SSL_CERT_FILE", "NODE_EXTRA_CA_CERTS", "CURL_CA_BUNDLE"}
+    return {**{k: v for k, v in os.environ.items() if k not in ours}, **extra}
+
+
+_NODE_CLIENT = r"""
+const https = require("https");
+const fs = require("fs");
+const base = process.argv[2];
+function call(method, path, body) {
+  return new Promise((resolve, reject) => {
+    const request = https.request(base + path, { method, headers: body ?
+        { "Content-Type": "application/json", "Content-Length": Buffer.byteLength(body) } : {} },
+      (response) => {
+        const chunks = [];
+        response.on("data", (chunk) => chunks.push(chunk));
+        response.on("end", () => resolve(Buffer.concat(chunks)));
+      });
+    request.on("error", reject);
+    if (body) request.write(body);
+    request.end();
+  });
+}
+(async () => {
+  const file = fs.readFileSync(process.argv[3]).toString("base64");
+  const upload = JSON.parse(await call("POST", "/file/upload/base64",
+    JSON.stringify({ file, name: "node.pdf" })));
+  const merged = JSON.parse(await call("POST", "/pdf/merge",
+    JSON.stringify({ url: upload.url + "," + upload.url, name: "node-result.pdf" })));
+  if (merged.error !== false) throw new Error(JSON.stringify(merged));
+  fs.writeFileSync(process.argv[4], await call("GET", new URL(merged.url).pathname));
+  console.log("pages " + merged.pageCount);
+})().catch((error) => { console.error(error.code || "", error.message); process.exit(1); });
+"""
+
+
+def run_node(tmp_path: Path, port: int, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    node = shutil.which("node")
+    assert node, "node is not installed (.ci/run installs nodejs)"
+    script = tmp_path / "client.js"
+    script.write_text(_NODE_CLIENT, encoding="utf-8")
+    make_pdf(tmp_path / "in.pdf", 2)
+    return subprocess.run(
+        [node, str(script), f"https://localhost:{port}", "in.pdf", "out.pdf"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_node_https_trusts_the_server_with_the_printed_line(https_server, tmp_path):
+    port, printed, _ = https_server
+    result = run_node(tmp_path, port, client_env(**exported(printed, "NODE_EXTRA_CA_CERTS")))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stdout.strip() == "pages 4"
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        assert len(pdf.pages) == 4
+
+
+def test_node_https_refuses_without_the_line(https_server, tmp_path):
+    port, _, _ = https_server
+    result = run_node(tmp_path, port, client_env())
+    assert result.returncode == 1
+    assert "UNABLE_TO_VERIFY_LEAF_SIGNATURE" in result.stderr or "issuer" in result.stderr
+
+
+def run_curl(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    curl = shutil.which("curl")
+    assert curl, "curl is not installed"
+    return subprocess.run(
+        [curl, "--silent", "--show-error", "--fail", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+def test_curl_trusts_the_server_with_the_printed_line_or_cacert(https_server, tmp_path):
+    port, printed, _ = https_server
+    base = f"https://localhost:{port}"
+    make_pdf(tmp_path / "in.pdf", 3)
+    env = client_env(**exported(printed, "CURL_CA_BUNDLE"))
+    upload = run_curl([f"{base}/file/upload", "--form", "file=@in.pdf"], env, tmp_path)
+    assert upload.returncode == 0, upload.stderr
+    url = json.loads(upload.stdout)["url"]
+    merged = run_curl([f"{base}/pdf/merge", "--data", f"url={url}"], env, tmp_path)
+    assert merged.returncode == 0, merged.stderr
+    result_url = json.loads(merged.stdout)["url"]
+    ca = exported(printed, "CURL_CA_BUNDLE")["CURL_CA_BUNDLE"]
+    download = run_curl(["--cacert", ca, "-o", "out.pdf", result_url], client_env(), tmp_path)
+    assert download.returncode == 0, download.stderr
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        assert len(pdf.pages) == 3
+
+
+def test_curl_refuses_without_the_ca(https_server, tmp_path):
+    port, _, _ = https_server
+    result = run_curl([f"https://localhost:{port}/health"], client_env(), tmp_path)
+    assert result.returncode == 60  # peer certificate cannot be authenticated

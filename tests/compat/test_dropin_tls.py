@@ -9,7 +9,7 @@ import ssl
 
 from cryptography import x509
 
-from pdfbinder.compat.testing.tls import ensure_tls, trust_line
+from pdfbinder.compat.testing.tls import ensure_tls, trust_lines
 
 
 def load(path) -> x509.Certificate:
@@ -82,8 +82,16 @@ def test_damaged_ca_is_replaced(tmp_path):
     load(files.server_cert).verify_directly_issued_by(ca)
 
 
-def test_trust_line_names_the_ca_for_requests_and_ssl(tmp_path):
+def test_trust_lines_name_the_ca_for_every_client(tmp_path):
     files = ensure_tls(tmp_path)
-    assert trust_line(files) == (
-        f"export REQUESTS_CA_BUNDLE={files.ca_cert} SSL_CERT_FILE={files.ca_cert}"
-    )
+    ca = files.ca_cert
+    commands = [line for line in trust_lines(files) if not line.startswith("#")]
+    assert commands == [
+        f"export REQUESTS_CA_BUNDLE={ca} SSL_CERT_FILE={ca}",
+        f"export NODE_EXTRA_CA_CERTS={ca}",
+        f"export CURL_CA_BUNDLE={ca}",
+        "keytool -importcert -noprompt -cacerts -storepass changeit "
+        f"-alias pdfbinder-local-ca -file {ca}",
+        f"sudo cp {ca} /usr/local/share/ca-certificates/pdfbinder-local-ca.crt && "
+        "sudo update-ca-certificates",
+    ]
