@@ -12,13 +12,20 @@ from typing import Any
 import httpx
 import pikepdf
 import pytest
-from compat_helpers import ThreadServer, assert_error, make_jpeg, make_pdf, make_png, poll_job
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pikepdf import Name
 
-from tests.conftest import qpdf_check
-from tests.engine.test_merge_field_join import form_pdf
+from tests.support.compat import (
+    ThreadServer,
+    assert_error,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    poll_job,
+)
+from tests.support.merge_samples import form_pdf
+from tests.support.qpdf import qpdf_check
 
 SAMPLE_KEY, SAMPLE_IV = "HelloThisKey1234", "TreloThisKey1234"  # the vendor's sample profile
 

@@ -6,51 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pikepdf
-from pikepdf import Array, Dictionary, Name, String
+from pikepdf import Name
 
 from pdfbinder.engine import merge_pdfs
-from tests.conftest import qpdf_check
-
-
-def _widget(pdf: pikepdf.Pdf, page: pikepdf.Page, **entries: object) -> pikepdf.Object:
-    widget = pdf.make_indirect(
-        Dictionary(
-            Type=Name.Annot, Subtype=Name.Widget, Rect=Array([72, 600, 272, 624]), P=page.obj, F=4
-        )
-    )
-    for key, value in entries.items():
-        widget[f"/{key}"] = value
-    page.obj.Annots = Array([*page.obj.get("/Annots", Array()), widget])
-    return widget
-
-
-def _check_box_states(pdf: pikepdf.Pdf, on: str) -> Dictionary:
-    box = Array([0, 0, 20, 20])
-    on_stream = pdf.make_stream(b"0 0 20 20 re f", BBox=box, Subtype=Name.Form)
-    off_stream = pdf.make_stream(b"", BBox=box, Subtype=Name.Form)
-    return Dictionary(N=Dictionary({f"/{on}": on_stream, "/Off": off_stream}))
-
-
-def form_pdf(path: Path, name_value: str, agreed: bool, *, city_as_check_box: bool = False) -> Path:
-    """One page with a text field ``name`` (field and widget in one dictionary), a check box
-    ``agree`` and a hierarchy ``address`` with a text child ``city`` (or a check box)."""
-    pdf = pikepdf.new()
-    pdf.add_blank_page(page_size=(300, 700))
-    page = pdf.pages[0]
-    name = _widget(pdf, page, FT=Name.Tx, T=String("name"), V=String(name_value))
-    state = Name.Yes if agreed else Name.Off
-    states = _check_box_states(pdf, "Yes")
-    agree = _widget(pdf, page, FT=Name.Btn, T=String("agree"), V=state, AS=state, AP=states)
-    address = pdf.make_indirect(Dictionary(T=String("address"), Kids=Array()))
-    city_type = Name.Btn if city_as_check_box else Name.Tx
-    city = _widget(pdf, page, FT=city_type, T=String("city"), V=String(name_value + " town"))
-    city.Parent = address
-    address.Kids.append(city)
-    pdf.Root.AcroForm = pdf.make_indirect(
-        Dictionary(Fields=Array([name, agree, address]), DA=String("/Helv 0 Tf 0 g"))
-    )
-    pdf.save(path)
-    return path
+from tests.support.merge_samples import form_pdf
+from tests.support.qpdf import qpdf_check
 
 
 def merged_form(tmp_path: Path, fields: str, *, second_city_check_box: bool = False) -> pikepdf.Pdf:
