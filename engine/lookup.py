@@ -1,13 +1,13 @@
 """Reading a key that PDF dictionaries often lack, without paying for its absence.
 
 pikepdf's ``Object.get`` answers a missing key by raising and catching a
-``KeyError`` across the C++ boundary: about 2.7 µs, six times the cost of a
-hit. A merge asks every input, page, font and bookmark for keys most of them
-lack (/AcroForm, /PageLabels, /Dests, /FontDescriptor, /Next on the last
-bookmark, ...), which made those misses a measurable share of merging many
-small files. Testing membership first costs 0.4 µs for a miss and about
-0.4 µs extra for a hit, so this is for keys that are absent at least now and
-then; a key that is (almost) always there is read with ``.get``.
+``KeyError`` across the C++ boundary, several times the cost of a hit. A merge
+asks every input, page, font and bookmark for keys most of them lack
+(/AcroForm, /PageLabels, /Dests, /FontDescriptor, /Next on the last bookmark,
+...), which made those misses a measurable share of merging many small files.
+Testing membership first makes a miss cheap and adds a little to a hit (figures
+in the README's benchmark notes), so this is for keys that are absent at least
+now and then; a key that is (almost) always there is read with ``.get``.
 """
 
 from __future__ import annotations

@@ -262,7 +262,7 @@ def _headers_of(scope: Scope) -> dict[str, str]:
 
 
 def _body_params(body: bytes) -> list[tuple[str, str]]:
-    """Parameters of a small JSON or form body (the shapes clients send; see pdfco.md §2)."""
+    """Parameters of a small JSON object or form body, the body shapes clients send."""
     text = body.decode("utf-8", errors="replace").strip()
     if text.startswith("{"):
         try:

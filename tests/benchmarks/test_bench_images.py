@@ -4,7 +4,8 @@ Every peer converts the same generated set in the same run; each benchmark
 group is one input set. Smoke mode uses tiny sets and checks each peer's
 page count (and pdfbinder's output with qpdf); full mode
 (``PDFBINDER_BENCH=full --benchmark-enable``) prints the ratio table and
-asserts the issue's speed targets against img2pdf measured in the same run.
+asserts the speed targets of the README's benchmark table against img2pdf measured
+in the same run.
 """
 
 from __future__ import annotations
@@ -164,7 +165,7 @@ def test_image_sets(
     peer: str,
     tmp_path: Path,
 ) -> None:
-    """Each peer converts the set; pages checked, and in full mode the issue's ratio too."""
+    """Each peer converts the set; pages checked, and in full mode the target ratio too."""
     paths = image_sets(set_name)
     convert = PEERS[peer]
     output = tmp_path / "out.pdf"

@@ -1,4 +1,4 @@
-"""Fault and timing injection, seen on the wire exactly as PDF.co presents it (pdfco.md §3).
+"""Fault and timing injection, seen on the wire exactly as PDF.co presents it.
 
 Every test drives a real async merge against the session's pdfbinder server through the
 ``pdfco_mock`` fixture (``https://api.pdf.co`` routed to loopback), with plain ``requests``.

@@ -87,7 +87,7 @@ def page_count(data: bytes) -> int:
 @pytest.mark.parametrize(
     "profiles",
     [
-        "{ 'GenerateBookmarks': true }",  # the issue's shape: single quotes, bare true
+        "{ 'GenerateBookmarks': true }",  # single quotes, bare true
         "{'GenerateBookmarks': 'True',}",  # the docs' quoted 'True', a trailing comma
         "'GenerateBookmarks': true",  # the docs' Python/C# tabs leave the braces out
         '{"GenerateBookmarks": "true", "zipIncludeFilter": null}',

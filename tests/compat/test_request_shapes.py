@@ -1,4 +1,4 @@
-"""Every request shape of pdfco.md §2 reaches the same logic, over real HTTP."""
+"""Every request shape real PDF.co clients send reaches the same logic, over real HTTP."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Every crash the fuzzers found, as a fixed test (inputs built here: they are tiny).
 
-Found by test_fuzz_merge_any.py (issue 6), fixed in engine/archives.py:
+Found by test_fuzz_merge_any.py, fixed in engine/merge/archives.py:
 ``zipfile`` raises ``NotImplementedError`` for a member whose header names an
 unknown compression method, ``zlib.error``/``lzma.LZMAError`` (not
 ``BadZipFile``) for damaged compressed data, and ``UnicodeDecodeError`` for a
@@ -8,7 +8,7 @@ header flagged UTF-8 whose name is not (the central directory's already when
 the archive is opened); all escaped ``merge_any`` as tracebacks instead of
 errors naming the archive or member.
 
-Found by test_fuzz_pdfs.py, fixed in engine/merge.py: a trailer ``/Info``
+Found by test_fuzz_pdfs.py, fixed in engine/merge/merge.py: a trailer ``/Info``
 that is not a dictionary (a mutated object number made it the page tree) was
 dropped by the copy, and reading it back raised ``AttributeError``.
 """

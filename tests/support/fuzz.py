@@ -1,6 +1,6 @@
 """What every fuzz test shares: corpus seeds, the drawn sample, the property, the tally.
 
-The property (issue 6): whatever the bytes, an engine entry point either
+The property: whatever the bytes, an engine entry point either
 writes a valid PDF (pikepdf opens it, it has pages, as many as the report
 says) or raises an :class:`EngineError` subclass with a one-line message and
 leaves no file behind — never another exception, a dead worker or a hang.
