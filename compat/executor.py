@@ -15,7 +15,14 @@ from contextlib import ExitStack
 from datetime import timedelta
 from typing import Any, BinaryIO
 
-from pdfbinder.engine import EngineError, NamedSource, images_to_pdf, merge_any, merge_pdfs
+from pdfbinder.engine import (
+    EngineError,
+    NamedSource,
+    PdfInput,
+    images_to_pdf,
+    merge_any,
+    merge_pdfs,
+)
 from pdfbinder.engine.inputs import input_label, open_binary
 from pdfbinder.engine.merge.archives import ArchiveLimits, MemberFilter
 
@@ -146,7 +153,7 @@ class JobExecutor:
         merging: dict[str, Any] = {
             "password": params.get("password"),
             "on_progress": on_progress,
-            "outline": "nest" if options.generate_bookmarks else "keep",
+            "outline": _outline(options),
             "bookmark_titles": "file",
             "fields": "rename" if options.rename_matching_fields else "join",
         }
@@ -162,10 +169,10 @@ class JobExecutor:
                 **pixels,
             )
         elif kind == "merge":
-            report = merge_pdfs(inputs, output, **merging)
+            report = merge_pdfs(_with_choices(inputs, options), output, **merging)
         elif kind == "merge2":
             report = merge_any(
-                inputs,
+                _with_choices(inputs, options),
                 output,
                 limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
                 members=MemberFilter(options.zip_include, options.zip_exclude),
@@ -175,6 +182,24 @@ class JobExecutor:
         else:
             raise ApiError(400, f"Unknown job kind {kind!r}.")
         return int(report.page_count)
+
+
+def _outline(options: JobOptions) -> str:
+    if options.drop_bookmarks:
+        return "drop"
+    return "nest" if options.generate_bookmarks else "keep"
+
+
+def _with_choices(inputs: list[Any], options: JobOptions) -> list[Any]:
+    """Inputs carrying their own page range and password (``Inputs``), where one was given."""
+    if not options.inputs:
+        return inputs
+    return [
+        PdfInput(source, pages=own.get("pages") or None, password=own.get("password") or None)
+        if own
+        else source
+        for source, own in zip(inputs, options.inputs, strict=True)
+    ]
 
 
 def _decrypted(source: NamedSource, key: AesKey, position: int, stack: ExitStack) -> NamedSource:

@@ -195,6 +195,9 @@ class JobOptions:
     fit: str = "into"
     margin: str | None = None
     auto_orient: bool = False
+    drop_bookmarks: bool = False
+    inputs: tuple[dict[str, str], ...] = ()
+    """Per ``url`` item, in order: its own ``pages`` (page range) and ``password``."""
     notes: tuple[str, ...] = ()
 
     @property
@@ -300,6 +303,33 @@ def _fit_value(key: str, value: Any) -> dict[str, Any]:
     return {"fit": text}
 
 
+_INPUT_FIELDS = {"pages": "pages", "password": "password"}
+
+
+def _inputs_value(key: str, value: Any) -> dict[str, Any]:
+    """A list with one object per ``url`` item: ``{"Pages": "1-3,z", "Password": "..."}``."""
+    if not isinstance(value, list):
+        raise _bad(key, "must be a list with one object per url, e.g. [{'Pages': '1-3'}, {}]")
+    chosen = []
+    for position, item in enumerate(value, start=1):
+        if item is None:
+            item = {}
+        if not isinstance(item, dict):
+            raise _bad(key, f"item {position} must be an object, not {item!r}")
+        fields: dict[str, str] = {}
+        for name, text in item.items():
+            field = _INPUT_FIELDS.get(str(name).lower())
+            if field is None:
+                raise _bad(key, f"item {position} has {name!r}: only Pages and Password are known")
+            if text is None or text == "":
+                continue
+            if not isinstance(text, str):
+                raise _bad(key, f"item {position}'s {name} must be text, not {text!r}")
+            fields[field] = text.strip() if field == "pages" else text
+        chosen.append(fields)
+    return {"inputs": tuple(chosen)}
+
+
 _AES_PARTS = ("Algorithm", "Key", "IV")
 _AES_TARGETS = (("DataEncryption", "encrypt_output"), ("DataDecryption", "decrypt_inputs"))
 
@@ -341,6 +371,9 @@ _PROFILE_KEYS: dict[str, _ProfileKey] = {
             _text_value("margin", lambda text: PageOptions.parse(None, "into", text, False)),
         ),
         _ProfileKey("AutoOrient", frozenset({"convert"}), _flag_value("auto_orient")),
+        # pdfbinder's own merge extensions: no bookmarks at all, and options per input.
+        _ProfileKey("DropBookmarks", _MERGES, _flag_value("drop_bookmarks")),
+        _ProfileKey("Inputs", _MERGES, _inputs_value),
     )
 }
 
@@ -385,6 +418,11 @@ def job_options(params: Params, kind: str) -> JobOptions:
             values[target] = aes_key(parts["Algorithm"], parts["Key"], parts["IV"])
         except BadAesValue as error:
             raise _bad(f"{prefix}{error.part}", error.reason) from None
+    inputs = values.get("inputs")
+    if inputs is not None and len(inputs) != len(params.urls()):
+        raise _bad("Inputs", f"has {len(inputs)} items for {len(params.urls())} url items")
+    if values.get("drop_bookmarks") and values.get("generate_bookmarks"):
+        raise _bad("DropBookmarks", "and GenerateBookmarks cannot both be true")
     return JobOptions(**values, notes=tuple(notes))
 
 

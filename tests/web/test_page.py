@@ -13,7 +13,14 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
-from tests.support.compat import ServeProcess, make_jpeg, make_pdf, make_png, poll_job
+from tests.support.compat import (
+    ServeProcess,
+    make_jpeg,
+    make_pdf,
+    make_png,
+    pdf_pages,
+    poll_job,
+)
 from tests.support.web import DESKTOP, PHONE, Browser, origin
 from tests.web.screenshots import take_screenshots
 
@@ -125,6 +132,72 @@ def test_keyboard_alone_reorders_and_runs_the_job(
         data = response.read()
     order = ["third.jpg", "second.jpg", "first.jpg"]
     assert page_images(data) == [three_jpegs[name] for name in order]
+
+
+def outline_titles(data: bytes) -> list[str]:
+    with pikepdf.open(io.BytesIO(data)) as pdf, pdf.open_outline() as outline:
+        return [item.title for item in outline.root]
+
+
+def test_merging_pdfs_and_an_image_with_one_bookmark_per_file(
+    browser: Browser, page_server: ServeProcess, tmp_path: Path
+) -> None:
+    files = {
+        "annual report.pdf": make_pdf(2, width=300, height=400),
+        "appendix.pdf": make_pdf(3, width=400, height=300),
+        "site photo.jpg": make_jpeg(64, 48),
+    }
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    browser.open(page_server.url)
+    browser.drop([tmp_path / name for name in files])
+    browser.wait_uploaded(3)
+    driver = browser.driver
+    assert driver.find_element(By.ID, "run").text == "Merge into one PDF"
+    assert not driver.find_element(By.ID, "merge-options").get_attribute("hidden")
+    driver.find_element(By.CSS_SELECTOR, "label[for=bookmarks-nest]").click()
+    name_field = driver.find_element(By.ID, "output-name")
+    name_field.clear()
+    name_field.send_keys("bundle.pdf")
+    driver.find_element(By.ID, "run").click()
+    result = browser.wait_result()
+    assert "error" not in result, result
+    assert result["facts"].startswith("6 pages · ")
+    data = browser.download("bundle.pdf")
+    # Stored names keep [A-Za-z0-9._-] (a space becomes _); titles drop the extension.
+    assert outline_titles(data) == ["annual_report", "appendix", "site_photo"]
+
+
+def test_a_pdfs_page_range_and_password_are_used(
+    browser: Browser, page_server: ServeProcess, tmp_path: Path
+) -> None:
+    (tmp_path / "long.pdf").write_bytes(make_pdf(5, width=200, height=100))
+    (tmp_path / "locked.pdf").write_bytes(make_pdf(2, width=300, height=150, password="pw"))
+    browser.open(page_server.url)
+    browser.drop([tmp_path / "long.pdf", tmp_path / "locked.pdf"])
+    browser.wait_uploaded(2)
+    locked = browser.row("locked.pdf")
+    problem = locked.find_element(By.CSS_SELECTOR, ".problem").text
+    assert problem == "locked.pdf: this PDF is encrypted: give its password"
+    password = locked.find_element(By.CSS_SELECTOR, "input.password")
+    assert password.get_attribute("aria-invalid") == "true"
+    password.send_keys("pw", Keys.TAB)  # the preview is asked for again with it
+    browser.wait(
+        lambda: "2 pages" in browser.row("locked.pdf").find_element(By.CSS_SELECTOR, ".meta").text,
+        what="the unlocked preview",
+    )
+    assert browser.row("locked.pdf").find_element(By.CSS_SELECTOR, ".problem").text == ""
+    pages = browser.row("long.pdf").find_element(By.CSS_SELECTOR, "input.pages")
+    assert pages.get_attribute("id") == browser.row("long.pdf").find_element(
+        By.CSS_SELECTOR, ".mini-field label"
+    ).get_attribute("for")  # labelled
+    pages.send_keys("z,1")
+    browser.driver.find_element(By.ID, "run").click()
+    result = browser.wait_result()
+    assert "error" not in result, result
+    with httpx.stream("GET", result["url"]) as response:
+        data = response.read()
+    assert pdf_pages(data) == [(200.0, 100.0), (200.0, 100.0), (300.0, 150.0), (300.0, 150.0)]
 
 
 def test_a_corrupt_file_shows_the_apis_message_and_the_others_stay(
