@@ -12,6 +12,7 @@ from PIL import Image
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.select import Select
 
 from tests.support.compat import (
     ServeProcess,
@@ -69,6 +70,9 @@ def test_dropped_images_dragged_into_a_new_order_convert_in_that_order(
     )
     assert browser.file_names() == ["third.jpg", "first.jpg", "second.jpg"]
 
+    assert browser.driver.find_element(By.ID, "merge-options").get_attribute("hidden")
+    Select(browser.driver.find_element(By.ID, "page-size")).select_by_visible_text("A4")
+    browser.driver.find_element(By.ID, "margin").send_keys("10mm")
     run = browser.driver.find_element(By.ID, "run")
     assert run.text == "Convert to PDF"
     run.click()
@@ -79,6 +83,7 @@ def test_dropped_images_dragged_into_a_new_order_convert_in_that_order(
     data = browser.download("result.pdf")
     order = ["third.jpg", "first.jpg", "second.jpg"]
     assert page_images(data) == [three_jpegs[name] for name in order]
+    assert {(round(w), round(h)) for w, h in pdf_pages(data)} == {(595, 842)}  # A4, as chosen
 
 
 def test_keyboard_alone_reorders_and_runs_the_job(
