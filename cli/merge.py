@@ -1,5 +1,9 @@
-"""``pdfbinder merge IN... -o OUT.pdf``: merge PDFs, keeping outlines, links, forms and labels.
+"""``pdfbinder merge IN... -o OUT.pdf``: merge PDFs, images, ZIPs and Office documents.
 
+PDFs keep their outlines, links, forms and labels; images are embedded
+losslessly; ZIP archives contribute their members in order; Office and text
+documents (doc, docx, odt, rtf, txt, xls, xlsx, ods, csv, ppt, pptx, odp) are
+converted by LibreOffice, which starts only when there is one.
 An input is a path, optionally followed by ``:`` and a page range in qpdf's
 grammar (``report.pdf:1-3,z``, ``scan.pdf:r1``). A path that exists as given
 is never split, so file names containing colons still work. ``--password``
@@ -44,7 +48,9 @@ def parse_passwords(pairs: list[str]) -> dict[str, str]:
 
 def merge(
     inputs: list[str] = typer.Argument(
-        ..., metavar="IN...", help="PDF files, each optionally FILE:RANGE (qpdf grammar)."
+        ...,
+        metavar="IN...",
+        help="PDFs, images, ZIPs or Office documents, each optionally FILE:RANGE (qpdf grammar).",
     ),
     output: Path = typer.Option(..., "--output", "-o", help="The merged PDF to write."),
     password: str | None = typer.Option(None, help="Password for every encrypted input."),
@@ -56,9 +62,23 @@ def merge(
     title: str | None = typer.Option(None, help="Document title (default: the first input's)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
+    soffice: str | None = typer.Option(
+        None,
+        metavar="PATH",
+        envvar="PDFBINDER_SOFFICE",
+        help="LibreOffice's soffice, for Office documents [default: soffice on PATH].",
+    ),
+    office_timeout: float = typer.Option(
+        120.0,
+        envvar="PDFBINDER_OFFICE_TIMEOUT",
+        min=0.001,
+        help="Seconds one Office document may take to convert.",
+    ),
 ) -> None:
-    """Merge PDFs in order into one, keeping every input's bookmarks, links, forms and labels."""
-    from pdfbinder.engine import PdfInput, merge_pdfs
+    """Merge PDFs, images, ZIPs and Office documents in order into one PDF, keeping every
+    input's bookmarks, links, forms and labels."""
+    from pdfbinder.engine import PdfInput, merge_any
+    from pdfbinder.engine.office.pool import OfficePool  # LibreOffice starts only if needed
 
     if outline not in OUTLINE_CHOICES:
         fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
@@ -68,8 +88,12 @@ def merge(
         path, pages = parse_input(argument)
         own = passwords.get(path, passwords.get(os.path.basename(path)))
         items.append(PdfInput(path, pages=pages, password=own))
-    with engine_errors(), progress_bar("Merging", enabled=progress) as on_progress:
-        report = merge_pdfs(
+    with (
+        engine_errors(),
+        OfficePool(processes=1, timeout=office_timeout, soffice=soffice) as office,
+        progress_bar("Merging", enabled=progress) as on_progress,
+    ):
+        report = merge_any(
             items,
             output,
             password=password,
@@ -77,6 +101,7 @@ def merge(
             linearize=linearize,
             title=title,
             on_progress=on_progress,
+            office=office,
         )
     for warning in report.warnings:
         typer.echo(f"pdfbinder: warning: {warning}", err=True)

@@ -14,6 +14,7 @@ from typing import Any
 import typer
 
 from .common import EXIT_USAGE, fail
+from .office_options import OfficeProcesses, OfficeTimeout, Soffice, office_settings, office_status
 from .scale_options import (
     Broker,
     JobStore,
@@ -124,6 +125,9 @@ def serve(
     s3_redirect_downloads: S3Redirect = None,  # type: ignore[assignment]
     presign_secret: PresignSecret = None,  # type: ignore[assignment]
     visibility_timeout: VisibilityTimeout = None,  # type: ignore[assignment]
+    office_processes: OfficeProcesses = None,  # type: ignore[assignment]
+    office_timeout: OfficeTimeout = None,  # type: ignore[assignment]
+    soffice: Soffice = None,  # type: ignore[assignment]
 ) -> None:
     """Run the PDF.co-compatible API server (routes at / and /v1)."""
     # The server stack (FastAPI, uvicorn, pydantic) loads only when serving, so the
@@ -164,6 +168,9 @@ def serve(
             presign_secret=presign_secret,
             visibility_timeout=visibility_timeout,
         ),
+        **office_settings(
+            office_processes=office_processes, office_timeout=office_timeout, soffice=soffice
+        ),
     }
     settings = settings_from_flags(given)
     if settings.url_map is not None:
@@ -192,6 +199,10 @@ def serve(
         f"(data: {settings.data_dir}; {mode}; {remote}; {page})",
         err=True,
     )
+    if settings.broker:
+        typer.echo("Office documents: converted by the workers (pdfbinder worker).", err=True)
+    else:
+        typer.echo(office_status(settings), err=True)
     uvicorn.run(
         create_app(settings),
         host=bind_host,

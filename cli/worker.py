@@ -18,6 +18,7 @@ from typing import Any
 import typer
 
 from .common import EXIT_USAGE, fail
+from .office_options import OfficeProcesses, OfficeTimeout, Soffice, office_settings, office_status
 from .scale_options import (
     Broker,
     JobStore,
@@ -70,6 +71,9 @@ def worker(
     max_pages: int = typer.Option(None, help="Pages per job result."),
     max_job_bytes: int = typer.Option(None, help="Input bytes per job."),
     max_file_bytes: int = typer.Option(None, help="Largest fetched source."),
+    office_processes: OfficeProcesses = None,  # type: ignore[assignment]
+    office_timeout: OfficeTimeout = None,  # type: ignore[assignment]
+    soffice: Soffice = None,  # type: ignore[assignment]
 ) -> None:
     """Run jobs from the broker (the scale-out worker for `pdfbinder serve --broker ...`)."""
     from celery.signals import worker_ready
@@ -98,6 +102,9 @@ def worker(
             presign_secret=presign_secret,
             visibility_timeout=visibility_timeout,
         ),
+        **office_settings(
+            office_processes=office_processes, office_timeout=office_timeout, soffice=soffice
+        ),
     }
     settings = settings_from_flags(given)
     check_cluster_flags(settings)
@@ -116,6 +123,7 @@ def worker(
         f"{_without_password(settings.broker)} ({settings.workers} at a time)",
         err=True,
     )
+    typer.echo(office_status(settings), err=True)
     pool = "solo" if settings.workers == 1 else "threads"
 
     def announce_ready(**_: Any) -> None:

@@ -25,6 +25,7 @@ from pdfbinder.engine import (
 )
 from pdfbinder.engine.inputs import input_label, open_binary
 from pdfbinder.engine.merge.archives import ArchiveLimits, MemberFilter
+from pdfbinder.engine.office.pool import OfficePool
 
 from .clock import utcnow
 from .datacrypt import AesKey, DecryptionFailed, base64_stream, decrypt_stream, encrypt_stream
@@ -42,9 +43,11 @@ class JobExecutor:
     """Runs one job: resolve the sources, run the engine into the store.
 
     Limits: the inputs' bytes add up to at most ``max_job_bytes`` (each ZIP's
-    expanded size too), images to ``max_pixels`` each, and the result to
-    ``max_pages`` pages — checked before the result is committed, so an
-    over-limit job leaves no file behind.
+    expanded size too, and each Office document's before it is converted),
+    images to ``max_pixels`` each, and the result to ``max_pages`` pages —
+    checked before the result is committed, so an over-limit job leaves no
+    file behind. Office documents are converted by ``office``'s LibreOffice
+    processes.
     """
 
     def __init__(
@@ -55,9 +58,11 @@ class JobExecutor:
         max_pixels: int | None,
         max_pages: int,
         max_job_bytes: int,
+        office: OfficePool,
     ) -> None:
         self._store = store
         self._sources = sources
+        self._office = office
         self._max_pixels = max_pixels
         self._max_pages = max_pages
         self._max_job_bytes = max_job_bytes
@@ -176,6 +181,7 @@ class JobExecutor:
                 output,
                 limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
                 members=MemberFilter(options.zip_include, options.zip_exclude),
+                office=self._office,
                 **merging,
                 **pixels,
             )

@@ -4,7 +4,8 @@
 raises :class:`~pdfbinder.compat.errors.ApiError` to refuse; the routes
 shape those into HTTP answers. It owns the file store, the sources, the job
 runner (which calls :class:`~pdfbinder.compat.executor.JobExecutor`), the
-callback sender and :class:`~pdfbinder.compat.uploads.Uploads`.
+LibreOffice pool the executor converts Office documents with, the callback
+sender and :class:`~pdfbinder.compat.uploads.Uploads`.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from pdfbinder.engine.office.pool import OfficePool
 
 from .callbacks import CallbackSender, is_loopback
 from .clock import utcnow
@@ -89,12 +92,19 @@ class Service:
         self.slots: Admission = slots or JobSlots(
             per_key=settings.max_jobs_per_key, capacity=settings.workers + settings.max_queued_jobs
         )
+        # LibreOffice starts in whichever process runs jobs, at its first Office document.
+        self.office = OfficePool(
+            processes=settings.office_processes,
+            timeout=settings.office_timeout,
+            soffice=settings.soffice,
+        )
         self._executor = JobExecutor(
             store,
             self.sources,
             max_pixels=settings.max_pixels,
             max_pages=settings.max_pages_per_job,
             max_job_bytes=settings.max_job_bytes,
+            office=self.office,
         )
         self.runner = runner_factory(self._execute, self._job_finished)
         self.uploads = Uploads(settings, store, self.sources, secret=presign_secret)
@@ -118,6 +128,7 @@ class Service:
 
     def close(self) -> None:
         self.runner.close()
+        self.office.close()
         self.callbacks.close()
 
     def sweep(self) -> None:

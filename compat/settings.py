@@ -140,6 +140,24 @@ class Settings(BaseSettings):
         "(cloud metadata endpoints still need --allow-host).",
     )
 
+    # Office documents in merge2 (engine/office): LibreOffice processes of each job-running process.
+    office_processes: int = Field(
+        default=2,
+        ge=1,
+        description="LibreOffice processes converting Office documents at once (each job-running "
+        "process has its own; started at the first document).",
+    )
+    office_timeout: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds one Office document may take to convert; past it the job fails and "
+        "its LibreOffice is restarted.",
+    )
+    soffice: str | None = Field(
+        default=None,
+        description="LibreOffice's soffice (a path or a command); default: soffice on PATH.",
+    )
+
     # Scaling out (see compat/cluster.py): Celery workers, Redis job records, S3 files.
     broker: str | None = Field(
         default=None,

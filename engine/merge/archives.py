@@ -1,10 +1,9 @@
 """What a ``merge_any`` input is (by its bytes, not its name), and ZIP archives opened safely.
 
 Kinds are told apart by magic bytes, so ``scan.pdf`` that is really a PNG is
-treated as the PNG it is. Office documents are refused by name with a clear
-reason: DOCX/XLSX/PPTX and ODF files are ZIP archives underneath, so a ZIP
-holding ``[Content_Types].xml`` or an ODF ``mimetype`` member is an Office
-document, not an archive of inputs.
+treated as the PNG it is. DOCX/XLSX/PPTX and OpenDocument files are ZIP
+archives underneath; :mod:`pdfbinder.engine.office.detect` tells them from
+archives of inputs (and OLE2 and RTF documents, ``office`` here, apart).
 
 Archive policy (documented in the README): members are taken in archive order;
 directories, ``__MACOSX/`` resource forks and dotfiles are skipped; archives
@@ -34,6 +33,7 @@ from typing import BinaryIO, Literal
 
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
 from ..inputs import NamedSource, Source, display_name, open_binary
+from ..office.detect import OLE2_SIGNATURE, RTF_SIGNATURE
 
 InputKind = Literal["pdf", "image", "zip", "office", "unknown"]
 
@@ -44,7 +44,6 @@ _SYMLINK_MODE = 0o120000
 _FILE_TYPE_BITS = 0o170000
 _SPOOL_IN_MEMORY = 16 * 1024**2
 _CHUNK = 1024**2
-_OFFICE_MARKERS = ("[Content_Types].xml", "mimetype")
 
 _IMAGE_MAGIC: tuple[tuple[int, bytes], ...] = (
     (0, b"\x89PNG\r\n\x1a\n"),
@@ -68,7 +67,7 @@ def kind_of(head: bytes) -> InputKind:
         return "zip"
     if b"%PDF-" in head:
         return "pdf"
-    if head.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+    if head.startswith(OLE2_SIGNATURE) or head.lstrip(b"\xef\xbb\xbf").startswith(RTF_SIGNATURE):
         return "office"
     if any(head[offset : offset + len(magic)] == magic for offset, magic in _IMAGE_MAGIC):
         if head[8:12] == b"WEBP" and not head.startswith(b"RIFF"):
@@ -134,18 +133,36 @@ def _skipped(info: zipfile.ZipInfo) -> bool:
     return info.is_dir() or parts[0] == "__MACOSX" or any(p.startswith(".") for p in parts if p)
 
 
-def is_office_archive(source: Source | NamedSource) -> bool:
-    """Whether a ZIP input is an Office (OOXML or ODF) document."""
-    with open_binary(source) as handle:
-        position = handle.tell()
-        try:
-            with zipfile.ZipFile(handle) as archive:
-                names = set(archive.namelist())
-        except (zipfile.BadZipFile, OSError, ValueError):  # ValueError: a bad UTF-8 name
-            return False
-        finally:
-            handle.seek(position)
-    return any(marker in names for marker in _OFFICE_MARKERS)
+def check_member_count(count: int, limits: ArchiveLimits, *, index: int, name: str) -> None:
+    """Refuse an archive with more members than ``limits`` allow."""
+    if count > limits.max_members:
+        raise TooLarge(
+            f"holds {count} members, over the limit of {limits.max_members}",
+            index=index,
+            name=name,
+        )
+
+
+def check_member_size(
+    info: zipfile.ZipInfo, total: int, limits: ArchiveLimits, *, index: int, name: str
+) -> int:
+    """The archive's declared size so far with ``info``; :class:`TooLarge` past the limits.
+
+    ``total`` is the declared size of the members before it; ``name`` the archive's.
+    """
+    if info.file_size > max(info.compress_size, 1) * limits.max_ratio:
+        raise TooLarge(
+            f"expands {info.file_size // max(info.compress_size, 1)}:1, over the "
+            f"{limits.max_ratio}:1 limit (possible zip bomb)",
+            index=index,
+            name=f"{name}/{info.filename}",
+        )
+    total += info.file_size
+    if total > limits.max_total_bytes:
+        raise TooLarge(
+            f"archive expands beyond {limits.max_total_bytes} bytes", index=index, name=name
+        )
+    return total
 
 
 def archive_members(
@@ -171,12 +188,7 @@ def archive_members(
             ) from error
         with archive:
             members = archive.infolist()
-            if len(members) > limits.max_members:
-                raise TooLarge(
-                    f"holds {len(members)} members, over the limit of {limits.max_members}",
-                    index=index,
-                    name=name,
-                )
+            check_member_count(len(members), limits, index=index, name=name)
             for info in members:
                 member_name = f"{name}/{info.filename}"
                 hostile = hostile_member(info)
@@ -188,20 +200,7 @@ def archive_members(
                     raise UnsupportedInput(
                         "is an encrypted archive member", index=index, name=member_name
                     )
-                if info.file_size > max(info.compress_size, 1) * limits.max_ratio:
-                    raise TooLarge(
-                        f"expands {info.file_size // max(info.compress_size, 1)}:1, over the "
-                        f"{limits.max_ratio}:1 limit (possible zip bomb)",
-                        index=index,
-                        name=member_name,
-                    )
-                total += info.file_size
-                if total > limits.max_total_bytes:
-                    raise TooLarge(
-                        f"archive expands beyond {limits.max_total_bytes} bytes",
-                        index=index,
-                        name=name,
-                    )
+                total = check_member_size(info, total, limits, index=index, name=name)
                 with _extract(
                     archive, info, index=index, name=member_name, limits=limits
                 ) as extracted:

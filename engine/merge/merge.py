@@ -30,6 +30,7 @@ import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
@@ -38,13 +39,13 @@ from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from ..images import DEFAULT_MAX_PIXELS
 from ..inputs import NamedSource, Source, display_name, input_label
 from ..lookup import lookup
+from ..office.detect import DocumentType, document_type
 from ..output import Destination, atomic_output
 from ..report import ProgressCallback, Report
 from .archives import (
     ArchiveLimits,
     MemberFilter,
     archive_members,
-    is_office_archive,
     kind_of,
 )
 from .dedupe import StreamDeduplicator
@@ -69,6 +70,9 @@ from .outline import OUTLINE_POLICIES, OutlineBuilder, OutlinePolicy, prepare_so
 from .pageranges import PageRangeError, parse_page_ranges
 from .pdfopen import OpenedPdf, head_bytes, open_pdf
 
+if TYPE_CHECKING:
+    from ..office.pool import OfficePool
+
 _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
 _INFO_FIELDS = {
     "title": "/Title",
@@ -89,7 +93,7 @@ class PdfInput:
     """One merge input: a PDF source, with an optional name, page range and password.
 
     ``pages`` uses qpdf's grammar (``1-3,7,z``, ``r1``, ``5-1``); None means all.
-    ``password`` overrides the password given for the whole merge.
+    ``password`` overrides the password given for the whole merge (``""``: none).
     """
 
     source: Source | NamedSource
@@ -189,120 +193,165 @@ def merge_any(
     limits: ArchiveLimits = ArchiveLimits(),
     members: MemberFilter = MemberFilter(),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
+    office: OfficePool | None = None,
     title: str | None = None,
     author: str | None = None,
     subject: str | None = None,
     keywords: str | None = None,
 ) -> MergeReport:
-    """Merge PDFs, images and ZIP archives of them, in order, into one PDF.
+    """Merge PDFs, images, Office documents and ZIP archives of them, in order, into one PDF.
 
     Kinds are detected from content. Images go through ``images_to_pdf``
-    (lossless, each refused above ``max_pixels`` as in ``images_to_pdf``); ZIP
-    members are merged in archive order under the policy in :mod:`.archives`,
-    those ``members`` admits. The other options are :func:`merge_pdfs`'s.
-    Office documents and anything else are refused with
-    :class:`UnsupportedInput` naming the file.
+    (lossless, each refused above ``max_pixels`` as in ``images_to_pdf``);
+    Office and text documents (see :mod:`pdfbinder.engine.office.detect`) are
+    converted by LibreOffice in ``office``'s processes (without one, a pool
+    of one process is started at the first document and closed at the end of
+    the call), each within ``limits`` before conversion; ZIP members are
+    merged in archive order under the policy in :mod:`.archives`, those
+    ``members`` admits. The other options are :func:`merge_pdfs`'s. Anything
+    else is refused with :class:`UnsupportedInput` naming the file.
     """
     items = [_as_pdf_input(item) for item in inputs]
-    conversion_warnings: list[str] = []
+    context = _ExpandContext(limits, members, max_pixels, password, office)
     groups: list[InputGroup] = [
-        (
-            index,
-            (
-                lambda item=item, index=index: _expand_any(  # type: ignore[misc]
-                    item, index, limits, members, max_pixels, conversion_warnings
-                )
-            ),
-        )
+        (index, (lambda item=item, index=index: context.expand(item, index)))  # type: ignore[misc]
         for index, item in enumerate(items)
     ]
-    report = merge_groups(
-        groups,
-        output,
-        password=password,
-        outline=outline,
-        bookmark_titles=bookmark_titles,
-        fields=fields,
-        linearize=linearize,
-        on_progress=on_progress,
-        info={"title": title, "author": author, "subject": subject, "keywords": keywords},
-    )
-    report.warnings.extend(conversion_warnings)
+    try:
+        report = merge_groups(
+            groups,
+            output,
+            password=password,
+            outline=outline,
+            bookmark_titles=bookmark_titles,
+            fields=fields,
+            linearize=linearize,
+            on_progress=on_progress,
+            info={"title": title, "author": author, "subject": subject, "keywords": keywords},
+        )
+    finally:
+        context.close()
+    report.warnings.extend(context.warnings)
     return report
 
 
-def _expand_any(
-    item: PdfInput,
-    index: int,
-    limits: ArchiveLimits,
-    members: MemberFilter,
-    max_pixels: int | None,
-    warnings: list[str],
-) -> Iterator[PdfInput]:
-    """The PDFs one ``merge_any`` input stands for: itself, its conversion or its members."""
-    source = item.named_source
-    name = display_name(source)
-    try:
-        kind = kind_of(head_bytes(source))
-    except OSError as error:
-        raise UnsupportedInput(
-            f"cannot be read: {error.strerror or error}", index=index, name=name
-        ) from error
-    if kind != "zip":
-        yield from _expand_single(item, source, kind, index, max_pixels, warnings)
-        return
-    if is_office_archive(source):
-        raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
-    for member in archive_members(source, index=index, limits=limits, member_filter=members):
-        member_kind = kind_of(head_bytes(member))
-        if member_kind == "zip":
+class _ExpandContext:
+    """What turning ``merge_any`` inputs into PDFs needs, and the pool it may have started."""
+
+    def __init__(
+        self,
+        limits: ArchiveLimits,
+        members: MemberFilter,
+        max_pixels: int | None,
+        password: str | None,
+        office: OfficePool | None,
+    ) -> None:
+        self.limits = limits
+        self.members = members
+        self.max_pixels = max_pixels
+        self.password = password
+        self.warnings: list[str] = []
+        self._office = office
+        self._own_office: OfficePool | None = None
+
+    def office(self) -> OfficePool:
+        """The caller's pool, or one of our own, started at the first document."""
+        if self._office is None:
+            from ..office.pool import OfficePool  # only merges with a document need it
+
+            self._own_office = self._office = OfficePool(processes=1)
+        return self._office
+
+    def close(self) -> None:
+        if self._own_office is not None:
+            self._own_office.close()
+
+    def expand(self, item: PdfInput, index: int) -> Iterator[PdfInput]:
+        """The PDFs one input stands for: itself, its conversion or its members."""
+        source = item.named_source
+        name = display_name(source)
+        try:
+            head = head_bytes(source)
+        except OSError as error:
             raise UnsupportedInput(
-                "is an archive inside an archive; nested archives are not merged",
-                index=index,
-                name=member.name,
+                f"cannot be read: {error.strerror or error}", index=index, name=name
+            ) from error
+        kind = kind_of(head)
+        document = document_type(source, head, name) if kind in _MAYBE_DOCUMENT else None
+        if kind != "zip" or document is not None:
+            yield from self._expand_single(item, source, kind, document, index)
+            return
+        for member in archive_members(
+            source, index=index, limits=self.limits, member_filter=self.members
+        ):
+            member_head = head_bytes(member)
+            member_kind = kind_of(member_head)
+            member_document = (
+                document_type(member, member_head, member.name)
+                if member_kind in _MAYBE_DOCUMENT
+                else None
             )
-        yield from _expand_single(
-            PdfInput(member, password=item.password),
-            member,
-            member_kind,
-            index,
-            max_pixels,
-            warnings,
-        )
+            if member_kind == "zip" and member_document is None:
+                raise UnsupportedInput(
+                    "is an archive inside an archive; nested archives are not merged",
+                    index=index,
+                    name=member.name,
+                )
+            yield from self._expand_single(
+                PdfInput(member, password=item.password),
+                member,
+                member_kind,
+                member_document,
+                index,
+            )
+
+    def _expand_single(
+        self,
+        item: PdfInput,
+        source: Source | NamedSource,
+        kind: str,
+        document: DocumentType | None,
+        index: int,
+    ) -> Iterator[PdfInput]:
+        name = display_name(source)
+        if document is not None:
+            from ..office.convert import document_to_pdf
+
+            with document_to_pdf(
+                self.office(),
+                source,
+                document,
+                index=index,
+                name=name,
+                password=item.password or self.password,
+                limits=self.limits,
+            ) as converted:
+                # "": the converted PDF needs no password, not even the merge's.
+                yield PdfInput(NamedSource(converted, name), pages=item.pages, password="")
+        elif kind == "pdf":
+            yield PdfInput(source, pages=item.pages, password=item.password)
+        elif kind == "image":
+            from ..images.convert import images_to_pdf  # a PDF-only merge never loads it
+
+            with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
+                named = source if isinstance(source, NamedSource) else NamedSource(source, name)
+                try:
+                    result = images_to_pdf([named], converted, max_pixels=self.max_pixels)  # type: ignore[arg-type]
+                except EngineError as error:
+                    raise type(error)(error.reason, index=index, name=name) from error
+                self.warnings.extend(f"{input_label(index, name)}: {w}" for w in result.warnings)
+                converted.seek(0)
+                yield PdfInput(NamedSource(converted, name), pages=item.pages, password="")  # type: ignore[arg-type]
+        else:
+            raise UnsupportedInput(
+                "is not a PDF, an image, an Office document or a ZIP archive of them",
+                index=index,
+                name=name,
+            )
 
 
-_OFFICE_REASON = "is an Office document; convert it to PDF first"
-
-
-def _expand_single(
-    item: PdfInput,
-    source: Source | NamedSource,
-    kind: str,
-    index: int,
-    max_pixels: int | None,
-    warnings: list[str],
-) -> Iterator[PdfInput]:
-    name = display_name(source)
-    if kind == "pdf":
-        yield PdfInput(source, pages=item.pages, password=item.password)
-    elif kind == "image":
-        from ..images.convert import images_to_pdf  # a PDF-only merge never loads the image path
-
-        with tempfile.SpooledTemporaryFile(max_size=64 * 1024**2) as converted:
-            named = source if isinstance(source, NamedSource) else NamedSource(source, name)
-            try:
-                result = images_to_pdf([named], converted, max_pixels=max_pixels)  # type: ignore[arg-type]
-            except EngineError as error:
-                raise type(error)(error.reason, index=index, name=name) from error
-            warnings.extend(f"{input_label(index, name)}: {w}" for w in result.warnings)
-            converted.seek(0)
-            yield PdfInput(NamedSource(converted, name), pages=item.pages)  # type: ignore[arg-type]
-    elif kind == "office":
-        raise UnsupportedInput(_OFFICE_REASON, index=index, name=name)
-    else:
-        raise UnsupportedInput(
-            "is not a PDF, an image or a ZIP archive of them", index=index, name=name
-        )
+_MAYBE_DOCUMENT = ("zip", "office", "unknown")
+"""Kinds of content that may be a document: ZIP-based formats, OLE2/RTF, text by name."""
 
 
 def merge_groups(
@@ -326,7 +375,8 @@ def merge_groups(
     merger = _Merger(outline, bookmark_titles == "file", fields)  # type: ignore[arg-type]
     for done, (index, expand) in enumerate(groups, start=1):
         for item in expand():
-            merger.add(item, index=index, password=item.password or password)
+            own = item.password
+            merger.add(item, index=index, password=password if own is None else own or None)
         if on_progress is not None:
             on_progress(done, len(groups))
     if merger.page_count == 0:

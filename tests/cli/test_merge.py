@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
+from PIL import Image
+
+from tests.support.office import make_docx, make_rtf, page_texts, zip_of
 
 
 def _pdf(path: Path, texts: list[str], *, user_password: str | None = None) -> Path:
@@ -34,10 +38,14 @@ def _pdf(path: Path, texts: list[str], *, user_password: str | None = None) -> P
     return path
 
 
-def _run(*args: str) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     entry = "from pdfbinder.cli.app import main; main()"
     return subprocess.run(
-        [sys.executable, "-c", entry, "merge", *args], capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", entry, "merge", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
     )
 
 
@@ -74,13 +82,56 @@ def test_missing_password_is_one_line_exit_5_and_no_output(tmp_path: Path) -> No
     assert not out.exists()
 
 
-def test_not_a_pdf_is_exit_3(tmp_path: Path) -> None:
-    fake = tmp_path / "fake.pdf"
-    fake.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
-    result = _run(str(fake), "-o", str(tmp_path / "out.pdf"))
+def test_unknown_and_damaged_inputs_are_exit_3(tmp_path: Path) -> None:
+    unknown = tmp_path / "notes.pdf"
+    unknown.write_bytes(b"just some words\n")
+    result = _run(str(unknown), "-o", str(tmp_path / "out.pdf"))
     assert result.returncode == 3
-    assert "input 1 (fake.pdf): is not a PDF (it is an image)" in result.stderr
+    assert result.stderr.strip() == (
+        "pdfbinder: error: input 1 (notes.pdf): is not a PDF, an image, an Office document "
+        "or a ZIP archive of them"
+    )
+    damaged = tmp_path / "fake.pdf"  # a PNG by content, cut short
+    damaged.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    result = _run(str(damaged), "-o", str(tmp_path / "out.pdf"))
+    assert result.returncode == 3
+    assert "input 1 (fake.pdf): PNG" in result.stderr and "damaged" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_pdfs_images_zips_and_office_documents_with_ranges(tmp_path: Path) -> None:
+    pdf = _pdf(tmp_path / "first.pdf", ["f1", "f2", "f3"])
+    image = tmp_path / "dot.png"
+    Image.new("RGB", (30, 20), (10, 200, 30)).save(image)
+    report = tmp_path / "report.docx"
+    report.write_bytes(
+        make_docx([("Page one", "of the report"), ("Page two", "of the report")], page_breaks=True)
+    )
+    bundle = tmp_path / "bundle.zip"
+    bundle.write_bytes(zip_of({"memo.rtf": make_rtf("Memo in a ZIP")}))
+    out = tmp_path / "out.pdf"
+    result = _run(f"{pdf}:2", str(image), f"{report}:2", str(bundle), "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["page_count"] == 4
+    texts = page_texts(out)
+    assert texts[0] == "f2" and texts[2:] == ["Page two of the report", "Memo in a ZIP"]
+    with pikepdf.open(out) as merged:
+        (picture,) = merged.pages[1].get_images().values()
+        assert (picture.Width, picture.Height) == (30, 20)
+
+
+def test_office_document_without_libreoffice_names_the_fix(tmp_path: Path) -> None:
+    memo = tmp_path / "memo.rtf"
+    memo.write_bytes(make_rtf("x"))
+    no_soffice = {**os.environ, "PATH": str(tmp_path)}
+    result = _run(str(memo), "-o", str(tmp_path / "out.pdf"), env=no_soffice)
+    assert result.returncode == 3
+    assert result.stderr.strip() == (
+        "pdfbinder: error: input 1 (memo.rtf): cannot be converted: LibreOffice is not installed "
+        "(no soffice on PATH); to enable Office documents: apt install libreoffice-writer-nogui "
+        "libreoffice-calc-nogui libreoffice-impress-nogui python3-uno (or give soffice's path "
+        "with --soffice or PDFBINDER_SOFFICE)"
+    )
 
 
 def test_bad_outline_choice_is_a_usage_error(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
 from pdfbinder.compat.sources import Sources
+from pdfbinder.engine.office.pool import OfficePool
 from tests.support.compat import make_pdf, pdf_pages
 
 LATER = utcnow() + timedelta(hours=1)
@@ -156,6 +157,7 @@ def test_a_rerun_of_a_job_whose_result_is_already_committed_succeeds(tmp_path: P
         max_pixels=None,
         max_pages=100,
         max_job_bytes=10**8,
+        office=OfficePool(processes=1),  # never started: the job has no Office document
     )
     spec = JobSpec(
         "merge",

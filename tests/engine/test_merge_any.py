@@ -68,13 +68,16 @@ def test_pdfs_images_and_zip_members_in_order(tmp_path: Path) -> None:
         assert _page_pixels(pages[4]) == bytes((0, 0, 255)) * 40 * 30
 
 
-def test_office_document_is_refused_by_name(tmp_path: Path) -> None:
-    docx = tmp_path / "letter.docx"
-    docx.write_bytes(_zip({"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w/>"}))
+def test_office_container_of_another_kind_is_refused_by_name(tmp_path: Path) -> None:
+    """Office documents are converted (tests/engine/test_office.py); a Visio drawing is not."""
+    vsdx = tmp_path / "plan.vsdx"
+    types = b'<Types><Override ContentType="application/vnd.ms-visio.drawing.main+xml"/></Types>'
+    vsdx.write_bytes(_zip({"[Content_Types].xml": types, "visio/document.xml": b"<v/>"}))
     with pytest.raises(UnsupportedInput) as caught:
-        merge_any([docx], tmp_path / "out.pdf")
+        merge_any([vsdx], tmp_path / "out.pdf")
     assert caught.value.message == (
-        "input 1 (letter.docx): is an Office document; convert it to PDF first"
+        "input 1 (plan.vsdx): is an Office Open XML file of another kind, "
+        "a kind of document merge does not convert"
     )
     assert not (tmp_path / "out.pdf").exists()
 

@@ -190,15 +190,19 @@ class ServeProcess(LoggedProcess):
     def start(self) -> ServeProcess:  # type: ignore[override]
         super().start()
         deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            assert self.alive(), f"server exited:\n{self.log()}"
-            try:
-                if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"server did not start:\n{self.log()}"
-            time.sleep(0.1)
+        try:
+            while True:
+                assert self.alive(), f"server exited:\n{self.log()}"
+                try:
+                    if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
+                        return self
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, f"server did not start:\n{self.log()}"
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()  # no server left running behind a failed start
+            raise
 
     def __enter__(self) -> ServeProcess:
         return self.start()

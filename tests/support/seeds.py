@@ -31,13 +31,23 @@ def seed_code(prefix: str, base_url: str | None = None) -> str:
 
 
 def run_seed(
-    code: str, cwd: Path, *, env: dict[str, str] | None = None, check: bool = True
+    code: str,
+    cwd: Path,
+    *,
+    env: dict[str, str] | None = None,
+    check: bool = True,
+    timeout: float = 120,
 ) -> subprocess.CompletedProcess[str]:
     """Run a seed script in ``cwd`` with this Python (it must exit 0 when ``check``)."""
     script = cwd / "seed.py"
     script.write_text(code, encoding="utf-8")
     done = subprocess.run(
-        [sys.executable, str(script)], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, str(script)],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     if check:
         assert done.returncode == 0, done.stdout + done.stderr
