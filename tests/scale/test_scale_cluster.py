@@ -17,6 +17,7 @@ from PIL import Image
 
 from pdfbinder.compat.jobs.celery import QUEUE
 from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job
+from tests.support.office import make_docx, page_texts, soffice_pids
 from tests.support.origin import GatedOrigin
 from tests.support.scale import Cluster, records
 from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
@@ -92,6 +93,26 @@ def test_delete_and_unknown_ids_agree_across_replicas(cluster: Cluster) -> None:
     assert httpx.get(upload["url"]).status_code == 404
     unknown = httpx.get(f"{second}/job/check", params={"jobid": "no-such-job"}).json()
     assert unknown["status"] == "unknown"
+
+
+def test_office_documents_are_converted_by_the_workers(cluster: Cluster) -> None:
+    """The workers own the LibreOffice pool; an API replica never starts one."""
+    api = cluster.replicas[0].url
+    upload = httpx.post(
+        f"{api}/file/upload",
+        files={"file": ("memo.docx", make_docx([("Worker memo", "converted by a worker")]))},
+    ).json()
+    job = httpx.get(
+        f"{api}/pdf/merge2", params={"url": upload["url"], "async": "true", "name": "memo.pdf"}
+    ).json()
+    done = poll_job(api, job["jobId"], timeout=240)
+    assert done["status"] == "success", done
+    assert page_texts(httpx.get(done["url"]).content) == ["Worker memo converted by a worker"]
+    holder = records(cluster.redis.url).holder(job["jobId"])
+    assert holder is not None
+    (worker,) = (worker for worker in cluster.workers if worker.pid == holder.pid)
+    assert len(soffice_pids(worker.pid)) == 1
+    assert all(soffice_pids(replica.pid) == set() for replica in cluster.replicas)
 
 
 def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) -> None:
