@@ -205,21 +205,26 @@ class _Office:
         if not os.path.isdir(os.path.join(self.profile, "user")):
             write_profile(self.profile)
         pipe = f"pdfbinder-{os.getpid()}-{secrets.token_hex(6)}"
-        driver = subprocess.Popen(
-            [
-                self.install.python,
-                str(_DRIVER),
-                self.install.soffice,
-                Path(self.profile).as_uri(),
-                pipe,
-            ],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            text=True,
-            encoding="utf-8",
-            start_new_session=True,  # a terminal's Ctrl-C goes to the server, which closes us
-        )
+        try:
+            driver = subprocess.Popen(
+                [
+                    self.install.python,
+                    str(_DRIVER),
+                    self.install.soffice,
+                    Path(self.profile).as_uri(),
+                    pipe,
+                ],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+                text=True,
+                encoding="utf-8",
+                start_new_session=True,  # a terminal's Ctrl-C goes to the server, which closes us
+            )
+        except OSError as error:
+            raise OfficeUnavailable(
+                f"cannot be converted: LibreOffice did not start ({error})"
+            ) from error
         lines: queue.Queue[str | None] = queue.Queue()
         assert driver.stdout is not None
         threading.Thread(
@@ -232,7 +237,7 @@ class _Office:
             raise OfficeUnavailable(
                 f"cannot be converted: LibreOffice did not start within {start_timeout:g} s"
             ) from None
-        ready: dict[str, Any] = json.loads(first) if first else {}
+        ready = _parse_line(first) or {}
         if not ready.get("ready"):
             _kill(driver, None)
             detail = ready.get("detail") or "its driver exited"
@@ -259,7 +264,10 @@ class _Office:
         self.conversions += 1
         if self.conversions >= _RECYCLE_AFTER:
             self.stop()
-        answer: dict[str, Any] = json.loads(line)
+        answer = _parse_line(line)
+        if answer is None:  # not the driver's protocol: treat the pair as broken
+            self.stop()
+            raise _Stopped(timed_out=False)
         return answer
 
     def stop(self, *, retire: bool = False) -> None:
@@ -276,6 +284,15 @@ class _Office:
     @property
     def running(self) -> bool:
         return self.driver is not None and self.driver.poll() is None
+
+
+def _parse_line(line: str | None) -> dict[str, Any] | None:
+    """One JSON object line from the driver, or ``None`` for anything else."""
+    try:
+        value = json.loads(line) if line else None
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def _forward_lines(stream: IO[str], lines: queue.Queue[str | None]) -> None:
