@@ -7,6 +7,7 @@ parameters are declared in the OpenAPI description for documentation.
 
 from __future__ import annotations
 
+import functools
 import hmac
 import mimetypes
 from collections.abc import Awaitable, Callable, Iterator
@@ -367,6 +368,21 @@ async def presigned_put(token: str, name: str, request: Request) -> Response:
     return Response(status_code=200)
 
 
+@functools.lru_cache(maxsize=8)
+def office_documents(soffice: str | None, on_workers: bool) -> bool:
+    """Whether merge2 converts Office documents: LibreOffice is here (looked up once), or
+    the jobs run on workers, which have their own."""
+    if on_workers:
+        return True
+    from pdfbinder.engine.office.pool import OfficeUnavailable, find_office
+
+    try:
+        find_office(soffice)
+    except OfficeUnavailable:
+        return False
+    return True
+
+
 @public.get("/capabilities")
 async def capabilities(request: Request) -> JSONResponse:
     """What this server offers beyond the protocol, for clients that adapt (pdfbinder's own).
@@ -379,7 +395,7 @@ async def capabilities(request: Request) -> JSONResponse:
     return JSONResponse(
         {
             "apiKeyRequired": bool(settings.api_keys),
-            "officeDocuments": False,
+            "officeDocuments": office_documents(settings.soffice, bool(settings.broker)),
             "thumbnails": "/file/thumbnail",
             "maxFileBytes": settings.max_file_bytes,
             "maxInputsPerJob": settings.max_inputs_per_job,

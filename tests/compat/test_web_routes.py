@@ -150,7 +150,7 @@ def test_capabilities_say_what_the_page_may_offer(
     assert open_server["apiKeyRequired"] is False
     assert open_server["thumbnails"] == "/file/thumbnail"
     assert open_server["maxFileBytes"] == server.settings.max_file_bytes
-    assert isinstance(open_server["officeDocuments"], bool)
+    assert open_server["officeDocuments"] is True  # LibreOffice is installed (.ci/run)
     assert httpx.get(f"{keyed.url}/v1/capabilities").json()["apiKeyRequired"] is True
 
 
@@ -176,3 +176,9 @@ def test_the_package_data_ships_every_page_file() -> None:
     for path in STATIC_DIR.iterdir():
         relative = f"static/{path.name}"
         assert any(fnmatch(relative, pattern) for pattern in patterns), relative
+
+
+def test_capabilities_say_so_when_office_documents_cannot_be_converted(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, soffice=str(tmp_path / "no-soffice-here"))
+    with ThreadServer(settings) as running:
+        assert httpx.get(f"{running.url}/capabilities").json()["officeDocuments"] is False
