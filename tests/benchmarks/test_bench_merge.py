@@ -33,40 +33,17 @@ from pathlib import Path
 import pikepdf
 import pypdf
 import pytest
-from pikepdf import Array, Dictionary, Name, OutlineItem
+from pikepdf import Array, Dictionary, Name
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from pdfbinder.engine import merge_pdfs
+from tests.support.merge_samples import outlined_pdf
 
 FULL = os.environ.get("PDFBINDER_BENCH") == "full"
 SETS = {
     "outlined": (100, 10) if FULL else (5, 10),
     "large": (5, 2000) if FULL else (2, 50),
 }
-
-
-def _document(path: Path, pages: int, tag: str) -> None:
-    pdf = pikepdf.Pdf.new()
-    font = pdf.make_indirect(
-        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
-    )
-    resources = pdf.make_indirect(Dictionary(Font=Dictionary(F1=font)))
-    for number in range(pages):
-        content = pdf.make_stream(f"BT /F1 24 Tf 72 720 Td ({tag} {number + 1}) Tj ET".encode())
-        pdf.pages.append(
-            pikepdf.Page(
-                Dictionary(
-                    Type=Name.Page,
-                    MediaBox=Array([0, 0, 612, 792]),
-                    Resources=resources,
-                    Contents=content,
-                )
-            )
-        )
-    with pdf.open_outline() as outline:
-        for number in range(0, pages, max(1, pages // 10)):
-            outline.root.append(OutlineItem(f"{tag} section {number + 1}", number))
-    pdf.save(path)
 
 
 @pytest.fixture(scope="session", params=sorted(SETS))
@@ -77,7 +54,7 @@ def document_set(
     folder = tmp_path_factory.mktemp(f"merge-{request.param}")
     paths = [folder / f"doc{index:03d}.pdf" for index in range(count)]
     for index, path in enumerate(paths):
-        _document(path, pages, f"doc{index}")
+        outlined_pdf(path, pages, f"doc{index}")
     return paths, count * pages
 
 

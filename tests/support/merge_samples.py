@@ -246,3 +246,29 @@ def form_pdf(path: Path, name_value: str, agreed: bool, *, city_as_check_box: bo
     )
     pdf.save(path)
     return path
+
+
+def outlined_pdf(path: Path, pages: int, tag: str) -> Path:
+    """``pages`` pages, each with its own content stream, and a bookmark every tenth page."""
+    pdf = pikepdf.Pdf.new()
+    font = pdf.make_indirect(
+        Dictionary(Type=Name.Font, Subtype=Name.Type1, BaseFont=Name.Helvetica)
+    )
+    resources = pdf.make_indirect(Dictionary(Font=Dictionary(F1=font)))
+    for number in range(pages):
+        content = pdf.make_stream(f"BT /F1 24 Tf 72 720 Td ({tag} {number + 1}) Tj ET".encode())
+        pdf.pages.append(
+            pikepdf.Page(
+                Dictionary(
+                    Type=Name.Page,
+                    MediaBox=Array([0, 0, 612, 792]),
+                    Resources=resources,
+                    Contents=content,
+                )
+            )
+        )
+    with pdf.open_outline() as outline:
+        for number in range(0, pages, max(1, pages // 10)):
+            outline.root.append(OutlineItem(f"{tag} section {number + 1}", number))
+    pdf.save(path)
+    return path
