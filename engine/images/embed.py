@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from zlib_ng import zlib_ng
 
 from ..errors import UnsupportedInput
+from .colorspace import SRGB_GAMMA, Calibration, calibration, srgb_profile, usable_icc
 from .jpeg import JpegInfo
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref, StreamData
 from .png import CHANNELS, DecodedPng, PngInfo, decode_png
@@ -39,7 +40,8 @@ class ImageXObject:
 
     ``colors`` is ``None`` for JPEG 2000, whose codestream carries its own
     colour space. ``palette`` makes the colour space ``/Indexed`` over an RGB
-    base; ``icc`` replaces the device base with ``/ICCBased``.
+    base; ``icc`` replaces the device base with ``/ICCBased``, or else
+    ``calibration`` with ``/CalRGB`` or ``/CalGray``.
     """
 
     width: int
@@ -53,6 +55,7 @@ class ImageXObject:
     decode: list[float] | None = None
     palette: bytes | None = None
     icc: bytes | None = None
+    calibration: Calibration | None = None
     lab: bool = False
     color_key: list[int] | None = None
     smask: ImageXObject | None = None
@@ -89,14 +92,26 @@ def _color_space(writer: PdfStreamWriter, image: ImageXObject) -> PdfValue:
     assert base_colors is not None
     base: PdfValue = Name(_DEVICE[base_colors])
     if image.icc is not None:
-        profile = writer.write_stream(
-            {"N": base_colors, "Alternate": base, "Filter": Name("FlateDecode")},
-            _flate(image.icc),
-        )
-        base = [Name("ICCBased"), profile]
+        base = [Name("ICCBased"), _icc_stream(writer, image.icc, base_colors)]
+    elif image.calibration is not None:
+        kind = "CalRGB" if base_colors == 3 else "CalGray"
+        base = [Name(kind), image.calibration.pdf_entries()]
     if image.palette is None:
         return base
     return [Name("Indexed"), base, len(image.palette) // 3 - 1, image.palette]
+
+
+def _icc_stream(writer: PdfStreamWriter, profile: bytes, colors: int) -> Ref:
+    """The profile's stream, written once per file however many images share it."""
+    import hashlib  # only images that carry a profile pay for it
+
+    def write() -> Ref:
+        return writer.write_stream(
+            {"N": colors, "Alternate": Name(_DEVICE[colors]), "Filter": Name("FlateDecode")},
+            _flate(profile),
+        )
+
+    return writer.write_once(b"icc:" + hashlib.sha256(profile).digest(), write)
 
 
 def _flate(data: bytes) -> bytes:
@@ -115,6 +130,7 @@ def from_jpeg(data: bytes, info: JpegInfo) -> ImageXObject:
         "DCTDecode",
         "jpeg-passthrough",
         decode=decode,
+        icc=usable_icc(info.icc, info.components),
     )
 
 
@@ -149,8 +165,8 @@ def from_png(info: PngInfo) -> ImageXObject:
         "FlateDecode",
         "png-decoded-flate",
         palette=info.palette if info.color_type == 3 else None,
-        icc=_usable_icc(info.icc, 3 if info.color_type == 3 else colors),
     )
+    _png_colour(image, info)
     if decoded.alpha is not None:
         image.smask = _alpha_mask(info.width, info.height, decoded.color_bits, decoded.alpha)
         image.method = "png-alpha-split"
@@ -164,8 +180,7 @@ def from_png(info: PngInfo) -> ImageXObject:
 
 def _png_idat_copy(info: PngInfo) -> ImageXObject:
     colors = CHANNELS[info.color_type]
-    base_colors = 3 if info.color_type == 3 else colors
-    return ImageXObject(
+    image = ImageXObject(
         info.width,
         info.height,
         info.bit_depth,
@@ -175,9 +190,10 @@ def _png_idat_copy(info: PngInfo) -> ImageXObject:
         "png-idat-copy",
         decode_parms=_png_predictor(colors, info.bit_depth, info.width),
         palette=info.palette if info.color_type == 3 else None,
-        icc=_usable_icc(info.icc, base_colors),
         color_key=_png_color_key(info, scaled=False),
     )
+    _png_colour(image, info)
+    return image
 
 
 def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
@@ -194,8 +210,8 @@ def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
         "FlateDecode",
         "png-alpha-split",
         decode_parms=_png_predictor(colors, bits, width),
-        icc=_usable_icc(info.icc, colors),
     )
+    _png_colour(image, info)
     image.smask = ImageXObject(
         width,
         info.height,
@@ -241,16 +257,39 @@ def _alpha_mask(width: int, height: int, bits: int, alpha: bytes) -> ImageXObjec
     return ImageXObject(width, height, bits, 1, _flate(alpha), "FlateDecode", "alpha")
 
 
-def _usable_icc(profile: bytes | None, colors: int) -> bytes | None:
-    """The ICC profile if its header's colour space matches the image's channels."""
-    if profile is None or len(profile) < 20:
-        return None
-    expected = {1: b"GRAY", 3: b"RGB "}.get(colors)
-    return profile if profile[16:20] == expected else None
+def _png_colour(image: ImageXObject, info: PngInfo) -> None:
+    """The PNG's own colour statement, strongest first: iCCP, then sRGB, then gAMA/cHRM.
+
+    A chunk that does not fit the image (a CMYK profile, a zero gamma) is
+    passed over for the next one, as a PNG decoder would.
+    """
+    colors = 3 if info.color_type in (2, 3, 6) else 1
+    image.icc = usable_icc(info.icc, colors)
+    if image.icc is not None:
+        return
+    if info.srgb:
+        # Gray has no sRGB ICC profile at hand; sRGB's own gAMA/cHRM stand-in says the same.
+        image.icc = srgb_profile() if colors == 3 else None
+        if image.icc is None:
+            image.calibration = calibration(1 / SRGB_GAMMA, None, colors)
+        return
+    image.calibration = calibration(info.gamma, info.chromaticities, colors)
 
 
 def from_pillow(image: Image.Image) -> ImageXObject:
-    """A decoded Pillow frame, stored Flate-compressed with every sample kept."""
+    """A decoded Pillow frame, stored Flate-compressed with every sample kept.
+
+    The frame's ICC profile (a TIFF's tag, a WebP's or HEIF's colour box) comes
+    along when it fits the stored channels.
+    """
+    result = _pillow_samples(image)
+    profile = image.info.get("icc_profile")
+    if not result.lab and isinstance(profile, bytes) and result.colors is not None:
+        result.icc = usable_icc(profile, 3 if result.palette is not None else result.colors)
+    return result
+
+
+def _pillow_samples(image: Image.Image) -> ImageXObject:
     mode = image.mode
     width, height = image.size
     if mode in ("I;16", "I;16L", "I;16B", "I;16N"):

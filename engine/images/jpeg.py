@@ -2,7 +2,8 @@
 
 A JPEG goes into the PDF byte for byte (``/DCTDecode``), so all we need is its
 frame header (size, components, precision), whether Adobe's APP14 marks CMYK
-as inverted, its orientation and its resolution. The marker structure is
+as inverted, its orientation, its resolution and its ICC profile (APP2
+segments, which split a large profile into numbered pieces). The marker structure is
 checked to the end — a file without its end-of-image marker after the first
 scan is refused as truncated; multi-picture files are walked marker by marker
 (entropy-coded data skipped with one regular-expression search per scan) to
@@ -27,6 +28,7 @@ _STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})
 # Inside entropy-coded data 0xFF is followed only by 0x00 (stuffing), RSTn or more 0xFF.
 _NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7\xff]")
 _MAX_EMBEDDED_IMAGES = 16
+_ICC_MARKER = b"ICC_PROFILE\0"
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,8 @@ class JpegInfo:
     multi_picture: bool
     dpi: tuple[float, float] | None
     exif: ExifFacts
+    icc: bytes | None = None
+    """The ICC profile, its pieces joined in order; ``None`` when absent or incomplete."""
 
 
 def read_jpeg(data: bytes) -> list[tuple[JpegInfo, int, int]]:
@@ -72,6 +76,7 @@ def _read_one(data: bytes, start: int) -> tuple[JpegInfo, int, int]:
     adobe = False
     jfif_dpi: tuple[float, float] | None = None
     exif = ExifFacts()
+    icc_pieces: list[bytes] = []
     while True:
         while (
             position < len(data)
@@ -109,6 +114,8 @@ def _read_one(data: bytes, start: int) -> tuple[JpegInfo, int, int]:
             exif = read_exif(segment[6:])
         elif marker == 0xE2 and segment.startswith(b"MPF\0"):
             multi_picture = True
+        elif marker == 0xE2 and segment.startswith(_ICC_MARKER):
+            icc_pieces.append(segment)
         elif marker == 0xEE and segment.startswith(b"Adobe"):
             adobe = True
         elif marker == 0xDA:
@@ -130,8 +137,46 @@ def _read_one(data: bytes, start: int) -> tuple[JpegInfo, int, int]:
         raise CorruptInput("JPEG has no frame header")
     width, height, components, bits = frame
     dpi = jfif_dpi or exif.dpi
-    info = JpegInfo(width, height, components, bits, adobe, huffman_8bit, multi_picture, dpi, exif)
+    info = JpegInfo(
+        width,
+        height,
+        components,
+        bits,
+        adobe,
+        huffman_8bit,
+        multi_picture,
+        dpi,
+        exif,
+        _icc_profile(icc_pieces),
+    )
     return info, start, position
+
+
+def _icc_profile(segments: list[bytes]) -> bytes | None:
+    """The profile from its APP2 pieces, each numbered ``sequence`` of ``count`` (from 1).
+
+    Pieces may come in any order; a missing, repeated or inconsistently counted
+    piece means the profile cannot be trusted, and the image is left in its
+    device colour space, as viewers do.
+    """
+    if not segments:
+        return None
+    header = len(_ICC_MARKER)
+    pieces: dict[int, bytes] = {}
+    counts = set()
+    for segment in segments:
+        if len(segment) < header + 2:
+            return None
+        sequence, count = segment[header], segment[header + 1]
+        if sequence in pieces:
+            return None
+        pieces[sequence] = segment[header + 2 :]
+        counts.add(count)
+    if len(counts) != 1 or sorted(pieces) != list(range(1, len(pieces) + 1)):
+        return None
+    if counts.pop() != len(pieces):
+        return None
+    return b"".join(pieces[sequence] for sequence in sorted(pieces))
 
 
 def _frame(segment: bytes) -> tuple[int, int, int, int]:

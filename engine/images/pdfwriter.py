@@ -13,7 +13,7 @@ table, and a trailer with ``/Root``, ``/Info`` and ``/ID``.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, BinaryIO, Union
 
@@ -120,6 +120,7 @@ class PdfStreamWriter:
         self._offsets: dict[int, int] = {}
         self._next_number = 1
         self._hash = _content_hash() if deterministic else None
+        self._written_once: dict[bytes, Ref] = {}
         # Version 1.7: 16-bit samples and JPXDecode need 1.5, SMask 1.4.
         self._emit(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
 
@@ -162,6 +163,17 @@ class PdfStreamWriter:
             self._emit(part)
         self._emit(b"\nendstream\nendobj\n")
         return Ref(number)
+
+    def write_once(self, key: bytes, write: Callable[[], Ref]) -> Ref:
+        """The object ``write`` wrote for ``key``: written at the first call, referenced after.
+
+        For objects many pages share (an ICC profile every photo carries), so the
+        file holds one copy.
+        """
+        found = self._written_once.get(key)
+        if found is None:
+            found = self._written_once[key] = write()
+        return found
 
     def _start(self, number: int) -> None:
         if number in self._offsets or not 0 < number < self._next_number:

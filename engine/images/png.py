@@ -21,6 +21,7 @@ import zlib
 from dataclasses import dataclass, field
 
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
+from .colorspace import Chromaticities
 from .exif import ExifFacts, read_exif, sane_dpi
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -45,6 +46,11 @@ class PngInfo:
     palette: bytes | None = None
     transparency: bytes | None = None
     icc: bytes | None = None
+    srgb: bool = False
+    gamma: float | None = None
+    """``gAMA``: the exponent the samples were encoded with (0.45455 for 1/2.2)."""
+    chromaticities: Chromaticities | None = None
+    """``cHRM``: white point and primaries."""
     dpi: tuple[float, float] | None = None
     exif: ExifFacts = field(default_factory=ExifFacts)
     animated: bool = False
@@ -141,6 +147,14 @@ def _ancillary(info: PngInfo, kind: bytes, body: memoryview) -> None:
         info.transparency = bytes(body)
     elif kind == b"iCCP":
         info.icc = _icc_profile(bytes(body))
+    elif kind == b"sRGB" and len(body) == 1:
+        info.srgb = True
+    elif kind == b"gAMA" and len(body) == 4:
+        (gamma,) = struct.unpack(">I", body)
+        info.gamma = gamma / 100_000 if gamma else None
+    elif kind == b"cHRM" and len(body) == 32:
+        wx, wy, rx, ry, gx, gy, bx, by = (v / 100_000 for v in struct.unpack(">8I", body))
+        info.chromaticities = (wx, wy, rx, ry, gx, gy, bx, by)
     elif kind == b"pHYs" and len(body) == 9:
         x, y, unit = struct.unpack(">IIB", body)
         if unit == 1:
