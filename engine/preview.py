@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from .errors import CorruptInput, EngineError, PasswordRequired, TooLarge, WrongPassword
 from .images import DEFAULT_MAX_PIXELS
+from .images.heif import heif_kind, require_decoder
 from .images.images import check_pixels
 from .inputs import NamedSource, Source, display_name, open_binary
 from .merge.pdfopen import head_bytes, looks_like_pdf
@@ -56,8 +57,15 @@ def first_page_preview(
     image over ``max_pixels``.
     """
     name = display_name(source)
-    if looks_like_pdf(head_bytes(source)):
+    head = head_bytes(source)
+    if looks_like_pdf(head):
         return _pdf_preview(source, name, max_side, password)
+    kind = heif_kind(head)
+    if kind is not None:
+        try:
+            require_decoder(kind)
+        except EngineError as error:
+            raise type(error)(error.reason, name=name) from None
     return _image_preview(source, name, max_side, max_pixels)
 
 

@@ -19,6 +19,7 @@ from ..errors import CorruptInput, EngineError, TooLarge, UnsupportedInput
 from ..inputs import NamedSource, Source, open_binary
 from . import embed
 from .exif import sane_dpi
+from .heif import heif_kind, require_decoder
 from .jpeg import read_jpeg
 from .jpx import J2K_SIGNATURE, JP2_SIGNATURE, read_jpx_size
 from .png import SIGNATURE as PNG_SIGNATURE
@@ -67,6 +68,9 @@ def image_frames(data: bytes, *, max_pixels: int, warn: Warn) -> Iterator[Frame]
         check_pixels(width, height, max_pixels)
         yield Frame(embed.from_jpx(data, width, height), (DEFAULT_DPI, DEFAULT_DPI), 1)
     else:
+        kind = heif_kind(data)
+        if kind is not None:
+            require_decoder(kind)
         yield from _pillow_frames(data, max_pixels, warn)
 
 

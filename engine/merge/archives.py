@@ -32,6 +32,7 @@ from dataclasses import dataclass
 from typing import BinaryIO, Literal
 
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
+from ..images.heif import heif_kind
 from ..inputs import NamedSource, Source, display_name, open_binary
 from ..office.detect import OLE2_SIGNATURE, RTF_SIGNATURE
 
@@ -57,7 +58,6 @@ _IMAGE_MAGIC: tuple[tuple[int, bytes], ...] = (
     (0, b"\xffO\xffQ"),
     (8, b"WEBP"),
 )
-_HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1", b"avif", b"avis")
 
 
 def kind_of(head: bytes) -> InputKind:
@@ -73,7 +73,7 @@ def kind_of(head: bytes) -> InputKind:
         if head[8:12] == b"WEBP" and not head.startswith(b"RIFF"):
             return "unknown"
         return "image"
-    if head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS:
+    if heif_kind(head) is not None:
         return "image"
     return "unknown"
 

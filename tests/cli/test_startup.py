@@ -19,6 +19,8 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from tests.support.heif import heic_bytes, needs_heif, sample_image
+
 # Runs the command line as the console script does, then reports sys.modules even
 # though the command ends the process with SystemExit.
 _PROBE = """
@@ -30,8 +32,18 @@ from pdfbinder.cli.app import main
 main()
 """
 # Loaded by no command that does not need it: the server stack, Typer's optional
-# pydantic coercion (Typer 0.29+), rich (only for a progress bar on a terminal).
-_NEVER_FOR_FILES = {"pydantic", "fastapi", "uvicorn", "httpx", "rich", "celery", "redis"}
+# pydantic coercion (Typer 0.29+), rich (only for a progress bar on a terminal),
+# pillow-heif (only once a HEIF file is seen).
+_NEVER_FOR_FILES = {
+    "pydantic",
+    "fastapi",
+    "uvicorn",
+    "httpx",
+    "rich",
+    "celery",
+    "redis",
+    "pillow_heif",
+}
 
 
 def _modules_loaded(tmp_path: Path, *arguments: str) -> tuple[set[str], str]:
@@ -80,6 +92,17 @@ def test_convert_of_a_tiff_loads_pillow(tmp_path: Path) -> None:
         assert pikepdf.PdfImage(image).as_pil_image().getpixel((3, 3)) == 90
     assert "PIL" in loaded
     assert not loaded & {"pikepdf", *_NEVER_FOR_FILES}
+
+
+@needs_heif
+def test_pillow_heif_is_loaded_only_once_a_heic_is_seen(tmp_path: Path) -> None:
+    heic = tmp_path / "photo.heic"
+    heic.write_bytes(heic_bytes(sample_image()))
+    loaded, _ = _modules_loaded(tmp_path, "convert", str(heic), "-o", "out.pdf")
+    with pikepdf.open(tmp_path / "out.pdf") as pdf:
+        (image,) = pdf.pages[0].get_images().values()
+        assert image.read_bytes() == sample_image().tobytes()
+    assert "pillow_heif" in loaded
 
 
 def test_merge_loads_no_image_path(tmp_path: Path) -> None:
