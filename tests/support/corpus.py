@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.heif import HEIF_EXTRA_MISSING
+
 REPO = Path(__file__).resolve().parents[2]
 DATA = REPO / "tests" / "data"
 FULL_SKIPPED = (
@@ -36,10 +38,21 @@ class Corpus:
         assert manifest.is_file(), f"{self.name} corpus has no manifest: {manifest}"
         with open(manifest, newline="", encoding="utf-8") as handle:
             rows = list(csv.DictReader(handle, delimiter="\t"))
-        return [row for row in rows if row["path"].startswith(kind + "/")]
+        return [_on_this_installation(row) for row in rows if row["path"].startswith(kind + "/")]
 
     def path(self, row: dict[str, str]) -> Path:
         return self.root / row["path"]
+
+
+def _on_this_installation(row: dict[str, str]) -> dict[str, str]:
+    """The row as this installation must handle it.
+
+    The manifests were written with Pillow alone, which refuses HEIC/HEIF: with
+    the ``heif`` extra installed those files convert.
+    """
+    if row["path"].lower().endswith((".heic", ".heif")) and not HEIF_EXTRA_MISSING:
+        return {**row, "expected": "ok"}
+    return row
 
 
 CURATED = Corpus("curated", DATA / "corpus")
