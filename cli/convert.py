@@ -70,6 +70,9 @@ def convert(
         False, help="Byte-reproducible output: no current time, content-derived file ID."
     ),
     max_pixels: int = typer.Option(DEFAULT_MAX_PIXELS, help="Refuse any image frame larger."),
+    attach_sources: bool = typer.Option(
+        False, help="Embed every input file, unchanged, in the PDF (name, size, checksums)."
+    ),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON summary."),
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
 ) -> None:
@@ -96,6 +99,7 @@ def convert(
             deterministic=deterministic,
             max_pixels=max_pixels,
             on_progress=on_progress,
+            attach_sources=attach_sources,
         )
     if output == STDIO:
         sys.stdout.buffer.flush()
@@ -110,5 +114,6 @@ def convert(
                 {"name": item.name, "pages": item.pages, "embedded": item.methods}
                 for item in report.inputs
             ],
+            "provenance": report.provenance.to_json(),
         }
         emit_json(summary, err=output == STDIO)

@@ -59,6 +59,9 @@ def merge(
     ),
     outline: str = typer.Option("keep", help="Bookmarks: keep, nest (one per file) or drop."),
     linearize: bool = typer.Option(False, help="Write a linearized (fast web view) PDF."),
+    attach_sources: bool = typer.Option(
+        False, help="Embed every input file, unchanged, in the PDF (name, size, checksums)."
+    ),
     title: str | None = typer.Option(None, help="Document title (default: the first input's)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
@@ -102,8 +105,11 @@ def merge(
             title=title,
             on_progress=on_progress,
             office=office,
+            attach_sources=attach_sources,
         )
     for warning in report.warnings:
         typer.echo(f"pdfbinder: warning: {warning}", err=True)
     if json_output:
-        emit_json({"output": str(output), **asdict(report)})
+        emit_json(
+            {"output": str(output), **asdict(report), "provenance": report.provenance.to_json()}
+        )

@@ -60,3 +60,19 @@ def open_binary(source: Source | NamedSource) -> Iterator[BinaryIO]:
         yield io.BytesIO(bytes(raw))
     else:
         yield raw
+
+
+def read_whole(source: Source | NamedSource) -> bytes:
+    """All bytes of ``source`` (a stream from its start, left where it was)."""
+    raw = unwrap(source)
+    if isinstance(raw, (str, os.PathLike)):
+        with open(raw, "rb") as handle:
+            return handle.read()
+    if isinstance(raw, (bytes, bytearray, memoryview)):
+        return bytes(raw)
+    position = raw.tell()
+    try:
+        raw.seek(0)
+        return raw.read()
+    finally:
+        raw.seek(position)

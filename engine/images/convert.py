@@ -12,9 +12,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..attachments import attachment_description, unique_key
 from ..errors import EngineError, InvalidOption
 from ..inputs import NamedSource, Source, display_name, input_label
 from ..output import Destination, atomic_output
+from ..provenance import InputDigest, digest_bytes
 from ..report import ProgressCallback, Report
 from . import DEFAULT_MAX_PIXELS, images
 from .embed import write_image
@@ -71,13 +73,16 @@ def images_to_pdf(
     deterministic: bool = False,
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
     on_progress: ProgressCallback | None = None,
+    attach_sources: bool = False,
 ) -> ImagesReport:
     """Write one PDF page per image frame of ``inputs`` to ``output``.
 
     Without ``page_size`` each page is the image's size at its own DPI (96
     when it has none). ``deterministic`` leaves out the current time and
     derives the file ID from the content, so equal inputs give equal bytes.
-    ``max_pixels=None`` lifts the per-frame pixel limit. Raises an
+    ``max_pixels=None`` lifts the per-frame pixel limit. ``attach_sources``
+    embeds each input file as it is in the PDF (see
+    :mod:`pdfbinder.engine.attachments`). Raises an
     :class:`EngineError` subclass naming the input on any bad input; a path
     ``output`` is then left untouched.
     """
@@ -97,6 +102,7 @@ def images_to_pdf(
         writer = PdfStreamWriter(stream, deterministic=deterministic)
         catalog, pages = writer.reserve(), writer.reserve()
         kids: list[PdfValue] = []
+        attached: list[tuple[str, Ref]] = []
         for index, source in enumerate(sources):
             name = display_name(source)
             methods: list[str] = []
@@ -104,18 +110,28 @@ def images_to_pdf(
             def warn(message: str, index: int = index, name: str = name) -> None:
                 report.warnings.append(f"{input_label(index, name)}: {message}")
 
+            first_page = len(kids) + 1
             try:
                 data = images.read_source(source)
+                digest = digest_bytes(data, index, name)
                 for frame in images.image_frames(data, max_pixels=max_pixels or 2**63, warn=warn):
                     kids.append(_write_page(writer, frame, options, pages))
                     methods.append(frame.image.method)
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from None
+            report.provenance.inputs.append(digest)
+            report.provenance.add_pages(first_page, index, list(range(1, len(methods) + 1)))
+            if attach_sources:
+                attached.append(_write_attachment(writer, data, digest))
+            del data  # one input at a time is the memory bound
             report.inputs.append(InputSummary(name, len(methods), methods))
             if on_progress is not None:
                 on_progress(index + 1, len(sources))
         writer.write_object({"Type": Name("Pages"), "Kids": kids, "Count": len(kids)}, pages)
-        writer.write_object({"Type": Name("Catalog"), "Pages": Ref(pages)}, catalog)
+        catalog_entries: dict[str, PdfValue] = {"Type": Name("Catalog"), "Pages": Ref(pages)}
+        if attached:
+            catalog_entries["Names"] = {"EmbeddedFiles": _name_tree(attached)}
+        writer.write_object(catalog_entries, catalog)
         info = writer.write_object(_info_dictionary(metadata))
         writer.finish(Ref(catalog), info)
     report.page_count = len(kids)
@@ -138,6 +154,43 @@ def _write_page(
             "Contents": content,
         }
     )
+
+
+def _write_attachment(writer: PdfStreamWriter, data: bytes, digest: InputDigest) -> tuple[str, Ref]:
+    """One input embedded as it is: its embedded-file stream and file specification."""
+    import hashlib
+
+    stream = writer.write_stream(
+        {
+            "Type": Name("EmbeddedFile"),
+            "Params": {
+                "Size": len(data),
+                "CheckSum": hashlib.md5(data, usedforsecurity=False).digest(),
+            },
+        },
+        data,
+    )
+    spec = writer.write_object(
+        {
+            "Type": Name("Filespec"),
+            "F": digest.name,
+            "UF": digest.name,
+            "Desc": attachment_description(digest),
+            "EF": {"F": stream},
+            "AFRelationship": Name("Source"),
+        }
+    )
+    return digest.name, spec
+
+
+def _name_tree(entries: list[tuple[str, Ref]]) -> dict[str, PdfValue]:
+    """A one-node name tree over ``entries``: unique keys, sorted as name trees must be."""
+    taken: set[str] = set()
+    keyed = [(unique_key(name, taken), spec) for name, spec in entries]
+    names: list[PdfValue] = []
+    for key, spec in sorted(keyed, key=lambda item: item[0].encode("utf-16-be")):
+        names.extend((key, spec))
+    return {"Names": names}
 
 
 def _number(value: float) -> str:

@@ -29,18 +29,20 @@ import os
 import tempfile
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name
 
+from ..attachments import attachment_description, unique_key
 from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from ..images import DEFAULT_MAX_PIXELS
-from ..inputs import NamedSource, Source, display_name, input_label
+from ..inputs import NamedSource, Source, display_name, input_label, read_whole
 from ..lookup import lookup
 from ..office.detect import DocumentType, document_type
 from ..output import Destination, atomic_output
+from ..provenance import InputDigest, digest_bytes, digest_source
 from ..report import ProgressCallback, Report
 from .archives import (
     ArchiveLimits,
@@ -94,12 +96,14 @@ class PdfInput:
 
     ``pages`` uses qpdf's grammar (``1-3,7,z``, ``r1``, ``5-1``); None means all.
     ``password`` overrides the password given for the whole merge (``""``: none).
+    ``member`` names the ZIP member this input is, when it came out of an archive.
     """
 
     source: Source | NamedSource
     name: str | None = None
     pages: str | None = None
     password: str | None = None
+    member: str | None = None
 
     @property
     def named_source(self) -> Source | NamedSource:
@@ -122,8 +126,8 @@ class MergeReport(Report):
     repairs: list[str] = field(default_factory=list)
 
 
-InputGroup = tuple[int, Callable[[], Iterator[PdfInput]]]
-"""One caller-given input (its 0-based position) and the PDFs it expands to."""
+InputGroup = tuple[int, PdfInput, Callable[[], Iterator[PdfInput]]]
+"""One caller-given input: its 0-based position, the input itself and the PDFs it expands to."""
 
 
 def _as_pdf_input(item: Source | NamedSource | PdfInput) -> PdfInput:
@@ -145,6 +149,7 @@ def merge_pdfs(
     fields: str = "rename",
     linearize: bool = False,
     on_progress: ProgressCallback | None = None,
+    attach_sources: bool = False,
     title: str | None = None,
     author: str | None = None,
     subject: str | None = None,
@@ -156,13 +161,16 @@ def merge_pdfs(
     outline, titled by the input's document title, or by its file name with
     ``bookmark_titles="file"``) or ``drop``. ``fields`` says what becomes of
     same-named form fields of different inputs: ``rename`` (the later one) or
-    ``join`` (one field, one value).
+    ``join`` (one field, one value). ``attach_sources`` embeds each input file
+    as it is in the output (see :mod:`pdfbinder.engine.attachments`).
 
     Raises an :class:`EngineError` naming the input that could not be merged;
     a path ``output`` is then left untouched.
     """
     items = [_as_pdf_input(item) for item in inputs]
-    groups: list[InputGroup] = [(index, _single_input(item)) for index, item in enumerate(items)]
+    groups: list[InputGroup] = [
+        (index, item, _single_input(item)) for index, item in enumerate(items)
+    ]
     return merge_groups(
         groups,
         output,
@@ -172,6 +180,7 @@ def merge_pdfs(
         fields=fields,
         linearize=linearize,
         on_progress=on_progress,
+        attach_sources=attach_sources,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
     )
 
@@ -190,6 +199,7 @@ def merge_any(
     fields: str = "rename",
     linearize: bool = False,
     on_progress: ProgressCallback | None = None,
+    attach_sources: bool = False,
     limits: ArchiveLimits = ArchiveLimits(),
     members: MemberFilter = MemberFilter(),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
@@ -214,7 +224,7 @@ def merge_any(
     items = [_as_pdf_input(item) for item in inputs]
     context = _ExpandContext(limits, members, max_pixels, password, office)
     groups: list[InputGroup] = [
-        (index, (lambda item=item, index=index: context.expand(item, index)))  # type: ignore[misc]
+        (index, item, (lambda item=item, index=index: context.expand(item, index)))  # type: ignore[misc]
         for index, item in enumerate(items)
     ]
     try:
@@ -227,7 +237,9 @@ def merge_any(
             fields=fields,
             linearize=linearize,
             on_progress=on_progress,
+            attach_sources=attach_sources,
             info={"title": title, "author": author, "subject": subject, "keywords": keywords},
+            digests=context.digests,
         )
     finally:
         context.close()
@@ -251,6 +263,8 @@ class _ExpandContext:
         self.max_pixels = max_pixels
         self.password = password
         self.warnings: list[str] = []
+        self.digests: dict[int, InputDigest] = {}
+        """Digests of inputs converted from images, taken from the bytes the conversion read."""
         self._office = office
         self._own_office: OfficePool | None = None
 
@@ -298,7 +312,7 @@ class _ExpandContext:
                     name=member.name,
                 )
             yield from self._expand_single(
-                PdfInput(member, password=item.password),
+                PdfInput(member, password=item.password, member=member.name),
                 member,
                 member_kind,
                 member_document,
@@ -327,9 +341,11 @@ class _ExpandContext:
                 limits=self.limits,
             ) as converted:
                 # "": the converted PDF needs no password, not even the merge's.
-                yield PdfInput(NamedSource(converted, name), pages=item.pages, password="")
+                yield PdfInput(
+                    NamedSource(converted, name), pages=item.pages, password="", member=item.member
+                )
         elif kind == "pdf":
-            yield PdfInput(source, pages=item.pages, password=item.password)
+            yield PdfInput(source, pages=item.pages, password=item.password, member=item.member)
         elif kind == "image":
             from ..images.convert import images_to_pdf  # a PDF-only merge never loads it
 
@@ -340,8 +356,15 @@ class _ExpandContext:
                 except EngineError as error:
                     raise type(error)(error.reason, index=index, name=name) from error
                 self.warnings.extend(f"{input_label(index, name)}: {w}" for w in result.warnings)
+                if item.member is None:  # the caller's input itself: its bytes were just hashed
+                    self.digests[index] = replace(result.provenance.inputs[0], index=index)
                 converted.seek(0)
-                yield PdfInput(NamedSource(converted, name), pages=item.pages, password="")  # type: ignore[arg-type]
+                yield PdfInput(
+                    NamedSource(converted, name),  # type: ignore[arg-type]
+                    pages=item.pages,
+                    password="",
+                    member=item.member,
+                )
         else:
             raise UnsupportedInput(
                 "is not a PDF, an image, an Office document or a ZIP archive of them",
@@ -365,18 +388,26 @@ def merge_groups(
     info: dict[str, str | None],
     bookmark_titles: str = "document",
     fields: str = "rename",
+    attach_sources: bool = False,
+    digests: dict[int, InputDigest] | None = None,
 ) -> MergeReport:
-    """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position."""
+    """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position.
+
+    ``digests`` receives, while an input expands, the digest of an input the
+    expansion read whole anyway; the others are hashed here.
+    """
     _check_choice("outline", outline, OUTLINE_POLICIES)
     _check_choice("bookmark_titles", bookmark_titles, BOOKMARK_TITLES)
     _check_choice("fields", fields, FIELD_POLICIES)
     if not groups:
         raise InvalidOption("nothing to merge: no inputs given")
     merger = _Merger(outline, bookmark_titles == "file", fields)  # type: ignore[arg-type]
-    for done, (index, expand) in enumerate(groups, start=1):
+    known = digests if digests is not None else {}
+    for done, (index, original, expand) in enumerate(groups, start=1):
         for item in expand():
             own = item.password
             merger.add(item, index=index, password=password if own is None else own or None)
+        merger.add_original(original, index, known.get(index), attach=attach_sources)
         if on_progress is not None:
             on_progress(done, len(groups))
     if merger.page_count == 0:
@@ -512,6 +543,9 @@ class _PreparedInput:
     """One input rewritten for the output, and the bundle a single copy takes along."""
 
     label: str
+    index: int
+    """The caller's input this is (or was converted or unpacked from)."""
+    member: str | None
     selection: _PageSelection
     dest_names: list[str]
     """The namespaced destination names, in the order of the bundle's /Dests."""
@@ -543,6 +577,7 @@ class _Merger:
         self.open_action: pikepdf.Object | None = None
         self.report = MergeReport()
         self.inputs_added = 0
+        self.attachment_keys: set[str] = set()
 
     @property
     def page_count(self) -> int:
@@ -552,7 +587,7 @@ class _Merger:
         """Copy one input's selected pages and everything attached to them."""
         opened = open_pdf(item.named_source, index=index, password=password)
         try:
-            prepared = self._prepare(opened, item.pages, index)
+            prepared = self._prepare(opened, item.pages, index, item.member)
             copied = self.pdf.copy_foreign(opened.pdf.make_indirect(prepared.bundle))
             self._graft(prepared, copied)
             self._report_repairs(opened, prepared.label)
@@ -565,7 +600,9 @@ class _Merger:
         finally:
             opened.pdf.close()
 
-    def _prepare(self, opened: OpenedPdf, ranges: str | None, index: int) -> _PreparedInput:
+    def _prepare(
+        self, opened: OpenedPdf, ranges: str | None, index: int, member: str | None
+    ) -> _PreparedInput:
         """Rewrite the input in memory for the output, and bundle what one copy takes along."""
         src = opened.pdf
         selection = _select_pages(opened, ranges, index)
@@ -609,6 +646,8 @@ class _Merger:
             )
         return _PreparedInput(
             label=input_label(index, opened.name),
+            index=index,
+            member=member,
             selection=selection,
             dest_names=list(destinations.targets),
             form=form,
@@ -617,6 +656,30 @@ class _Merger:
             first=first,
             bundle=bundle,
         )
+
+    def add_original(
+        self, original: PdfInput, index: int, digest: InputDigest | None, *, attach: bool
+    ) -> None:
+        """Record the caller's input ``original`` as it was given, and embed it when ``attach``."""
+        source = original.named_source
+        name = display_name(source)
+        data = read_whole(source) if attach else None
+        if digest is None:
+            digest = (
+                digest_bytes(data, index, name)
+                if data is not None
+                else digest_source(source, index, name)
+            )
+        self.report.provenance.inputs.append(digest)
+        if data is not None:
+            key = unique_key(name, self.attachment_keys)
+            self.pdf.attachments[key] = pikepdf.AttachedFileSpec(
+                self.pdf,
+                data,
+                description=attachment_description(digest),
+                filename=name,
+                relationship=Name.Source,
+            )
 
     def _graft(self, prepared: _PreparedInput, copied: pikepdf.Object) -> None:
         """Attach the copied pages, names, outline, fields and labels to the output."""
@@ -638,6 +701,12 @@ class _Merger:
                 [by_source[page.objgen] for page in selection.selected], self.pdf
             )
         self._place(copied_pages, lost_if_partial)
+        self.report.provenance.add_pages(
+            first_output_index + 1,
+            prepared.index,
+            [page + 1 for page in selection.indices],
+            prepared.member,
+        )
         self.labels.add(prepared.labels, selection.indices, first_output_index)
         first_page = self.kids[first_output_index] if selection.selected else None
         self.outline.add(lookup(copied, "/Outlines"), prepared.title, first_page, lost_if_partial)
