@@ -5,7 +5,8 @@ losslessly; ZIP archives contribute their members in order; Office and text
 documents (doc, docx, odt, rtf, txt, xls, xlsx, ods, csv, ppt, pptx, odp) are
 converted by LibreOffice, which starts only when there is one.
 An input is a path, optionally followed by ``:`` and a page range in qpdf's
-grammar (``report.pdf:1-3,z``, ``scan.pdf:r1``). A path that exists as given
+grammar (``report.pdf:1-3,z``, ``scan.pdf:r1``); ``--collate fronts.pdf backs.pdf:z-1``
+puts a duplex scan's pages back in order. A path that exists as given
 is never split, so file names containing colons still work. ``--password``
 applies to every input without its own; ``--password-for FILE=SECRET`` (repeatable)
 gives one input its own password, matched against the path as typed or its
@@ -62,6 +63,16 @@ def merge(
     attach_sources: bool = typer.Option(
         False, help="Embed every input file, unchanged, in the PDF (name, size, checksums)."
     ),
+    pad_to_even: bool = typer.Option(
+        False,
+        "--pad-to-even",
+        help="Add a blank page after each input with an odd page count (double-sided printing).",
+    ),
+    collate: bool = typer.Option(
+        False,
+        "--collate",
+        help="Page 1 of every input, then page 2, ... (fronts.pdf backs.pdf:z-1 for duplex scans).",
+    ),
     title: str | None = typer.Option(None, help="Document title (default: the first input's)."),
     json_output: bool = typer.Option(False, "--json", help="Print a JSON report on stdout."),
     progress: bool = typer.Option(True, help="Show a progress bar on a terminal."),
@@ -85,6 +96,8 @@ def merge(
 
     if outline not in OUTLINE_CHOICES:
         fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
+    if pad_to_even and collate:
+        fail("--pad-to-even and --collate cannot be combined", EXIT_USAGE)
     passwords = parse_passwords(password_for)
     items = []
     for argument in inputs:
@@ -102,6 +115,8 @@ def merge(
             password=password,
             outline=outline,
             linearize=linearize,
+            pad_to_even=pad_to_even,
+            collate=collate,
             title=title,
             on_progress=on_progress,
             office=office,

@@ -161,6 +161,8 @@ class JobExecutor:
             "outline": _outline(options),
             "bookmark_titles": "file",
             "fields": "rename" if options.rename_matching_fields else "join",
+            "pad_to_even": options.pad_to_even,
+            "collate": options.collate,
         }
         if kind == "convert":
             report: Any = images_to_pdf(

@@ -196,6 +196,8 @@ class JobOptions:
     margin: str | None = None
     auto_orient: bool = False
     drop_bookmarks: bool = False
+    pad_to_even: bool = False
+    collate: bool = False
     inputs: tuple[dict[str, str], ...] = ()
     """Per ``url`` item, in order: its own ``pages`` (page range) and ``password``."""
     notes: tuple[str, ...] = ()
@@ -371,9 +373,12 @@ _PROFILE_KEYS: dict[str, _ProfileKey] = {
             _text_value("margin", lambda text: PageOptions.parse(None, "into", text, False)),
         ),
         _ProfileKey("AutoOrient", frozenset({"convert"}), _flag_value("auto_orient")),
-        # pdfbinder's own merge extensions: no bookmarks at all, and options per input.
+        # pdfbinder's own merge extensions: no bookmarks at all, options per input, and
+        # page order for double-sided printing and scanning.
         _ProfileKey("DropBookmarks", _MERGES, _flag_value("drop_bookmarks")),
         _ProfileKey("Inputs", _MERGES, _inputs_value),
+        _ProfileKey("padToEven", _MERGES, _flag_value("pad_to_even")),
+        _ProfileKey("collate", _MERGES, _flag_value("collate")),
     )
 }
 
@@ -423,6 +428,8 @@ def job_options(params: Params, kind: str) -> JobOptions:
         raise _bad("Inputs", f"has {len(inputs)} items for {len(params.urls())} url items")
     if values.get("drop_bookmarks") and values.get("generate_bookmarks"):
         raise _bad("DropBookmarks", "and GenerateBookmarks cannot both be true")
+    if values.get("pad_to_even") and values.get("collate"):
+        raise _bad("padToEven", "and collate cannot both be true")
     return JobOptions(**values, notes=tuple(notes))
 
 

@@ -117,6 +117,22 @@ class Provenance:
             else:
                 self.runs.append(PageRun(output_page, 1, input_index, page, 1, member))
 
+    def reorder(self, order: list[int]) -> None:
+        """Output page ``i + 1`` becomes the page that was ``order[i] + 1``: the runs again.
+
+        A page no input gave (a padding page) stays in no run.
+        """
+        origins: dict[int, tuple[int, int, str | None]] = {}
+        for run in self.runs:
+            for offset in range(run.count):
+                page = run.input_first + offset * run.step
+                origins[run.output_first + offset] = (run.input, page, run.member)
+        self.runs = []
+        for position, old in enumerate(order):
+            found = origins.get(old + 1)
+            if found is not None:
+                self.add_pages(position + 1, found[0], [found[1]], found[2])
+
     def origin(self, output_page: int) -> PageOrigin:
         """Where ``output_page`` (1-based) came from; ``IndexError`` past the last page."""
         for run in self.runs:

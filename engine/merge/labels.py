@@ -112,11 +112,33 @@ class LabelBuilder:
         for run_start, run_length in _ascending_runs(page_indices):
             for page_index, count in labels.stretches(run_start, run_length):
                 style, number = labels.label(page_index, output_index)
-                last = self._last
-                if last is None or last[0] != style or last[1] + 1 != number:
-                    self.entries.append((output_index, style, number))
-                self._last = (style, number + count - 1)
+                self._record(output_index, style, number, count)
                 output_index += count
+
+    def add_next(self) -> None:
+        """Record one page labelled as the page after the last one recorded."""
+        assert self._last is not None, "a page must come before"
+        style, number = self._last
+        self._last = (style, number + 1)
+
+    @classmethod
+    def of_pages(cls, pages: list[tuple[SourceLabels, int] | None]) -> LabelBuilder:
+        """The labels of pages in a new order: each page's input labelling and page number
+        there (``None``: labelled as the page before it)."""
+        builder = cls()
+        for output_index, page in enumerate(pages):
+            if page is None:
+                builder.add_next()
+            else:
+                builder.add(page[0], [page[1]], output_index)
+        return builder
+
+    def _record(self, output_index: int, style: LabelStyle, number: int, count: int) -> None:
+        """``count`` pages from ``output_index`` on, numbered from ``number`` in ``style``."""
+        last = self._last
+        if last is None or last[0] != style or last[1] + 1 != number:
+            self.entries.append((output_index, style, number))
+        self._last = (style, number + count - 1)
 
     def finish(self, pdf: pikepdf.Pdf) -> None:
         """Write the number tree into ``pdf``'s catalog when any input had labels."""

@@ -76,6 +76,9 @@ if TYPE_CHECKING:
     from ..office.pool import OfficePool
 
 _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
+_PAGE_SIZE_KEYS = ("/MediaBox", "/CropBox", "/Rotate", "/UserUnit")
+"""What makes a page look the size it does: a padding page takes these from its neighbour."""
+_LETTER = (0, 0, 612, 792)
 _INFO_FIELDS = {
     "title": "/Title",
     "author": "/Author",
@@ -148,6 +151,8 @@ def merge_pdfs(
     bookmark_titles: str = "document",
     fields: str = "rename",
     linearize: bool = False,
+    pad_to_even: bool = False,
+    collate: bool = False,
     on_progress: ProgressCallback | None = None,
     attach_sources: bool = False,
     title: str | None = None,
@@ -164,6 +169,15 @@ def merge_pdfs(
     ``join`` (one field, one value). ``attach_sources`` embeds each input file
     as it is in the output (see :mod:`pdfbinder.engine.attachments`).
 
+    For double-sided printing and scanning: ``pad_to_even`` adds a blank page,
+    the size of the input's last page, after every input with an odd page count,
+    so that each input starts on a front side. ``collate`` takes page 1 of every
+    input, then page 2 and so on (qpdf's ``--collate``); inputs that run out are
+    passed over. Fronts and backs scanned as two files, the backs last to first,
+    are ``[fronts, PdfInput(backs, pages="z-1")]``. Bookmarks, links and named
+    destinations keep pointing at their own pages wherever collation puts them;
+    the bookmarks stay in input order. The two cannot be combined.
+
     Raises an :class:`EngineError` naming the input that could not be merged;
     a path ``output`` is then left untouched.
     """
@@ -179,6 +193,8 @@ def merge_pdfs(
         bookmark_titles=bookmark_titles,
         fields=fields,
         linearize=linearize,
+        pad_to_even=pad_to_even,
+        collate=collate,
         on_progress=on_progress,
         attach_sources=attach_sources,
         info={"title": title, "author": author, "subject": subject, "keywords": keywords},
@@ -198,6 +214,8 @@ def merge_any(
     bookmark_titles: str = "document",
     fields: str = "rename",
     linearize: bool = False,
+    pad_to_even: bool = False,
+    collate: bool = False,
     on_progress: ProgressCallback | None = None,
     attach_sources: bool = False,
     limits: ArchiveLimits = ArchiveLimits(),
@@ -218,7 +236,8 @@ def merge_any(
     of one process is started at the first document and closed at the end of
     the call), each within ``limits`` before conversion; ZIP members are
     merged in archive order under the policy in :mod:`.archives`, those
-    ``members`` admits. The other options are :func:`merge_pdfs`'s. Anything
+    ``members`` admits. The other options are :func:`merge_pdfs`'s; an
+    archive counts as one input for ``pad_to_even`` and ``collate``. Anything
     else is refused with :class:`UnsupportedInput` naming the file.
     """
     items = [_as_pdf_input(item) for item in inputs]
@@ -236,6 +255,8 @@ def merge_any(
             bookmark_titles=bookmark_titles,
             fields=fields,
             linearize=linearize,
+            pad_to_even=pad_to_even,
+            collate=collate,
             on_progress=on_progress,
             attach_sources=attach_sources,
             info={"title": title, "author": author, "subject": subject, "keywords": keywords},
@@ -390,28 +411,40 @@ def merge_groups(
     fields: str = "rename",
     attach_sources: bool = False,
     digests: dict[int, InputDigest] | None = None,
+    pad_to_even: bool = False,
+    collate: bool = False,
 ) -> MergeReport:
     """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position.
 
     ``digests`` receives, while an input expands, the digest of an input the
-    expansion read whole anyway; the others are hashed here.
+    expansion read whole anyway; the others are hashed here. A group is one
+    input for ``pad_to_even`` and ``collate``, however many PDFs it expands to.
     """
     _check_choice("outline", outline, OUTLINE_POLICIES)
     _check_choice("bookmark_titles", bookmark_titles, BOOKMARK_TITLES)
     _check_choice("fields", fields, FIELD_POLICIES)
+    if pad_to_even and collate:
+        raise InvalidOption(
+            "pad_to_even and collate cannot be combined: collated pages no longer "
+            "follow their input, so there is no input end to pad"
+        )
     if not groups:
         raise InvalidOption("nothing to merge: no inputs given")
     merger = _Merger(outline, bookmark_titles == "file", fields)  # type: ignore[arg-type]
     known = digests if digests is not None else {}
     for done, (index, original, expand) in enumerate(groups, start=1):
+        first_output_index = merger.page_count
         for item in expand():
             own = item.password
             merger.add(item, index=index, password=password if own is None else own or None)
+        merger.end_input(first_output_index, pad_to_even=pad_to_even)
         merger.add_original(original, index, known.get(index), attach=attach_sources)
         if on_progress is not None:
             on_progress(done, len(groups))
     if merger.page_count == 0:
         raise InvalidOption("nothing to merge: the inputs have no pages")
+    if collate:
+        merger.collate()
     return merger.save(output, linearize=linearize, info=info)
 
 
@@ -578,6 +611,10 @@ class _Merger:
         self.report = MergeReport()
         self.inputs_added = 0
         self.attachment_keys: set[str] = set()
+        self.input_spans: list[tuple[int, int]] = []
+        """Each caller input's pages, as ``(first, end)`` positions in ``kids``."""
+        self.page_labels: list[tuple[SourceLabels, int] | None] = []
+        """Each page's input labelling and page number there (``None``: a padding page)."""
 
     @property
     def page_count(self) -> int:
@@ -708,6 +745,7 @@ class _Merger:
             prepared.member,
         )
         self.labels.add(prepared.labels, selection.indices, first_output_index)
+        self.page_labels.extend((prepared.labels, page) for page in selection.indices)
         first_page = self.kids[first_output_index] if selection.selected else None
         self.outline.add(lookup(copied, "/Outlines"), prepared.title, first_page, lost_if_partial)
         form = prepared.form
@@ -727,6 +765,42 @@ class _Merger:
         # null, which drops the key.
         self.first_info = copied.get("/Info", Dictionary())
         self.first_metadata = copied.get("/Metadata")
+
+    def end_input(self, first_output_index: int, *, pad_to_even: bool) -> None:
+        """Close one caller input, whose pages start at ``first_output_index``.
+
+        With ``pad_to_even``, an odd page count gets a blank page the size of the
+        input's last page, labelled as the page after it; it comes from no
+        input, so no provenance run covers it.
+        """
+        if pad_to_even and (len(self.kids) - first_output_index) % 2:
+            last = self.kids[-1]
+            blank = Dictionary(Type=Name.Page, Parent=self.page_tree, Resources=Dictionary())
+            for key in _PAGE_SIZE_KEYS:
+                value = last.get(key)
+                if value is not None:
+                    blank[key] = Array(value) if isinstance(value, Array) else value
+            if "/MediaBox" not in blank:
+                blank.MediaBox = Array(_LETTER)
+            self.kids.append(self.pdf.make_indirect(blank))
+            self.labels.add_next()
+            self.page_labels.append(None)
+        self.input_spans.append((first_output_index, len(self.kids)))
+
+    def collate(self) -> None:
+        """Put the pages in collated order: page 1 of every input, then page 2, and so on.
+
+        Links, bookmarks and destinations point at page objects, so they follow
+        their pages; the page labels and the page provenance are recorded again
+        in the new order.
+        """
+        spans = [range(first, end) for first, end in self.input_spans]
+        longest = max((len(span) for span in spans), default=0)
+        order = [span[row] for row in range(longest) for span in spans if row < len(span)]
+        self.kids = [self.kids[position] for position in order]
+        self.page_labels = [self.page_labels[position] for position in order]
+        self.labels = LabelBuilder.of_pages(self.page_labels)
+        self.report.provenance.reorder(order)
 
     def _report_repairs(self, opened: OpenedPdf, label: str) -> None:
         """What qpdf repaired while opening or reading the input, as report warnings."""

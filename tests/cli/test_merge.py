@@ -139,3 +139,35 @@ def test_bad_outline_choice_is_a_usage_error(tmp_path: Path) -> None:
     result = _run(str(doc), "-o", str(tmp_path / "out.pdf"), "--outline", "sideways")
     assert result.returncode == 2
     assert "--outline must be one of keep, nest, drop" in result.stderr
+
+
+def test_collate_puts_a_duplex_scan_back_in_order(tmp_path: Path) -> None:
+    fronts = _pdf(tmp_path / "fronts.pdf", ["p1", "p3", "p5"])
+    backs = _pdf(tmp_path / "backs.pdf", ["p6", "p4", "p2"])  # the stack turned over
+    out = tmp_path / "book.pdf"
+    result = _run("--collate", str(fronts), f"{backs}:z-1", "-o", str(out), "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["page_count"] == 6
+    assert page_texts(out) == ["p1", "p2", "p3", "p4", "p5", "p6"]
+
+
+def test_pad_to_even_starts_every_input_on_a_front_side(tmp_path: Path) -> None:
+    odd = _pdf(tmp_path / "odd.pdf", ["o1", "o2", "o3"])
+    even = _pdf(tmp_path / "even.pdf", ["e1", "e2"])
+    out = tmp_path / "out.pdf"
+    result = _run("--pad-to-even", str(odd), str(even), "-o", str(out))
+    assert result.returncode == 0, result.stderr
+    assert page_texts(out) == ["o1", "o2", "o3", "", "e1", "e2"]
+    with pikepdf.open(out) as merged:
+        assert [list(page.mediabox) for page in merged.pages] == [[0, 0, 300, 300]] * 6
+
+
+def test_pad_to_even_with_collate_is_a_usage_error(tmp_path: Path) -> None:
+    first = _pdf(tmp_path / "a.pdf", ["a1"])
+    out = tmp_path / "out.pdf"
+    result = _run("--pad-to-even", "--collate", str(first), "-o", str(out))
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        "pdfbinder: error: --pad-to-even and --collate cannot be combined"
+    )
+    assert not out.exists()

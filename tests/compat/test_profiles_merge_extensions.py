@@ -1,9 +1,11 @@
-"""pdfbinder's own merge keys in ``profiles`` (what the web page sends): ``DropBookmarks``, and
-``Inputs`` with a page range and a password per ``url`` item, through the HTTP API."""
+"""pdfbinder's own merge keys in ``profiles`` (what the web page sends): ``DropBookmarks``,
+``Inputs`` with a page range and a password per ``url`` item, and ``padToEven`` and ``collate``
+for double-sided printing and scanning, through the HTTP API."""
 
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import httpx
 import pikepdf
@@ -11,6 +13,8 @@ import pytest
 
 from tests.compat.test_profiles import job, outlined_pdf, result, upload
 from tests.support.compat import ThreadServer, assert_error, make_jpeg, make_pdf, pdf_pages
+from tests.support.merge_samples import text_pdf
+from tests.support.office import page_texts
 
 
 def outline_titles(data: bytes) -> list[str]:
@@ -65,6 +69,8 @@ def test_drop_bookmarks_leaves_no_outline(server: ThreadServer) -> None:
         ({"Inputs": [{}, {}]}, "has 2 items for 1 url items"),
         ({"DropBookmarks": True, "GenerateBookmarks": True}, "cannot both be true"),
         ({"DropBookmarks": "maybe"}, "'DropBookmarks' must be true or false"),
+        ({"padToEven": True, "collate": True}, "'padToEven' and collate cannot both be true"),
+        ({"collate": "sometimes"}, "'collate' must be true or false"),
     ],
 )
 def test_bad_shapes_are_400_naming_the_key(
@@ -80,3 +86,30 @@ def test_convert_reports_merge_keys_as_not_used(server: ThreadServer) -> None:
     body = job(server, "/pdf/convert/from/image", url=url, profiles={"DropBookmarks": True})
     assert "'DropBookmarks' (not used by /pdf/convert/from/image)" in body.json()["message"]
     assert httpx.get(body.json()["url"]).status_code == 200
+
+
+def test_collate_with_reversed_backs_gives_reading_order(
+    server: ThreadServer, tmp_path: Path
+) -> None:
+    fronts = text_pdf(tmp_path / "fronts.pdf", ["page 1", "page 3", "page 5"], bookmarks=True)
+    backs = text_pdf(tmp_path / "backs.pdf", ["page 6", "page 4", "page 2"])
+    urls = f"{upload(server, 'fronts.pdf', fronts.read_bytes())},"
+    urls += upload(server, "backs.pdf", backs.read_bytes())
+    for route in ("/pdf/merge", "/pdf/merge2"):
+        body = job(
+            server, route, url=urls, profiles={"collate": True, "Inputs": [{}, {"Pages": "z-1"}]}
+        ).json()
+        merged = result(body)
+        assert body["pageCount"] == 6
+        assert page_texts(merged) == [f"page {n}" for n in range(1, 7)]
+        assert outline_titles(merged) == ["page 1", "page 3", "page 5"]
+
+
+def test_pad_to_even_gives_a_blank_page_the_size_of_the_last(server: ThreadServer) -> None:
+    odd = upload(server, "odd.pdf", make_pdf(3, width=300, height=150))
+    photo = upload(server, "photo.jpg", make_jpeg(96, 48))
+    even = upload(server, "even.pdf", make_pdf(2, width=200, height=100))
+    merged = job(server, "/pdf/merge", url=f"{odd},{even}", profiles="{padToEven: true}").json()
+    assert pdf_pages(result(merged)) == [(300.0, 150.0)] * 4 + [(200.0, 100.0)] * 2
+    mixed = job(server, "/pdf/merge2", url=f"{photo},{odd}", profiles={"PADTOEVEN": "true"})
+    assert pdf_pages(result(mixed.json())) == [(72.0, 36.0)] * 2 + [(300.0, 150.0)] * 4

@@ -9,12 +9,15 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name, OutlineItem, String
 
 
-def _text_page(pdf: pikepdf.Pdf, text: str, font: pikepdf.Object) -> pikepdf.Page:
-    content = pdf.make_stream(f"BT /F1 18 Tf 72 720 Td ({text}) Tj ET".encode())
+def _text_page(
+    pdf: pikepdf.Pdf, text: str, font: pikepdf.Object, size: tuple[float, float] = (612, 792)
+) -> pikepdf.Page:
+    width, height = size
+    content = pdf.make_stream(f"BT /F1 18 Tf 72 {height - 72} Td ({text}) Tj ET".encode())
     page = pikepdf.Page(
         Dictionary(
             Type=Name.Page,
-            MediaBox=Array([0, 0, 612, 792]),
+            MediaBox=Array([0, 0, width, height]),
             Resources=Dictionary(Font=Dictionary(F1=font)),
             Contents=content,
         )
@@ -29,12 +32,35 @@ def helvetica(pdf: pikepdf.Pdf) -> pikepdf.Object:
     )
 
 
-def text_pdf(path: Path, page_texts: list[str]) -> Path:
-    """A plain PDF with one line of text per page."""
+def text_pdf(
+    path: Path,
+    page_texts: list[str],
+    *,
+    sizes: list[tuple[float, float]] | None = None,
+    bookmarks: bool = False,
+    label_style: str | None = None,
+    label_prefix: str | None = None,
+) -> Path:
+    """A PDF with one line of text per page, each page ``sizes[i]`` (default Letter).
+
+    ``bookmarks`` adds one bookmark per page titled by its text; ``label_style``
+    (``"/r"``, ``"/D"``...) and/or ``label_prefix`` label the pages from 1.
+    """
     pdf = pikepdf.Pdf.new()
     font = helvetica(pdf)
-    for text in page_texts:
-        pdf.pages.append(_text_page(pdf, text, font))
+    for index, text in enumerate(page_texts):
+        size = sizes[index] if sizes is not None else (612, 792)
+        pdf.pages.append(_text_page(pdf, text, font, size))
+    if bookmarks:
+        with pdf.open_outline() as outline:
+            outline.root.extend(OutlineItem(text, i) for i, text in enumerate(page_texts))
+    if label_style is not None or label_prefix is not None:
+        entry = Dictionary()
+        if label_style is not None:
+            entry.S = Name(label_style)
+        if label_prefix is not None:
+            entry.P = String(label_prefix)
+        pdf.Root.PageLabels = Dictionary(Nums=Array([0, entry]))
     pdf.save(path)
     return path
 
