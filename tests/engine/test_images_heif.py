@@ -8,7 +8,6 @@ message and the command that installs the extra.
 from __future__ import annotations
 
 import io
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,6 +24,7 @@ from tests.support.heif import (
     avif_bytes,
     heic_bytes,
     heic_decoded,
+    heif_extra_missing,
     needs_avif,
     needs_heif,
     sample_image,
@@ -45,11 +45,8 @@ def _write(tmp_path: Path, name: str, data: bytes) -> Path:
 
 @pytest.fixture
 def without_heif_extra(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """As if pillow-heif were not installed: its import fails, and nothing is remembered."""
-    monkeypatch.setitem(sys.modules, "pillow_heif", None)
-    heif._register_pillow_heif.cache_clear()
-    yield
-    heif._register_pillow_heif.cache_clear()
+    with heif_extra_missing(monkeypatch):
+        yield
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,14 @@ from __future__ import annotations
 import importlib.util
 import io
 import random
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from PIL import Image, features
+
+from pdfbinder.engine.images import heif
 
 HEIF_EXTRA_MISSING = importlib.util.find_spec("pillow_heif") is None
 needs_heif = pytest.mark.skipif(
@@ -69,3 +74,17 @@ def avif_bytes(image: Image.Image) -> bytes:
     buffer = io.BytesIO()
     image.save(buffer, "AVIF", quality=100, subsampling="4:4:4")
     return buffer.getvalue()
+
+
+@contextmanager
+def heif_extra_missing(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """As if pillow-heif were not installed: its import fails, and nothing is remembered.
+
+    Also for a server in this process (the test servers run in a thread).
+    """
+    monkeypatch.setitem(sys.modules, "pillow_heif", None)
+    heif._register_pillow_heif.cache_clear()
+    try:
+        yield
+    finally:  # pillow_heif comes back when ``monkeypatch`` is undone
+        heif._register_pillow_heif.cache_clear()
