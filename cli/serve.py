@@ -135,6 +135,7 @@ def serve(
     import uvicorn
 
     from pdfbinder.compat.app import create_app
+    from pdfbinder.compat.httpserver import HttpProtocol
     from pdfbinder.compat.testing.tls import ensure_tls, trust_lines
     from pdfbinder.compat.urlmap import UrlMap
 
@@ -209,5 +210,6 @@ def serve(
         port=settings.port,
         log_level="warning",
         access_log=False,
+        http=HttpProtocol,
         **tls,
     )

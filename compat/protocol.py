@@ -43,6 +43,11 @@ REMAINING_CREDITS = 1_000_000
 """A local server has no credit account; clients still read this field."""
 
 DEFAULT_OUTPUT_NAME = "result.pdf"
+MAX_NESTING = 32
+"""Deepest nesting of brackets accepted in a body or a parameter. Real parameters nest
+a few levels; thousands only make a parser recurse until it fails."""
+_UNPARSABLE_STATUS = {"profiles": 444}
+"""The vendor answers a ``profiles`` value it cannot parse with 444, anything else with 400."""
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off", ""}
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -68,13 +73,23 @@ class Params:
         self.update(values or {})
 
     def update(self, values: dict[str, Any] | Iterable[tuple[str, Any]]) -> None:
-        """Merge ``values`` in, replacing parameters of the same name (any case)."""
+        """Merge ``values`` in, replacing parameters of the same name (any case).
+
+        A text value nested deeper than :data:`MAX_NESTING` is refused here, for every
+        parameter alike, before any parser recurses into it.
+        """
         items = values.items() if isinstance(values, dict) else values
         for key, value in items:
             if isinstance(value, UploadFile):
                 self.files[key.lower()] = value
-            else:
-                self._values[key.lower()] = value
+                continue
+            if isinstance(value, str) and nesting_depth(value, quotes="\"'") > MAX_NESTING:
+                name = key.lower()
+                raise ApiError(
+                    _UNPARSABLE_STATUS.get(name, 400),
+                    f"Cannot parse '{name}': it is nested more than {MAX_NESTING} levels deep.",
+                )
+            self._values[key.lower()] = value
 
     def text(self, name: str) -> str | None:
         """The parameter as a stripped string, or ``None`` when absent or blank."""
@@ -140,6 +155,31 @@ class Params:
         if parsed is None:
             raise ApiError(444, f"Cannot parse 'profiles': {str(value)[:80]!r} is not an object.")
         return parsed
+
+
+def nesting_depth(text: str, *, quotes: str = '"') -> int:
+    """How deep ``[`` and ``{`` nest in ``text``, outside strings quoted with ``quotes``."""
+    if text.count("[") + text.count("{") <= MAX_NESTING:
+        return 0  # cannot be too deep: the common case costs two C-speed counts
+    depth = deepest = 0
+    quote = ""
+    escaped = False
+    for char in text:
+        if quote:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == quote:
+                quote = ""
+        elif char in quotes:
+            quote = char
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth = max(0, depth - 1)
+    return deepest
 
 
 def as_flag(value: Any) -> bool | None:
@@ -469,6 +509,10 @@ def _parse_body(body: bytes, content_type: str) -> dict[str, Any] | list[tuple[s
     """A JSON object (tried first whenever the body starts with ``{``) or form fields."""
     text = body.decode("utf-8", errors="replace").strip()
     if text.startswith("{") or "json" in content_type:
+        if nesting_depth(text) > MAX_NESTING:
+            raise ApiError(
+                400, f"The request body's JSON is nested more than {MAX_NESTING} levels deep."
+            )
         try:
             decoded = json.loads(text)
         except ValueError:
@@ -494,10 +538,14 @@ def job_answer(body: dict[str, Any]) -> JSONResponse:
     return JSONResponse(body, status_code=200)
 
 
-def error_answer(status: int, message: str, **extra: Any) -> JSONResponse:
+def error_body(status: int, message: str, **extra: Any) -> dict[str, Any]:
     """The error shape: ``{"error": true, "status": code, "message": ...}``."""
-    body = {"error": True, "status": status, "message": message, **extra}
-    return JSONResponse(body, status_code=status)
+    return {"error": True, "status": status, "message": message, **extra}
+
+
+def error_answer(status: int, message: str, **extra: Any) -> JSONResponse:
+    """An error answer whose HTTP status is the body's ``status``."""
+    return JSONResponse(error_body(status, message, **extra), status_code=status)
 
 
 def timestamp(moment: datetime) -> str:

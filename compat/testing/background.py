@@ -13,6 +13,8 @@ from typing import Any
 
 import uvicorn
 
+from ..httpserver import HttpProtocol
+
 _START_TIMEOUT = 15.0
 _STOP_TIMEOUT = 10.0
 
@@ -43,6 +45,7 @@ class BackgroundServer:
             log_level="warning",
             access_log=False,
             lifespan="auto",
+            http=HttpProtocol,
             # Intercepted clients announce the scheme they asked for (https://api.pdf.co)
             # so result URLs point there; only loopback is trusted to say so.
             proxy_headers=True,

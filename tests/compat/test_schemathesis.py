@@ -8,7 +8,9 @@ URLs and callbacks point anywhere, but with remote fetching off the server
 refuses them without opening a connection, so nothing leaves loopback.
 
 Bounded and deterministic: ``derandomize=True`` and a fixed example count per
-operation (``PDFBINDER_SCHEMATHESIS_EXAMPLES``, default 25).
+operation (``PDFBINDER_SCHEMATHESIS_EXAMPLES``, default 25). Each operation's
+generated requests are seeded with the hostile ones of ``tests.support.hostile``
+(deep nesting, a 400 KB query string), which must get a 4xx in the error shape.
 """
 
 from __future__ import annotations
@@ -21,11 +23,12 @@ from pathlib import Path
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from schemathesis.checks import not_a_server_error
 
 from pdfbinder.compat.settings import Settings
 from tests.support.compat import ThreadServer
+from tests.support.hostile import hostile_cases
 
 RESULTS = Path(__file__).resolve().parents[2] / ".benchmarks"
 EXAMPLES = int(os.environ.get("PDFBINDER_SCHEMATHESIS_EXAMPLES", "25"))
@@ -59,6 +62,7 @@ def test_no_generated_request_gets_a_server_error(
     """
     for result in api_schema.get_all_operations():
         operation = result.ok()
+        seeds = hostile_cases(operation).values()
 
         @given(case=operation.as_strategy())
         @settings(
@@ -75,7 +79,33 @@ def test_no_generated_request_gets_a_server_error(
             STATUSES[response.status_code] += 1
             assert response.status_code < 500, (case.operation.label, response.text)
 
+        for seed in seeds:
+            no_server_error = example(case=seed)(no_server_error)
         no_server_error()
+
+
+def test_hostile_requests_get_a_4xx_in_the_error_shape_on_every_route(
+    api_schema: schemathesis.BaseSchema, live: ThreadServer
+) -> None:
+    """Routes that read parameters refuse them; the few that read none (health,
+    capabilities) answer as always. No route fails with a 5xx or a reset connection."""
+    answered: Counter[str] = Counter()
+    for result in api_schema.get_all_operations():
+        operation = result.ok()
+        for name, case in hostile_cases(operation).items():
+            response = case.call(base_url=live.url, timeout=60)
+            where = f"{name} → {operation.label}: {response.status_code} {response.text[:120]}"
+            if name == "400kb-query":
+                assert response.status_code == 414, where
+            if response.status_code == 200:
+                assert not operation.query, where  # only routes without parameters
+                continue
+            assert 400 <= response.status_code < 500, where
+            body = response.json()
+            assert body["error"] is True and body["status"] == response.status_code, where
+            assert isinstance(body["message"], str) and body["message"], where
+            answered[name] += 1
+    assert min(answered.values()) >= 30, answered  # every parameter-taking route, twice (/v1)
 
 
 def test_every_route_was_exercised_without_a_server_error(

@@ -26,6 +26,7 @@ from tests.support.compat import (
     make_png,
     pdf_pages,
 )
+from tests.support.hostile import raw_request
 from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
 
@@ -182,3 +183,28 @@ def test_bad_url_map_is_a_one_line_usage_error(tmp_path: Path, content: str | No
     assert done.returncode == 2
     (line,) = done.stderr.strip().splitlines()
     assert line.startswith("pdfbinder: error: --url-map: ") and str(mapping) in line
+
+
+def test_serve_answers_a_400kb_request_line_with_414_in_the_error_shape(
+    seed_server: ServeProcess,
+) -> None:
+    target = b"/pdf/merge?url=https://files.example.test/" + b"a" * 400_000
+    status, body = raw_request(
+        seed_server.port, b"GET " + target + b" HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    )
+    assert status == 414
+    assert json.loads(body) == {
+        "error": True,
+        "status": 414,
+        "message": "The request URL is longer than 65,536 bytes; "
+        "send the parameters in a POST body instead.",
+    }
+
+
+def test_serve_answers_a_request_it_cannot_parse_in_the_error_shape(
+    seed_server: ServeProcess,
+) -> None:
+    status, body = raw_request(seed_server.port, b"\x16\x03\x01 not http at all\r\n\r\n")
+    assert status == 400
+    answer = json.loads(body)
+    assert answer["error"] is True and answer["status"] == 400
