@@ -145,15 +145,16 @@ def _write_page(
     placement = place(frame.image.width, frame.image.height, frame.dpi, frame.orientation, options)
     matrix = " ".join(_number(value) for value in placement.matrix)
     content = writer.write_stream({}, f"q {matrix} cm /Im0 Do Q".encode("ascii"))
-    return writer.write_object(
-        {
-            "Type": Name("Page"),
-            "Parent": Ref(pages),
-            "MediaBox": [0, 0, round(placement.page_width, 4), round(placement.page_height, 4)],
-            "Resources": {"XObject": {"Im0": image}},
-            "Contents": content,
-        }
-    )
+    page: dict[str, PdfValue] = {
+        "Type": Name("Page"),
+        "Parent": Ref(pages),
+        "MediaBox": [0, 0, round(placement.page_width, 4), round(placement.page_height, 4)],
+        "Resources": {"XObject": {"Im0": image}},
+        "Contents": content,
+    }
+    if placement.user_unit != 1.0:
+        page["UserUnit"] = round(placement.user_unit, 6)
+    return writer.write_object(page)
 
 
 def _write_attachment(writer: PdfStreamWriter, data: bytes, digest: InputDigest) -> tuple[str, Ref]:

@@ -8,6 +8,7 @@ re-encoded to turn a photo upright.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -44,6 +45,10 @@ PAGE_SIZES: dict[str, tuple[float, float]] = {
 }
 
 FIT_MODES = ("into", "fill", "exact", "shrink", "enlarge")
+MIN_PAGE_SIDE = 3.0
+"""Viewers refuse pages with a side under 3 units (ISO 32000's implementation limits)."""
+MAX_PAGE_SIDE = 14_400.0
+"""Nor over 14,400 units (200 in); a larger page is written in bigger units (/UserUnit)."""
 
 _LENGTH = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(pt|in|mm|cm|px)?\s*$", re.IGNORECASE)
 _CUSTOM_SIZE = re.compile(
@@ -82,8 +87,8 @@ def parse_page_size(value: str) -> tuple[float, float]:
     width_unit = match.group(2) or trailing_unit
     width = float(match.group(1)) * POINTS_PER_UNIT[width_unit.lower()]
     height = float(match.group(3)) * POINTS_PER_UNIT[trailing_unit.lower()]
-    if width <= 0 or height <= 0:
-        raise InvalidOption(f"invalid page size {value!r}: both sides must be positive")
+    if width < MIN_PAGE_SIDE or height < MIN_PAGE_SIDE:
+        raise InvalidOption(f"invalid page size {value!r}: both sides must be at least 3 pt")
     return width, height
 
 
@@ -131,11 +136,16 @@ class PageOptions:
 
 @dataclass(frozen=True)
 class Placement:
-    """A page's size and the matrix that draws the image XObject on it."""
+    """A page's size and the matrix that draws the image XObject on it.
+
+    Both are in units of ``user_unit`` points (1 unless the page is over
+    :data:`MAX_PAGE_SIDE` points, when the page carries ``/UserUnit``).
+    """
 
     page_width: float
     page_height: float
     matrix: tuple[float, float, float, float, float, float]
+    user_unit: float = 1.0
 
 
 def place(
@@ -152,6 +162,12 @@ def place(
         natural_w, natural_h = natural_h, natural_w
     margin = options.margin
     if options.page_size is None:
+        # A few-pixel image is drawn larger, keeping its shape, rather than on a page
+        # too small to open.
+        short_side = min(natural_w, natural_h) + 2 * margin
+        if short_side < MIN_PAGE_SIDE:
+            scale = (MIN_PAGE_SIDE - 2 * margin) / min(natural_w, natural_h)
+            natural_w, natural_h = natural_w * scale, natural_h * scale
         page_w, page_h = natural_w + 2 * margin, natural_h + 2 * margin
         draw_w, draw_h = natural_w, natural_h
     else:
@@ -165,11 +181,14 @@ def place(
         draw_w, draw_h = _fit(
             natural_w, natural_h, page_w - 2 * margin, page_h - 2 * margin, options.fit
         )
+    # Rounded up to a thousandth, so the unit is written exactly and the page stays in bounds.
+    unit = max(1.0, math.ceil(max(page_w, page_h) / MAX_PAGE_SIDE * 1000) / 1000)
+    page_w, page_h, draw_w, draw_h = page_w / unit, page_h / unit, draw_w / unit, draw_h / unit
     x = (page_w - draw_w) / 2
     y = (page_h - draw_h) / 2
     a, b, c, d, e, f = _ORIENTATION_MATRICES[orientation]
     matrix = (a * draw_w, b * draw_h, c * draw_w, d * draw_h, e * draw_w + x, f * draw_h + y)
-    return Placement(page_w, page_h, matrix)
+    return Placement(page_w, page_h, matrix, unit)
 
 
 def _fit(width: float, height: float, box_w: float, box_h: float, fit: str) -> tuple[float, float]:

@@ -146,3 +146,41 @@ def test_margin_without_page_size_pads_the_natural_page(tmp_path: Path) -> None:
     pdf, _ = convert(tmp_path, [path], margin=36)
 
     assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 144, 144]
+
+
+@pytest.mark.parametrize(
+    ("pixels", "page"),
+    [((1, 1), (3, 3)), ((2, 1), (6, 3)), ((1, 3), (3, 9)), ((3, 2), (4.5, 3)), ((4, 4), (3, 3))],
+)
+def test_a_few_pixels_make_a_page_of_at_least_3_pt(
+    tmp_path: Path, pixels: tuple[int, int], page: tuple[float, float]
+) -> None:
+    path = tmp_path / "dot.png"
+    Image.new("RGB", pixels, (200, 10, 10)).save(path)  # 96 dpi: 0.75 pt per pixel
+
+    pdf, _ = convert(tmp_path, [path])
+
+    assert [float(v) for v in pdf.pages[0].MediaBox] == pytest.approx([0, 0, *page])
+    assert "/UserUnit" not in pdf.pages[0].obj
+    a, _, _, d, e, f = _content_matrix(pdf.pages[0])
+    assert (a, d, e, f) == pytest.approx((*page, 0, 0))  # the image fills the page
+
+
+def test_a_page_over_200_inches_is_written_in_bigger_units(tmp_path: Path) -> None:
+    path = tmp_path / "banner.png"
+    Image.new("L", (30000, 100), 128).save(path, dpi=(72, 72))  # about 30,000 x 100 pt
+    with Image.open(path) as saved:  # PNG keeps dots per metre: 72 dpi comes back as 72.009
+        points_per_pixel = 72 / saved.info["dpi"][0]
+
+    pdf, _ = convert(tmp_path, [path])
+
+    page = pdf.pages[0].obj
+    unit = float(page.UserUnit)
+    width, height = (float(v) for v in page.MediaBox[2:])
+    assert max(width, height) <= 14_400
+    assert (width * unit, height * unit) == pytest.approx(
+        (30_000 * points_per_pixel, 100 * points_per_pixel), rel=1e-5
+    )
+    a, _, _, d, _, _ = _content_matrix(pdf.pages[0])
+    assert (a, d) == pytest.approx((width, height), rel=1e-4)
+    assert pdf.pdf_version >= "1.6"

@@ -30,7 +30,9 @@ def test_page_sizes(text: str, points: tuple[float, float]) -> None:
     assert parse_page_size(text) == pytest.approx(points, abs=0.001)
 
 
-@pytest.mark.parametrize("text", ["A99", "x", "10x", "0x10mm", "10x10 furlongs", ""])
+@pytest.mark.parametrize(
+    "text", ["A99", "x", "10x", "0x10mm", "10x10 furlongs", "", "2x2", "1mm x 10cm"]
+)
 def test_bad_page_sizes_are_refused(text: str) -> None:
     with pytest.raises(InvalidOption):
         parse_page_size(text)
@@ -66,13 +68,13 @@ def test_orientation_matrix_agrees_with_pillow_exif_transpose(orientation: int) 
     stored.info["exif"] = exif.tobytes()
     upright = ImageOps.exif_transpose(stored)
 
-    placement = place(3, 2, (72, 72), orientation, PageOptions())
+    placement = place(3, 2, (24, 24), orientation, PageOptions())  # 3 pt per pixel
     a, b, c, d, e, f = placement.matrix
-    assert (placement.page_width, placement.page_height) == upright.size
+    assert (placement.page_width / 3, placement.page_height / 3) == upright.size
     for y in range(2):
         for x in range(3):
             # Centre of stored pixel (x, y) in PDF image space: u right, v up.
             u, v = (x + 0.5) / 3, 1 - (y + 0.5) / 2
             page_x, page_y = a * u + c * v + e, b * u + d * v + f
-            column, row = int(page_x), int(placement.page_height - page_y)
+            column, row = int(page_x / 3), int((placement.page_height - page_y) / 3)
             assert upright.getpixel((column, row)) == stored.getpixel((x, y))
