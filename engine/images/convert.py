@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 from ..attachments import attachment_description, unique_key
 from ..errors import EngineError, InvalidOption
 from ..inputs import NamedSource, Source, display_name, input_label
+from ..library_warnings import capture_library_warnings, distinct
 from ..output import Destination, atomic_output
 from ..provenance import InputDigest, digest_bytes
 from ..report import ProgressCallback, Report
@@ -112,13 +113,17 @@ def images_to_pdf(
 
             first_page = len(kids) + 1
             try:
-                data = images.read_source(source)
-                digest = digest_bytes(data, index, name)
-                for frame in images.image_frames(data, max_pixels=max_pixels or 2**63, warn=warn):
-                    kids.append(_write_page(writer, frame, options, pages))
-                    methods.append(frame.image.method)
+                with capture_library_warnings() as library:
+                    data = images.read_source(source)
+                    digest = digest_bytes(data, index, name)
+                    limit = max_pixels or 2**63
+                    for frame in images.image_frames(data, max_pixels=limit, warn=warn):
+                        kids.append(_write_page(writer, frame, options, pages))
+                        methods.append(frame.image.method)
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from None
+            for message in distinct(library):
+                warn(message)
             report.provenance.inputs.append(digest)
             report.provenance.add_pages(first_page, index, list(range(1, len(methods) + 1)))
             if attach_sources:

@@ -26,8 +26,8 @@ object streams (optionally linearized) through an atomic output.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -39,6 +39,7 @@ from ..attachments import attachment_description, unique_key
 from ..errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from ..images import DEFAULT_MAX_PIXELS
 from ..inputs import NamedSource, Source, display_name, input_label, read_whole
+from ..library_warnings import capture_library_warnings, distinct
 from ..lookup import lookup
 from ..office.detect import DocumentType, document_type
 from ..output import Destination, atomic_output
@@ -70,7 +71,7 @@ from .names import (
 )
 from .outline import OUTLINE_POLICIES, OutlineBuilder, OutlinePolicy, prepare_source_outline
 from .pageranges import PageRangeError, parse_page_ranges
-from .pdfopen import OpenedPdf, head_bytes, open_pdf
+from .pdfopen import OpenedPdf, head_bytes, open_pdf, qpdf_message
 
 if TYPE_CHECKING:
     from ..office.pool import OfficePool
@@ -79,6 +80,9 @@ _COPYING_MARK = Name("/PdfbinderPageBeingCopied")
 _PAGE_SIZE_KEYS = ("/MediaBox", "/CropBox", "/Rotate", "/UserUnit")
 """What makes a page look the size it does: a padding page takes these from its neighbour."""
 _LETTER = (0, 0, 612, 792)
+_OBJECT_NUMBER = re.compile(r"\bobject (\d+) \d+\b")
+_OUTPUT_OBJECT = re.compile(r"^[^:]*?\bobject \d+ \d+\S*:\s*")
+"""How qpdf starts a message about one object of the output ("empty PDF, stream object 5 0: ")."""
 _INFO_FIELDS = {
     "title": "/Title",
     "author": "/Author",
@@ -122,7 +126,7 @@ class MergeReport(Report):
     """What a merge produced: pages, renamed form fields and repaired inputs.
 
     ``renamed_fields`` maps ``"input N (name): old"`` to the field's new name.
-    Every entry of ``repairs`` is also in ``warnings``.
+    ``repairs`` lists every repair; ``warnings`` has one line per repaired input.
     """
 
     renamed_fields: dict[str, str] = field(default_factory=dict)
@@ -561,14 +565,36 @@ def _rewrite_pages(
 
 def _bundle_document_parts(
     bundle: Dictionary, src: pikepdf.Pdf, destinations: InputDestinations
-) -> None:
-    """Add what the output takes from its first input: info, XMP, opening destination."""
+) -> str | None:
+    """Add what the output takes from its first input: info, XMP, opening destination.
+
+    Returns why the input's XMP metadata was left out, when it cannot be read.
+    """
     opening = _open_destination(src, destinations)
     if opening is not None:
         bundle.OpenAction = opening
     bundle.Info = src.trailer.get("/Info", Dictionary())
-    if "/Metadata" in src.Root:
+    if "/Metadata" not in src.Root:
+        return None
+    problem = _unreadable_xmp(src)
+    if problem is None:
         bundle.Metadata = src.Root.Metadata
+    return problem
+
+
+def _unreadable_xmp(pdf: pikepdf.Pdf) -> str | None:
+    """Why ``pdf``'s XMP metadata cannot be decoded and parsed as XMP, or None if it can.
+
+    Saving updates the PDF version recorded in the XMP, which needs it parsed: a
+    stream that does not decode stops the save, and XML that is not XMP is
+    replaced by an empty packet with a message on stderr. Strict parsing raises
+    instead, so either is found here and reported.
+    """
+    try:
+        pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False, strict=True)
+    except Exception as error:  # decoding (pikepdf) and XML (lxml) raise many types
+        return qpdf_message(pdf, error)
+    return None
 
 
 @dataclass
@@ -615,6 +641,10 @@ class _Merger:
         """Each caller input's pages, as ``(first, end)`` positions in ``kids``."""
         self.page_labels: list[tuple[SourceLabels, int] | None] = []
         """Each page's input labelling and page number there (``None``: a padding page)."""
+        self.repairs: dict[str, list[str]] = {}
+        """What qpdf repaired, per input label, in input order."""
+        self.object_owners: list[tuple[int, int, str]] = []
+        """(first, end) object numbers each input's copy took, with the input's label."""
 
     @property
     def page_count(self) -> int:
@@ -624,10 +654,15 @@ class _Merger:
         """Copy one input's selected pages and everything attached to them."""
         opened = open_pdf(item.named_source, index=index, password=password)
         try:
-            prepared = self._prepare(opened, item.pages, index, item.member)
-            copied = self.pdf.copy_foreign(opened.pdf.make_indirect(prepared.bundle))
-            self._graft(prepared, copied)
+            with capture_library_warnings() as library:
+                prepared = self._prepare(opened, item.pages, index, item.member)
+                first = self._next_object_number()
+                copied = self.pdf.copy_foreign(opened.pdf.make_indirect(prepared.bundle))
+                self.object_owners.append((first, self._next_object_number(), prepared.label))
+                self._graft(prepared, copied)
             self._report_repairs(opened, prepared.label)
+            for message in [*opened.notes, *distinct(library)]:
+                self.report.warnings.append(f"{prepared.label}: {message}")
         except EngineError:
             raise
         except (pikepdf.PdfError, RuntimeError, ValueError, TypeError, KeyError) as error:
@@ -672,8 +707,13 @@ class _Merger:
             bundle.Fields = Array(form.fields)
             bundle.Form = form.settings
         first = self.first_info is None
+        label = input_label(index, opened.name)
         if first:
-            _bundle_document_parts(bundle, src, destinations)
+            xmp_problem = _bundle_document_parts(bundle, src, destinations)
+            if xmp_problem is not None:
+                self.report.warnings.append(
+                    f"{label}: its XMP metadata cannot be read ({xmp_problem}); left out"
+                )
         title = ""
         if self.outline.policy == "nest":
             title = (
@@ -682,7 +722,7 @@ class _Merger:
                 else _document_title(src, opened.name)
             )
         return _PreparedInput(
-            label=input_label(index, opened.name),
+            label=label,
             index=index,
             member=member,
             selection=selection,
@@ -802,14 +842,39 @@ class _Merger:
         self.labels = LabelBuilder.of_pages(self.page_labels)
         self.report.provenance.reorder(order)
 
+    def _next_object_number(self) -> int:
+        """The number the output's next new object gets (this probe itself is never written)."""
+        probe: int = self.pdf.make_indirect(Dictionary()).objgen[0]
+        return probe + 1
+
     def _report_repairs(self, opened: OpenedPdf, label: str) -> None:
-        """What qpdf repaired while opening or reading the input, as report warnings."""
+        """What qpdf repaired while opening or reading the input."""
         seen = set(opened.repairs)
-        repairs = opened.repairs + [w for w in opened.pdf.get_warnings() if w not in seen]
-        for repair in repairs:
-            message = f"{label}: repaired: {_first_line(repair)}"
-            self.report.repairs.append(message)
-            self.report.warnings.append(message)
+        later = [qpdf_message(opened.pdf, w) for w in opened.pdf.get_warnings()]
+        for repair in opened.repairs + [w for w in later if w not in seen]:
+            self.repairs.setdefault(label, []).append(repair)
+
+    def _owner(self, message: str) -> str:
+        """The input whose copied object a qpdf message about the output names, if any."""
+        found = _OBJECT_NUMBER.search(message)
+        if found is not None:
+            number = int(found.group(1))
+            for first, end, label in self.object_owners:
+                if first <= number < end:
+                    return label
+        return "output"
+
+    def _summarise_repairs(self) -> None:
+        """All repairs in ``repairs``; in ``warnings``, one line per damaged input."""
+        for label, repairs in self.repairs.items():
+            self.report.repairs.extend(f"{label}: repaired: {repair}" for repair in repairs)
+            if len(repairs) == 1:
+                self.report.warnings.append(f"{label}: repaired: {repairs[0]}")
+            else:
+                self.report.warnings.append(
+                    f"{label}: repaired {len(repairs)} problems, the first: {repairs[0]} "
+                    "(the report's repairs list them all)"
+                )
 
     def _place(self, pages: list[pikepdf.Object], lost_names: set[str] | None) -> None:
         """Append copied pages to the output's page tree.
@@ -856,17 +921,25 @@ class _Merger:
             pdf.Root.OpenAction = Dictionary(S=Name.GoTo, D=self.open_action)
         if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
             StreamDeduplicator().pages(self.kids)
-        with atomic_output(output) as handle, warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", pikepdf.PageCopyWarning)
+        with atomic_output(output) as handle, capture_library_warnings() as library:
             pdf.save(
                 handle,
                 object_stream_mode=pikepdf.ObjectStreamMode.generate,
                 linearize=linearize,
             )
+        # Stream data is read from the inputs as it is written: damage found now is
+        # reported against the input the object was copied from.
+        for warning in pdf.get_warnings():
+            message = _first_line(warning)
+            owner = self._owner(message)
+            if owner == "output":
+                self.report.warnings.append(f"output: {message}")
+            else:
+                self.repairs.setdefault(owner, []).append(_OUTPUT_OBJECT.sub("", message, 1))
+        self._summarise_repairs()
         # Widgets an input had outside its /AcroForm stay on their pages, as in the input.
-        self.report.warnings.extend(f"output: {_first_line(w.message)}" for w in caught)
+        self.report.warnings.extend(f"output: {message}" for message in distinct(library))
         self.report.page_count = len(self.kids)
-        self.report.warnings.extend(f"output: {warning}" for warning in pdf.get_warnings())
         pdf.close()
         return self.report
 

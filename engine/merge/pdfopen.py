@@ -14,6 +14,7 @@ without their /Parent chain keep them.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from dataclasses import dataclass, field
@@ -23,8 +24,15 @@ import pikepdf
 
 from ..errors import CorruptInput, PasswordRequired, UnsupportedInput, WrongPassword
 from ..inputs import NamedSource, Source, display_name, unwrap
+from ..library_warnings import capture_library_warnings, distinct
 from .archives import kind_of
+from .saslprep import saslprep
 
+_NOTES = {
+    "A password was provided, but no password was needed to open this PDF.": (
+        "is not encrypted; the password given was not needed"
+    ),
+}
 _KIND_NAMES = {
     "image": "an image",
     "zip": "a ZIP archive",
@@ -42,6 +50,8 @@ class OpenedPdf:
     pdf: pikepdf.Pdf
     name: str
     repairs: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    """What else the libraries said on opening it (e.g. a password that was not needed)."""
 
 
 def head_bytes(source: Source | NamedSource, size: int = PDF_HEADER_WINDOW) -> bytes:
@@ -94,9 +104,8 @@ def open_pdf(source: Source | NamedSource, *, index: int, password: str | None) 
             f"is not a PDF (it is {_KIND_NAMES[kind_of(head)]})", index=index, name=name
         )
     try:
-        pdf = pikepdf.open(
-            _pikepdf_source(source), password=password or "", inherit_page_attributes=True
-        )
+        with capture_library_warnings() as library:
+            pdf = _open_with_password(source, password)
     except pikepdf.PasswordError as error:
         if password is None:
             raise PasswordRequired(
@@ -113,10 +122,41 @@ def open_pdf(source: Source | NamedSource, *, index: int, password: str | None) 
         raise CorruptInput(
             f"is damaged beyond repair ({_first_line(error)})", index=index, name=name
         ) from error
-    repairs = [_first_line(w) for w in pdf.get_warnings()]
+    repairs = [qpdf_message(pdf, w) for w in pdf.get_warnings()]
     if headerless:
         repairs.insert(0, "no %PDF- header; recovered the document from its objects")
-    return OpenedPdf(pdf=pdf, name=name, repairs=repairs)
+    notes = [_NOTES.get(message, message) for message in distinct(library)]
+    return OpenedPdf(pdf=pdf, name=name, repairs=repairs, notes=notes)
+
+
+def _open_with_password(source: Source | NamedSource, password: str | None) -> pikepdf.Pdf:
+    """Open with ``password`` as given, then as SASLprep makes it (what AES-256 writers use)."""
+    candidates = [password or ""]
+    if password:
+        with contextlib.suppress(ValueError):  # SASLprep refuses it: only the given form
+            prepared = saslprep(password)
+            if prepared != password:
+                candidates.append(prepared)
+    for attempt, candidate in enumerate(candidates, start=1):
+        target = _pikepdf_source(source)
+        position = 0 if isinstance(target, str) else target.tell()
+        try:
+            return pikepdf.open(target, password=candidate, inherit_page_attributes=True)
+        except pikepdf.PasswordError:
+            if attempt == len(candidates):
+                raise
+            if not isinstance(target, str):
+                target.seek(position)
+    raise AssertionError("unreachable: the last attempt returns or raises")
+
+
+def qpdf_message(pdf: pikepdf.Pdf, message: object) -> str:
+    """One line of a qpdf message about ``pdf``, without the file path qpdf puts in it
+    (a server's temporary path means nothing to its client)."""
+    text = _first_line(message)
+    if pdf.filename:
+        text = " ".join(text.replace(pdf.filename, "").split()).lstrip(":, ")
+    return text or _first_line(message)
 
 
 def _first_line(error: object) -> str:

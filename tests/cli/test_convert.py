@@ -10,12 +10,8 @@ from pathlib import Path
 import pikepdf
 from PIL import Image
 
-
-def qpdf_check(path: Path) -> None:
-    """qpdf --check must pass with no warnings."""
-    result = subprocess.run(["qpdf", "--check", str(path)], capture_output=True, text=True)
-    assert result.returncode == 0, result.stdout + result.stderr
-
+from tests.support.images import invalid_apng, truncated_tiff
+from tests.support.qpdf import qpdf_check
 
 COMMAND = [sys.executable, "-c", "from pdfbinder.cli.app import main; main()", "convert"]
 
@@ -110,3 +106,20 @@ def test_bad_option_exits_2(tmp_path: Path) -> None:
     result = _run(str(photo), "-o", "out.pdf", "--page-size", "huge", cwd=tmp_path)
     assert result.returncode == 2
     assert b"invalid page size 'huge'" in result.stderr
+
+
+def test_pillows_warnings_never_reach_stderr(tmp_path: Path) -> None:
+    (tmp_path / "cut.tif").write_bytes(truncated_tiff())
+    (tmp_path / "still.png").write_bytes(invalid_apng())
+
+    refused = _run("cut.tif", "-o", "out.pdf", cwd=tmp_path)
+    converted = _run("still.png", "-o", "out.pdf", cwd=tmp_path)
+
+    assert refused.returncode == 3
+    (line,) = refused.stderr.decode().strip().splitlines()  # Pillow's "Truncated File Read" too
+    assert line.startswith("pdfbinder: error: input 1 (cut.tif): ")
+    assert converted.returncode == 0
+    assert converted.stderr.decode().strip().splitlines() == [
+        "pdfbinder: warning: input 1 (still.png): "
+        "Invalid APNG, will use default PNG image if possible"
+    ]

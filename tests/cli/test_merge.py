@@ -12,6 +12,7 @@ import pikepdf
 from pikepdf import Array, Dictionary, Name
 from PIL import Image
 
+from tests.support.merge_samples import wrong_lengths_pdf, xmp_pdf
 from tests.support.office import make_docx, make_rtf, page_texts, zip_of
 
 
@@ -171,3 +172,33 @@ def test_pad_to_even_with_collate_is_a_usage_error(tmp_path: Path) -> None:
         "pdfbinder: error: --pad-to-even and --collate cannot be combined"
     )
     assert not out.exists()
+
+
+def test_library_messages_become_warning_lines_of_our_own(tmp_path: Path) -> None:
+    plain = _pdf(tmp_path / "plain.pdf", ["p1"])
+    odd_xmp = xmp_pdf(tmp_path / "odd-xmp.pdf", b"<a><b/></a>")  # XML, but not XMP
+
+    result = _run(str(odd_xmp), str(plain), "-o", str(tmp_path / "out.pdf"), "--password", "pw")
+
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert lines and all(line.startswith("pdfbinder: warning: input ") for line in lines), lines
+    assert "pdfbinder: warning: input 2 (plain.pdf): is not encrypted; " in result.stderr
+    assert "pdfbinder: warning: input 1 (odd-xmp.pdf): its XMP metadata cannot be read" in (
+        result.stderr
+    )
+
+
+def test_a_much_repaired_input_is_one_line_and_json_lists_every_repair(tmp_path: Path) -> None:
+    damaged = wrong_lengths_pdf(tmp_path / "lengths.pdf", pages=50)
+
+    result = _run(str(damaged), "-o", str(tmp_path / "out.pdf"), "--json")
+
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    report = json.loads(result.stdout)
+    assert len(report["repairs"]) >= 150
+    assert line == f"pdfbinder: warning: {report['warnings'][0]}"
+    assert line.startswith(
+        f"pdfbinder: warning: input 1 (lengths.pdf): repaired {len(report['repairs'])} problems"
+    )

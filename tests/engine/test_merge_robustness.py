@@ -17,7 +17,7 @@ from pdfbinder.engine import (
     WrongPassword,
     merge_pdfs,
 )
-from tests.support.merge_samples import text_pdf
+from tests.support.merge_samples import broken_lzw_pdf, text_pdf, wrong_lengths_pdf, xmp_pdf
 from tests.support.qpdf import qpdf_check
 
 
@@ -85,7 +85,9 @@ def test_damaged_xref_is_repaired_and_reported(tmp_path: Path) -> None:
     report = merge_pdfs([damaged], out)
     assert report.page_count == 2
     assert report.repairs and report.repairs[0].startswith("input 1 (damaged.pdf): repaired:")
-    assert set(report.repairs) <= set(report.warnings)
+    (summary,) = report.warnings  # the repairs themselves are all in report.repairs
+    assert summary.startswith(f"input 1 (damaged.pdf): repaired {len(report.repairs)} problems")
+    assert str(tmp_path) not in " ".join(report.repairs)  # no file paths of this machine
     qpdf_check(out)
     assert b"(second)" in _page_texts(out)[1]
 
@@ -144,3 +146,96 @@ def test_many_inputs_do_not_hold_file_handles(tmp_path: Path) -> None:
 
     merge_pdfs([doc] * 300, tmp_path / "out.pdf", on_progress=watch)
     assert peak - before < 5
+
+
+_XMP = (
+    b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF '
+    b'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+    b'xmlns:pdf="http://ns.adobe.com/pdf/1.3/" pdf:PDFVersion="1.3"/></rdf:RDF></x:xmpmeta>'
+)
+
+
+@pytest.mark.parametrize(
+    ("xmp", "flate"),
+    [(b"not zlib data at all", True), (b"<x:xmpmeta <<<< not xml", False), (b"<a><b/></a>", False)],
+    ids=["undecodable", "not-xml", "xml-not-xmp"],
+)
+def test_first_input_with_unreadable_xmp_merges_without_it(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str], xmp: bytes, flate: bool
+) -> None:
+    first = xmp_pdf(tmp_path / "first.pdf", xmp, flate=flate)
+    second = text_pdf(tmp_path / "second.pdf", ["second"])
+    out = tmp_path / "out.pdf"
+    report = merge_pdfs([first, second], out)
+    assert report.page_count == 2
+    assert any(
+        warning.startswith("input 1 (first.pdf): its XMP metadata cannot be read")
+        for warning in report.warnings
+    ), report.warnings
+    with pikepdf.open(out) as merged:
+        assert "/Metadata" not in merged.Root
+    qpdf_check(out)
+    assert capfd.readouterr().err == ""  # pikepdf's own XMP complaints stay out of stderr
+
+
+def test_first_input_with_good_xmp_keeps_it(tmp_path: Path) -> None:
+    first = xmp_pdf(tmp_path / "first.pdf", _XMP)
+    out = tmp_path / "out.pdf"
+    report = merge_pdfs([first, text_pdf(tmp_path / "second.pdf", ["second"])], out)
+    assert report.warnings == []
+    with pikepdf.open(out) as merged:
+        assert merged.open_metadata()["pdf:PDFVersion"] == merged.pdf_version
+
+
+def test_stream_damage_found_while_writing_names_the_input(tmp_path: Path) -> None:
+    good = text_pdf(tmp_path / "good.pdf", ["good"])
+    broken = broken_lzw_pdf(tmp_path / "broken.pdf")
+    report = merge_pdfs([good, broken, good], io.BytesIO())
+    assert report.page_count == 3
+    assert not [warning for warning in report.warnings if warning.startswith("output:")]
+    (warning,) = report.warnings
+    assert warning.startswith("input 2 (broken.pdf): repaired ")
+    assert "LZW" in warning
+    assert all(repair.startswith("input 2 (broken.pdf): repaired: ") for repair in report.repairs)
+
+
+def test_many_repairs_of_one_input_are_one_warning_and_all_in_repairs(tmp_path: Path) -> None:
+    good = text_pdf(tmp_path / "good.pdf", ["good"])
+    damaged = wrong_lengths_pdf(tmp_path / "lengths.pdf", pages=50)
+    out = tmp_path / "out.pdf"
+    report = merge_pdfs([good, damaged], out)
+    assert report.page_count == 51
+    assert len(report.repairs) >= 150
+    assert all(repair.startswith("input 2 (lengths.pdf): repaired: ") for repair in report.repairs)
+    assert report.warnings == [
+        f"input 2 (lengths.pdf): repaired {len(report.repairs)} problems, the first: "
+        f"{report.repairs[0].split(': repaired: ', 1)[1]} (the report's repairs list them all)"
+    ]
+    qpdf_check(out)
+
+
+@pytest.mark.parametrize(
+    ("encrypted_with", "typed"),
+    [
+        ("p\u00e5ssw\u00f6rd", "pa\u030asswo\u0308rd"),  # stored composed, typed decomposed
+        ("file key", "\ufb01le\u00a0key"),  # typed with a ligature and a no-break space
+        ("pa\u030asswo\u0308rd", "pa\u030asswo\u0308rd"),  # a writer that skipped SASLprep
+    ],
+    ids=["decomposed", "compatibility-forms", "as-given"],
+)
+def test_aes256_password_opens_as_given_or_after_saslprep(
+    tmp_path: Path, encrypted_with: str, typed: str
+) -> None:
+    locked = tmp_path / "locked.pdf"
+    with pikepdf.open(text_pdf(tmp_path / "plain.pdf", ["secret page"])) as pdf:
+        pdf.save(locked, encryption=pikepdf.Encryption(user=encrypted_with, owner="o", R=6))
+    out = tmp_path / "out.pdf"
+    report = merge_pdfs([locked], out, password=typed)
+    assert report.page_count == 1
+    assert b"(secret page)" in _page_texts(out)[0]
+
+
+def test_wrong_unicode_password_is_still_wrong(tmp_path: Path) -> None:
+    locked = _encrypted(tmp_path / "locked.pdf", user="p\u00e5ss", owner="o")
+    with pytest.raises(WrongPassword):
+        merge_pdfs([locked], io.BytesIO(), password="pass")

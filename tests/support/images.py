@@ -8,6 +8,7 @@ truth the PDF must decode back to.
 
 from __future__ import annotations
 
+import io
 import struct
 import subprocess
 import zlib
@@ -153,3 +154,21 @@ def render(pdf_path: Path, tmp_path: Path, dpi: int = 96, page: int = 1) -> Imag
     )
     with Image.open(prefix.with_suffix(".png")) as image:
         return image.convert("RGB")
+
+
+def truncated_tiff() -> bytes:
+    """A TIFF cut off inside its first directory: Pillow warns "Truncated File Read" and
+    then cannot identify it."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 64), (10, 200, 30)).save(buffer, "TIFF")
+    return buffer.getvalue()[:60]
+
+
+def invalid_apng() -> bytes:
+    """A PNG with an animation control chunk announcing zero frames: Pillow warns "Invalid
+    APNG" and reads the still image."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (8, 6), (200, 30, 30)).save(buffer, "PNG")
+    data = buffer.getvalue()
+    header_end = 8 + 8 + 13 + 4  # signature, then the IHDR chunk
+    return data[:header_end] + _chunk(b"acTL", struct.pack(">II", 0, 0)) + data[header_end:]

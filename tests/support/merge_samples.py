@@ -1,8 +1,11 @@
-"""PDFs built with pikepdf for the merge tests: outlines, labels, forms, named links, fonts."""
+"""PDFs built with pikepdf for the merge tests: outlines, labels, forms, named links, fonts,
+and damaged ones (unreadable XMP, wrong stream lengths, undecodable streams)."""
 
 from __future__ import annotations
 
+import io
 import random
+import re
 from pathlib import Path
 
 import pikepdf
@@ -296,5 +299,47 @@ def outlined_pdf(path: Path, pages: int, tag: str) -> Path:
     with pdf.open_outline() as outline:
         for number in range(0, pages, max(1, pages // 10)):
             outline.root.append(OutlineItem(f"{tag} section {number + 1}", number))
+    pdf.save(path)
+    return path
+
+
+def xmp_pdf(path: Path, xmp: bytes, *, flate: bool = False) -> Path:
+    """A one-page PDF whose /Metadata stream holds ``xmp`` (declared Flate-compressed when
+    ``flate``, whether or not it is)."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 200))
+    metadata = pikepdf.Stream(pdf, xmp)
+    metadata.Type, metadata.Subtype = Name.Metadata, Name.XML
+    if flate:
+        metadata.Filter = Name.FlateDecode
+    pdf.Root.Metadata = metadata
+    pdf.save(path, fix_metadata_version=False)
+    return path
+
+
+def wrong_lengths_pdf(path: Path, pages: int) -> Path:
+    """``pages`` pages whose content streams all declare a /Length 7 bytes too long, so
+    qpdf recovers each one (three repair messages per stream)."""
+    pdf = pikepdf.new()
+    for number in range(pages):
+        pdf.add_blank_page(page_size=(100, 100))
+        pdf.pages[-1].Contents = pdf.make_stream(b"0 0 m 10 10 l S %% page %d" % number)
+    buffer = io.BytesIO()
+    pdf.save(buffer, compress_streams=False, object_stream_mode=pikepdf.ObjectStreamMode.disable)
+    damaged = re.sub(
+        rb"/Length (\d+)", lambda m: b"/Length %d" % (int(m.group(1)) + 7), buffer.getvalue()
+    )
+    path.write_bytes(damaged)
+    return path
+
+
+def broken_lzw_pdf(path: Path) -> Path:
+    """A page whose content stream claims LZW compression but holds bytes no LZW decoder
+    accepts: qpdf only finds out while writing it."""
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(100, 100))
+    contents = pdf.make_stream(b"\x00\x01not-lzw\xff\xfe" * 3)
+    contents.Filter = Name.LZWDecode
+    pdf.pages[0].Contents = contents
     pdf.save(path)
     return path
