@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import hmac
 import mimetypes
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, BinaryIO
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -127,9 +127,22 @@ async def require_api_key(request: Request) -> None:
         raise ApiError(401, "A valid API key is required (x-api-key header or parameter).")
 
 
-api = APIRouter(dependencies=[Depends(require_api_key)])
+async def close_uploads(request: Request) -> AsyncIterator[None]:
+    """Close the request's uploaded parts once the route is done with them.
+
+    Starlette spools each multipart file part to a temporary file and leaves
+    closing it to the application; unclosed, every upload's file lingers until
+    garbage collection.
+    """
+    try:
+        yield
+    finally:
+        await request.close()
+
+
+api = APIRouter(dependencies=[Depends(require_api_key), Depends(close_uploads)])
 Handler = Callable[[Request], Awaitable[Response]]
-public = APIRouter()
+public = APIRouter(dependencies=[Depends(close_uploads)])
 
 
 async def _params(request: Request) -> Params:
