@@ -28,9 +28,9 @@ def test_demo_converts_and_merges_through_the_embedded_server(tmp_path: Path) ->
         # 1200x800 px at 150 dpi → 8x5.33 in; 1280x720 px without DPI → 96 dpi.
         assert [round(float(v)) for v in photo.mediabox] == [0, 0, 576, 384]
         assert [round(float(v)) for v in screenshot.mediabox] == [0, 0, 960, 540]
-        (photo_image,) = photo.images.values()
+        (photo_image,) = photo.get_images().values()
         assert photo_image.Filter == pikepdf.Name.DCTDecode
-        (badge_image,) = badge.images.values()
+        (badge_image,) = badge.get_images().values()
         assert "/SMask" in badge_image
 
 
@@ -45,5 +45,5 @@ def test_demo_photo_bytes_pass_through_unchanged(tmp_path: Path) -> None:
         timeout=120,
     )
     with pikepdf.open(output) as pdf:
-        (image,) = pdf.pages[0].images.values()
+        (image,) = pdf.pages[0].get_images().values()
         assert image.read_raw_bytes() == samples[0].read_bytes()
