@@ -170,9 +170,11 @@ async def _load(
     probe: ProcessProbe,
 ) -> tuple[Tally, list[tuple[float, int, int]]]:
     tally, samples, stop = Tally(), [], asyncio.Event()
+    # Built before the clock starts: each client loads the CA bundle, which takes a
+    # while on a loaded machine and would leave the warm-up window without samples.
+    clients = [Client(base, assets, tally, SEED * 1000 + n) for n in range(CLIENTS)]
     began = time.monotonic()
     sampler = asyncio.create_task(_sample(probe, samples, began, stop))
-    clients = [Client(base, assets, tally, SEED * 1000 + n) for n in range(CLIENTS)]
     await asyncio.gather(*(client.run(began + SECONDS) for client in clients))
     stop.set()
     await sampler
