@@ -139,7 +139,7 @@ def _gated_settings(data_dir: Path, **options: object) -> Settings:
 def test_sync_past_the_time_limit_is_445(tmp_path: Path, action: str) -> None:
     settings = _gated_settings(tmp_path, sync_timeout=0.3, sync_timeout_action=action)
     with GatedOrigin({"held.png": make_png()}) as origin, ThreadServer(settings) as live:
-        urls = ",".join([origin.url_of("held.png")] * 12)
+        urls = ",".join([origin.url_of("held.png")] * 2)
         response = httpx.get(f"{live.url}/pdf/convert/from/image", params={"url": urls}, timeout=60)
         body = assert_error(response, 445)
         assert "async" in body["message"]
@@ -148,7 +148,7 @@ def test_sync_past_the_time_limit_is_445(tmp_path: Path, action: str) -> None:
         if action == "cancel":
             assert final["status"] == "aborted" and final["error"] is True
         else:
-            assert final["status"] == "success" and final["pageCount"] == 12
+            assert final["status"] == "success" and final["pageCount"] == 2
         assert httpx.get(f"{live.url}/job/check?jobid={body['jobId']}").json() == final
 
 
@@ -159,7 +159,7 @@ def test_async_result_url_is_404_until_the_job_succeeds(tmp_path: Path) -> None:
     ):
         start = httpx.get(
             f"{live.url}/pdf/convert/from/image",
-            params={"url": ",".join([origin.url_of("held.png")] * 8), "async": "true"},
+            params={"url": ",".join([origin.url_of("held.png")] * 2), "async": "true"},
         ).json()
         origin.wait_for_requests(1)
         early = httpx.get(start["url"])
@@ -168,5 +168,5 @@ def test_async_result_url_is_404_until_the_job_succeeds(tmp_path: Path) -> None:
         assert_error(early, 404)
         origin.release()
         final = poll_job(live.url, start["jobId"], timeout=60)
-        assert final["status"] == "success" and final["pageCount"] == 8
+        assert final["status"] == "success" and final["pageCount"] == 2
         assert httpx.get(start["url"]).content.startswith(b"%PDF-")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -25,6 +27,7 @@ from tests.support.compat import (
     make_pdf,
     make_png,
     pdf_pages,
+    poll_job,
 )
 from tests.support.hostile import raw_request
 from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
@@ -106,30 +109,32 @@ def test_sigkill_during_async_jobs_then_restart(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     process = ServeProcess(data_dir, "--workers", "2").start()
     try:
-        upload = {"file": ("noise.bmp", make_noise_bmp(1400, 1400))}
+        upload = {"file": ("noise.bmp", make_noise_bmp(600, 600))}
         image = httpx.post(f"{process.url}/file/upload", files=upload, timeout=30).json()["url"]
         quick = httpx.get(
             f"{process.url}/pdf/convert/from/image", params={"url": image, "async": "true"}
         ).json()
-        deadline = time.monotonic() + 20
-        while (
-            httpx.get(f"{process.url}/job/check", params={"jobid": quick["jobId"]}).json()["status"]
-            == "working"
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
-        slow = [
+        poll_job(process.url, quick["jobId"], timeout=120)
+        interrupted = [
             httpx.get(
                 f"{process.url}/pdf/convert/from/image",
-                params={"url": ",".join([image] * 20), "async": "true", "name": f"slow{n}.pdf"},
+                params={"url": ",".join([image] * 20), "async": "true", "name": f"cut{n}.pdf"},
             ).json()
             for n in range(4)
         ]
+        deadline = time.monotonic() + 120  # only bounds a failure; a loaded machine is slow
         temp = data_dir / "files" / ".tmp"
-        while not any(temp.iterdir()):  # a result is being written right now
-            assert time.monotonic() < deadline
+        # Freeze the server while a result is being written, then kill it: the kill lands
+        # mid-write however fast the machine is. A write that ended just before the freeze
+        # is no catch: thaw and look again.
+        while True:
+            assert time.monotonic() < deadline, "no result was ever seen being written"
+            if any(temp.iterdir()):
+                os.kill(process.pid, signal.SIGSTOP)
+                if any(temp.iterdir()):
+                    break
+                os.kill(process.pid, signal.SIGCONT)
             time.sleep(0.02)
-        time.sleep(0.3)
         process.kill()
     finally:
         process.stop()
@@ -139,9 +144,9 @@ def test_sigkill_during_async_jobs_then_restart(tmp_path: Path) -> None:
         assert not any(temp.iterdir())  # leftovers of interrupted writes are gone
         done = httpx.get(f"{restarted.url}/job/check", params={"jobid": quick["jobId"]}).json()
         assert done["status"] == "success"
-        # Pillow writes BMP resolution as 3780 px/m, i.e. 96.01 dpi: 1400 px is ~1050 pt.
-        assert pdf_pages(httpx.get(done["url"]).content) == [pytest.approx((1050, 1050), 0.01)]
-        for job in slow:
+        # Pillow writes BMP resolution as 3780 px/m, i.e. 96.01 dpi: 600 px is ~450 pt.
+        assert pdf_pages(httpx.get(done["url"]).content) == [pytest.approx((450, 450), 0.01)]
+        for job in interrupted:
             body = httpx.get(f"{restarted.url}/job/check", params={"jobid": job["jobId"]}).json()
             assert body["status"] == "failed" and body["message"] == INTERRUPTED_MESSAGE, body
             assert body["error"] is True and body["errorCode"] == 500

@@ -22,7 +22,7 @@ from tests.support.origin import GatedOrigin
 from tests.support.scale import Cluster, records
 from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
-HELD_PAGES = 20
+HELD_PAGES = 3
 
 
 def _gradient_bmp() -> bytes:
