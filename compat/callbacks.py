@@ -25,7 +25,7 @@ import httpx
 
 from .errors import ApiError
 from .netpolicy import NetPolicy, PolicyRefusal, Unresolvable
-from .safefetch import PinnedTarget
+from .safefetch import PinnedTarget, tls_context
 
 RETRIES = 3
 _log = logging.getLogger("pdfbinder.callbacks")
@@ -85,7 +85,7 @@ class CallbackSender:
 
     def _deliver(self, target: PinnedTarget, auth: httpx.Auth, payload: dict[str, Any]) -> None:
         delay = self._first_delay
-        with httpx.Client(trust_env=False, timeout=self._timeout) as client:
+        with httpx.Client(verify=tls_context(), trust_env=False, timeout=self._timeout) as client:
             for attempt in range(1 + RETRIES):
                 try:
                     problem = self._attempt(client, target, auth, payload)
