@@ -77,9 +77,11 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
     started: list[RedisServer | MotoS3Server | ServeProcess] = []
     running: Deployment | None = None
     try:
-        for part in (redis_server, s3):
-            part.start()
+        for part in (redis_server, s3):  # launched together, then waited for
+            part.launch()
             started.append(part)
+        for part in (redis_server, s3):
+            part.wait_until_ready()
         flags = [
             "--broker",
             redis_server.url,

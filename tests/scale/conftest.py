@@ -45,9 +45,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     s3 = MotoS3Server(root)
     started: list[RedisServer | MotoS3Server | WorkerProcess | ServeProcess] = []
     try:
+        # Launched together, then waited for: on a loaded machine each start-up takes
+        # a minute of mostly waiting, and these do not need each other to start.
         for part in (redis_server, s3):
-            part.start()
+            part.launch()
             started.append(part)
+        for part in (redis_server, s3):
+            part.wait_until_ready()
         flags = [
             "--broker",
             redis_server.url,
@@ -67,8 +71,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         workers = [WorkerProcess(root / f"worker{n}", *flags, env=S3_ENV) for n in (1, 2)]
         replicas = [ServeProcess(root / f"api{n}", *flags, env=S3_ENV) for n in (1, 2)]
         for process in [*workers, *replicas]:
-            process.start()
+            process.launch()
             started.append(process)
+        for process in [*workers, *replicas]:
+            process.wait_until_ready()
         yield Cluster(redis_server, s3, workers, replicas, flags, root)
     finally:
         for part in reversed(started):

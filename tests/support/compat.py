@@ -34,6 +34,9 @@ START_TIMEOUT = 120.0
 """Longest wait for a process to answer: start-up is seconds, but a machine shared with
 other test runs can stretch it well past 30 s; the wait ends as soon as it answers."""
 _STOP_TIMEOUT = 30.0
+POLLING = httpx.Client(trust_env=False)
+"""The helpers' polling client: each new httpx client loads the CA bundle (about 0.2 s of
+CPU, several seconds on a loaded machine), which a loop of ``httpx.get`` pays every round."""
 
 
 RGB = tuple[int, int, int]
@@ -101,7 +104,7 @@ def poll_job(base: str, job_id: str, timeout: float = 30.0) -> dict[str, Any]:
     """``/job/check`` until the job leaves ``working``."""
     deadline = time.monotonic() + timeout
     while True:
-        body: dict[str, Any] = httpx.get(f"{base}/job/check", params={"jobid": job_id}).json()
+        body: dict[str, Any] = POLLING.get(f"{base}/job/check", params={"jobid": job_id}).json()
         if body["status"] != "working":
             return body
         assert time.monotonic() < deadline, f"job {job_id} still working after {timeout} s"
@@ -137,11 +140,19 @@ class LoggedProcess:
         self.env = {**os.environ, **(env or {})}
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self) -> None:
+    def launch(self) -> None:
+        """Start the process without waiting for it: launch several, then wait for each."""
         self._log = open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
         self.process = subprocess.Popen(
             self.command, stdout=self._log, stderr=self._log, env=self.env
         )
+
+    def wait_until_ready(self) -> None:
+        """Return once the process serves; subclasses know what ready means."""
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_until_ready()
 
     @property
     def pid(self) -> int:
@@ -189,13 +200,16 @@ class ServeProcess(LoggedProcess):
 
     def start(self) -> ServeProcess:  # type: ignore[override]
         super().start()
+        return self
+
+    def wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         try:
             while True:
                 assert self.alive(), f"server exited:\n{self.log()}"
                 try:
-                    if httpx.get(f"{self.url}/health", timeout=1).status_code == 200:
-                        return self
+                    if POLLING.get(f"{self.url}/health", timeout=1).status_code == 200:
+                        return
                 except httpx.TransportError:
                     pass
                 assert time.monotonic() < deadline, f"server did not start:\n{self.log()}"

@@ -21,7 +21,13 @@ import redis
 
 from pdfbinder.compat.jobs.redis_store import RedisJobRecords
 from tests.support.cli import pdfbinder_script
-from tests.support.compat import START_TIMEOUT, LoggedProcess, ServeProcess, free_port
+from tests.support.compat import (
+    POLLING,
+    START_TIMEOUT,
+    LoggedProcess,
+    ServeProcess,
+    free_port,
+)
 
 BUCKET = "pdfbinder-test"
 S3_ENV = {
@@ -58,8 +64,7 @@ class RedisServer(LoggedProcess):
             directory / "redis.log",
         )
 
-    def start(self) -> None:
-        super().start()
+    def wait_until_ready(self) -> None:
         client = redis.Redis.from_url(self.url)
         deadline = time.monotonic() + START_TIMEOUT
         while True:
@@ -85,13 +90,12 @@ class MotoS3Server(LoggedProcess):
             S3_ENV,
         )
 
-    def start(self) -> None:
-        super().start()
+    def wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while True:
             assert self.alive(), f"moto server exited:\n{self.log()}"
             try:
-                httpx.get(f"{self.url}/moto-api/", timeout=1)
+                POLLING.get(f"{self.url}/moto-api/", timeout=1)
                 break
             except httpx.TransportError:
                 assert time.monotonic() < deadline, "moto server did not start"
@@ -120,8 +124,7 @@ class WorkerProcess(LoggedProcess):
             env,
         )
 
-    def start(self) -> None:
-        super().start()
+    def wait_until_ready(self) -> None:
         deadline = time.monotonic() + START_TIMEOUT
         while "pdfbinder worker ready." not in self.log():
             assert self.alive(), f"worker exited:\n{self.log()}"
