@@ -34,7 +34,7 @@ import redis
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from tests.support.bench import FULL, REPO
-from tests.support.compat import ServeProcess, make_png
+from tests.support.compat import LoggedProcess, ServeProcess, make_png, start_together
 from tests.support.queue_drain import HeldQueue, wait_all_succeeded
 from tests.support.scale import BUCKET, S3_ENV, MotoS3Server, RedisServer, WorkerProcess
 
@@ -74,14 +74,11 @@ class Deployment:
 def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]:
     root = tmp_path_factory.mktemp("bench-scale")
     redis_server, s3 = RedisServer(root), MotoS3Server(root)
-    started: list[RedisServer | MotoS3Server | ServeProcess] = []
+    started: list[LoggedProcess] = []
     running: Deployment | None = None
     try:
-        for part in (redis_server, s3):  # launched together, then waited for
-            part.launch()
-            started.append(part)
-        for part in (redis_server, s3):
-            part.wait_until_ready()
+        started += [redis_server, s3]
+        start_together([redis_server, s3])
         flags = [
             "--broker",
             redis_server.url,

@@ -15,7 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.compat import SEED_IMAGES, ServeProcess, make_jpeg, make_png
+from tests.support.compat import (
+    SEED_IMAGES,
+    LoggedProcess,
+    ServeProcess,
+    make_jpeg,
+    make_png,
+    start_together,
+)
 from tests.support.scale import (
     BUCKET,
     S3_ENV,
@@ -43,15 +50,10 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     mirror = _mirror(root)
     redis_server = RedisServer(root)
     s3 = MotoS3Server(root)
-    started: list[RedisServer | MotoS3Server | WorkerProcess | ServeProcess] = []
+    started: list[LoggedProcess] = []
     try:
-        # Launched together, then waited for: on a loaded machine each start-up takes
-        # a minute of mostly waiting, and these do not need each other to start.
-        for part in (redis_server, s3):
-            part.launch()
-            started.append(part)
-        for part in (redis_server, s3):
-            part.wait_until_ready()
+        started += [redis_server, s3]
+        start_together([redis_server, s3])
         flags = [
             "--broker",
             redis_server.url,
@@ -70,11 +72,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         ]
         workers = [WorkerProcess(root / f"worker{n}", *flags, env=S3_ENV) for n in (1, 2)]
         replicas = [ServeProcess(root / f"api{n}", *flags, env=S3_ENV) for n in (1, 2)]
-        for process in [*workers, *replicas]:
-            process.launch()
-            started.append(process)
-        for process in [*workers, *replicas]:
-            process.wait_until_ready()
+        started += [*workers, *replicas]
+        start_together([*workers, *replicas])
         yield Cluster(redis_server, s3, workers, replicas, flags, root)
     finally:
         for part in reversed(started):

@@ -147,8 +147,9 @@ class LoggedProcess:
             self.command, stdout=self._log, stderr=self._log, env=self.env
         )
 
-    def wait_until_ready(self) -> None:
-        """Return once the process serves; subclasses know what ready means."""
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        """Return once the process serves (subclasses know what that means), failing after
+        ``timeout`` seconds."""
 
     def start(self) -> None:
         self.launch()
@@ -184,6 +185,18 @@ class LoggedProcess:
         self._log.close()
 
 
+def start_together(processes: list[LoggedProcess]) -> None:
+    """Launch every process, then wait for each: start-ups overlap instead of queueing.
+
+    Sharing the machine, each may take as long as all of them one after another, so the
+    wait allows that.
+    """
+    for process in processes:
+        process.launch()
+    for process in processes:
+        process.wait_until_ready(START_TIMEOUT * len(processes))
+
+
 class ServeProcess(LoggedProcess):
     """``pdfbinder serve --port P --data-dir D [args]`` in a subprocess."""
 
@@ -202,8 +215,8 @@ class ServeProcess(LoggedProcess):
         super().start()
         return self
 
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
         try:
             while True:
                 assert self.alive(), f"server exited:\n{self.log()}"

@@ -64,9 +64,9 @@ class RedisServer(LoggedProcess):
             directory / "redis.log",
         )
 
-    def wait_until_ready(self) -> None:
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
         client = redis.Redis.from_url(self.url)
-        deadline = time.monotonic() + START_TIMEOUT
+        deadline = time.monotonic() + timeout
         while True:
             assert self.alive(), f"redis-server exited:\n{self.log()}"
             try:
@@ -90,8 +90,8 @@ class MotoS3Server(LoggedProcess):
             S3_ENV,
         )
 
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
         while True:
             assert self.alive(), f"moto server exited:\n{self.log()}"
             try:
@@ -124,8 +124,8 @@ class WorkerProcess(LoggedProcess):
             env,
         )
 
-    def wait_until_ready(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT
+    def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
         while "pdfbinder worker ready." not in self.log():
             assert self.alive(), f"worker exited:\n{self.log()}"
             assert time.monotonic() < deadline, f"worker did not start:\n{self.log()}"
