@@ -21,7 +21,6 @@ benchmark section.
 
 from __future__ import annotations
 
-import os
 import resource
 import shutil
 import subprocess
@@ -37,9 +36,9 @@ from pikepdf import Array, Dictionary, Name
 from pytest_benchmark.fixture import BenchmarkFixture
 
 from pdfbinder.engine import merge_pdfs
+from tests.support.bench import FULL
 from tests.support.merge_samples import outlined_pdf
 
-FULL = os.environ.get("PDFBINDER_BENCH") == "full"
 SETS = {
     "outlined": (100, 10) if FULL else (5, 10),
     "large": (5, 2000) if FULL else (2, 50),
