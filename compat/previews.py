@@ -54,7 +54,7 @@ def preview_stored_file(
     try:
         with stream:
             preview = first_page_preview(
-                NamedSource(stream, stored.name),
+                NamedSource(stream, stored.shown_name),
                 max_side=side,
                 password=password,
                 max_pixels=max_pixels,

@@ -10,8 +10,11 @@ shape every answer so that the HTTP status always equals the body's ``status``.
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import re
+import tokenize
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
@@ -199,21 +202,48 @@ def parse_loose_object(text: str) -> dict[str, Any] | None:
 
     JSON5 covers what they send: single quotes, bare ``true/false/null``,
     unquoted keys and trailing commas; the docs also show the braces left out
-    (``'Key': 'value', 'Other': 'x'``). Nesting deeper than the parser can
-    follow, or text over :data:`MAX_PROFILES_CHARS`, is garbage too.
+    (``'Key': 'value', 'Other': 'x'``). Python clients often send ``str()`` of a
+    dict, with Python's ``True``/``False``/``None``: those words are read as
+    JSON's (outside strings). Nesting deeper than the parser can follow, or
+    text over :data:`MAX_PROFILES_CHARS`, is garbage too.
     """
     text = text.strip()
     if len(text) > MAX_PROFILES_CHARS:
         return None
     candidates = [text] if text.startswith("{") else [text, "{" + text + "}"]
     for candidate in candidates:
-        try:
-            parsed = json5.loads(candidate)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(parsed, dict):
-            return parsed
+        for spelling in (candidate, _python_constants_as_json(candidate)):
+            if spelling is None:
+                continue
+            try:
+                parsed = json5.loads(spelling)
+            except (ValueError, RecursionError):
+                continue
+            if isinstance(parsed, dict):
+                return parsed
     return None
+
+
+_PYTHON_CONSTANTS = {"True": "true", "False": "false", "None": "null"}
+"""Python's constants and JSON's words for them: each pair has the same length, so the
+tokens' positions stay right when one is swapped for the other."""
+
+
+def _python_constants_as_json(text: str) -> str | None:
+    """``text`` with Python's bare ``True``/``False``/``None`` spelled as JSON's, or ``None``
+    when it has none (or is not made of Python tokens). Python's own tokenizer tells the
+    bare words from the same words inside strings."""
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(text).readline))
+    except (tokenize.TokenError, SyntaxError):
+        return None
+    words = [token.type == tokenize.NAME and token.string in _PYTHON_CONSTANTS for token in tokens]
+    if not any(words):
+        return None
+    return tokenize.untokenize(
+        token._replace(string=_PYTHON_CONSTANTS[token.string]) if word else token
+        for token, word in zip(tokens, words, strict=True)
+    )
 
 
 @dataclass(frozen=True)
@@ -241,13 +271,18 @@ class JobOptions:
     inputs: tuple[dict[str, str], ...] = ()
     """Per ``url`` item, in order: its own ``pages`` (page range) and ``password``."""
     notes: tuple[str, ...] = ()
+    ignored_parameters: tuple[str, ...] = ()
+    """Parameters the vendor documents (or its samples send) that this route does not use."""
 
     @property
     def notice(self) -> str | None:
-        """The sentence for the answer's ``message`` (``None`` when all keys were used)."""
-        if not self.notes:
-            return None
-        return "Ignored profiles keys: " + "; ".join(self.notes) + "."
+        """The sentences for the answer's ``message`` (``None`` when everything was used)."""
+        sentences = []
+        if self.ignored_parameters:
+            sentences.append("Ignored parameters: " + "; ".join(self.ignored_parameters) + ".")
+        if self.notes:
+            sentences.append("Ignored profiles keys: " + "; ".join(self.notes) + ".")
+        return " ".join(sentences) or None
 
     def to_params(self) -> dict[str, Any]:
         """A JSON-ready form for the job spec (defaults left out)."""
@@ -423,6 +458,15 @@ _PROFILE_KEYS: dict[str, _ProfileKey] = {
 }
 
 
+_NO_PAGES = {
+    "convert": "every page of every image is converted",
+    "merge": "every page is merged; profiles Inputs gives one input a page range",
+    "merge2": "every page is merged; profiles Inputs gives one input a page range",
+}
+"""Why ``pages`` does nothing on each route: the vendor documents it for images → PDF
+without saying what it selects there, and one of its merge samples sends it."""
+
+
 def job_options(params: Params, kind: str) -> JobOptions:
     """The checked :class:`JobOptions` of a convert/merge request's ``profiles``.
 
@@ -463,6 +507,9 @@ def job_options(params: Params, kind: str) -> JobOptions:
             values[target] = aes_key(parts["Algorithm"], parts["Key"], parts["IV"])
         except BadAesValue as error:
             raise _bad(f"{prefix}{error.part}", error.reason) from None
+    ignored = []
+    if params.text("pages") is not None:
+        ignored.append(f"'pages' ({_NO_PAGES[kind]})")
     inputs = values.get("inputs")
     if inputs is not None and len(inputs) != len(params.urls()):
         raise _bad("Inputs", f"has {len(inputs)} items for {len(params.urls())} url items")
@@ -470,7 +517,22 @@ def job_options(params: Params, kind: str) -> JobOptions:
         raise _bad("DropBookmarks", "and GenerateBookmarks cannot both be true")
     if values.get("pad_to_even") and values.get("collate"):
         raise _bad("padToEven", "and collate cannot both be true")
-    return JobOptions(**values, notes=tuple(notes))
+    return JobOptions(**values, notes=tuple(notes), ignored_parameters=tuple(ignored))
+
+
+def original_name(raw: str | None) -> str | None:
+    """The name a client gave a file, kept for people to read (bookmark titles, messages).
+
+    Only what follows the last ``/`` or ``\\``, without control or invisible format
+    characters (no line breaks, no right-to-left overrides), runs of white space made
+    one space, no longer than :func:`output_name` allows; ``None`` when nothing is left.
+    Never a path: :func:`output_name` makes the name files are stored and served under.
+    """
+    if not raw:
+        return None
+    base = re.split(r"[/\\]", raw)[-1]
+    shown = "".join(c for c in base if c.isspace() or not unicodedata.category(c).startswith("C"))
+    return _shortened(" ".join(shown.split())) or None
 
 
 def output_name(raw: str | None, default: str = DEFAULT_OUTPUT_NAME) -> str:
@@ -482,12 +544,16 @@ def output_name(raw: str | None, default: str = DEFAULT_OUTPUT_NAME) -> str:
     if not raw:
         return default
     base = re.split(r"[/\\]", raw)[-1]
-    cleaned = _UNSAFE_NAME_CHARS.sub("_", base).lstrip(".")
-    if len(cleaned) > _MAX_NAME_LENGTH:
-        stem, dot, extension = cleaned.rpartition(".")
-        keep = _MAX_NAME_LENGTH - len(extension) - 1
-        cleaned = stem[:keep] + dot + extension if dot and keep > 0 else cleaned[:_MAX_NAME_LENGTH]
-    return cleaned or default
+    return _shortened(_UNSAFE_NAME_CHARS.sub("_", base).lstrip(".")) or default
+
+
+def _shortened(name: str) -> str:
+    """``name`` cut to :data:`_MAX_NAME_LENGTH` characters, keeping its extension."""
+    if len(name) <= _MAX_NAME_LENGTH:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    keep = _MAX_NAME_LENGTH - len(extension) - 1
+    return stem[:keep] + dot + extension if dot and keep > 0 else name[:_MAX_NAME_LENGTH]
 
 
 async def read_params(request: Request, *, max_part_size: int = 1024 * 1024) -> Params:

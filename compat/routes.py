@@ -26,6 +26,7 @@ from .protocol import (
     Params,
     job_answer,
     job_options,
+    original_name,
     output_name,
     read_params,
     success,
@@ -199,7 +200,8 @@ async def merge(request: Request) -> JSONResponse:
 
 @get_and_post("/pdf/merge2", openapi_extra=documented(*_JOB_PARAMETERS, "password"))
 async def merge2(request: Request) -> JSONResponse:
-    """Like merge, but inputs may also be images and ZIP archives of PDFs and images."""
+    """Like merge, but inputs may also be images, Office and text documents (converted by
+    LibreOffice) and ZIP archives of any of these."""
     return await _job(request, "merge2")
 
 
@@ -240,9 +242,14 @@ async def upload(request: Request) -> JSONResponse:
     part = params.files.get("file")
     if not isinstance(part, UploadFile):
         raise ApiError(400, "Missing multipart field 'file'.")
-    name = output_name(params.text("name") or part.filename, "file")
+    given = params.text("name") or part.filename
+    name = output_name(given, "file")
     info = await run_in_threadpool(
-        service_of(request).uploads.store_upload, part.file, name, owner_of(request)
+        service_of(request).uploads.store_upload,
+        part.file,
+        name,
+        owner_of(request),
+        original=original_name(given),
     )
     return _file_answer(info, request)
 
@@ -369,15 +376,22 @@ async def presigned_put(token: str, name: str, request: Request) -> Response:
     vendor sample uploads that way).
     """
     service = service_of(request)
-    file_id, owner = service.uploads.presigned_target(token, name)
+    upload = service.uploads.presigned_target(token, name)
     if request.headers.get("content-type", "").lower().startswith("multipart/form-data"):
         params = await _params(request)
         part = params.files.get("file")
         if not isinstance(part, UploadFile):
             raise ApiError(400, "A multipart upload must carry the file in a part named 'file'.")
-        await run_in_threadpool(service.uploads.store_upload, part.file, name, owner, file_id)
+        await run_in_threadpool(
+            service.uploads.store_upload,
+            part.file,
+            name,
+            upload.owner,
+            upload.file_id,
+            original=upload.original_name,
+        )
     else:
-        await service.uploads.store_body(request.stream(), name, owner, file_id)
+        await service.uploads.store_body(request.stream(), name, upload)
     return Response(status_code=200)
 
 

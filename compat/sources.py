@@ -29,7 +29,7 @@ from pdfbinder.engine import NamedSource
 from .errors import ApiError
 from .files.base import FileStore
 from .netpolicy import NetPolicy
-from .protocol import route_path
+from .protocol import original_name, route_path
 from .safefetch import RemoteFetcher
 from .urlmap import UrlMap
 
@@ -59,8 +59,9 @@ def own_file_id(url: str) -> str | None:
 
 
 def _remote_name(url: str) -> str:
+    """The name an ``http(s)`` source goes by: its URL path's last part, decoded."""
     path = urlsplit(url).path
-    return unquote(path.rsplit("/", 1)[-1]) or url
+    return original_name(unquote(path.rsplit("/", 1)[-1])) or original_name(url) or "file"
 
 
 class Sources:
@@ -123,7 +124,7 @@ class Sources:
             if opened is None:
                 raise ApiError(404, f"File not found or expired: {url}")
             info, stream = opened
-            return NamedSource(stack.enter_context(stream), info.name)
+            return NamedSource(stack.enter_context(stream), info.shown_name)
         mapped = self._mapped(url)
         if mapped is not None:
             return NamedSource(str(mapped), _remote_name(url))

@@ -1,8 +1,9 @@
 """Files in and out of the store on the client's behalf: presigned PUTs, uploads, deletion.
 
-Presigned upload URLs are stateless: the token is ``<file id>.<deadline>.<owner>.<HMAC>``,
-signed with a key kept in the data dir, so they survive restarts; "once only" falls out of
-the store writing each id once.
+Presigned upload URLs are stateless: the token is
+``<file id>.<deadline>.<owner>.<original name>.<HMAC>`` (the name as the client gave it,
+base64url, for bookmark titles), signed with a key kept in the data dir, so they survive
+restarts; "once only" falls out of the store writing each id once.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import secrets
 import time
 from collections.abc import AsyncIterator
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO, cast
@@ -24,7 +26,7 @@ from typing import Any, BinaryIO, cast
 from .clock import utcnow
 from .errors import ApiError
 from .files.base import FileExists, FileInfo, FileStore, FileTooLarge, new_file_id
-from .protocol import output_name
+from .protocol import original_name, output_name
 from .settings import Settings
 from .sources import FetchAuth, Sources, own_file_id
 from .tenancy import visible_to
@@ -37,6 +39,15 @@ def key_fingerprint(api_key: str | None) -> str | None:
     if not api_key:
         return None
     return hashlib.sha256(api_key.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class PresignedUpload:
+    """What a presigned upload URL grants: the file's id, its owner, the client's own name."""
+
+    file_id: str
+    owner: str | None
+    original_name: str | None
 
 
 def file_url(base_url: str, file_id: str, name: str) -> str:
@@ -62,8 +73,10 @@ class Uploads:
         file_id = new_file_id()
         deadline = int(time.time()) + self.settings.presign_validity
         owner_part = owner or "-"
-        signature = self._sign(f"{file_id}.{deadline}.{owner_part}.{name}")
-        token = f"{file_id}.{deadline}.{owner_part}.{signature}"
+        given = original_name(raw_name)
+        given_part = base64.urlsafe_b64encode(given.encode()).decode() if given else ""
+        grant = f"{file_id}.{deadline}.{owner_part}.{given_part}"
+        token = f"{grant}.{self._sign(f'{grant}.{name}')}"
         return {
             "presignedUrl": f"{base_url}/upload/{token}/{name}",
             "url": file_url(base_url, file_id, name),
@@ -74,32 +87,43 @@ class Uploads:
         digest = hmac.new(self._secret, message.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest[:24]).decode()
 
-    def presigned_target(self, token: str, name: str) -> tuple[str, str | None]:
-        """The file id and owner a presigned token grants, or a 403."""
+    def presigned_target(self, token: str, name: str) -> PresignedUpload:
+        """What a presigned token grants, or a 403."""
+        grant, _, signature = token.rpartition(".")
         try:
-            file_id, deadline, owner_part, signature = token.split(".")
-            expected = self._sign(f"{file_id}.{deadline}.{owner_part}.{name}")
-            valid = hmac.compare_digest(signature, expected) and int(deadline) >= time.time()
-        except ValueError:
+            file_id, deadline, owner_part, given_part = grant.split(".")
+            valid = hmac.compare_digest(signature, self._sign(f"{grant}.{name}"))
+            valid = valid and int(deadline) >= time.time()
+            given = base64.urlsafe_b64decode(given_part).decode() if valid else ""
+        except (ValueError, binascii.Error):  # UnicodeDecodeError is a ValueError
             valid = False
         if not valid:
             raise ApiError(403, "This upload URL is invalid or has expired (15 minutes).")
         if self.store.info(file_id) is not None:
             raise ApiError(403, "This upload URL was already used.")
-        return file_id, None if owner_part == "-" else owner_part
+        owner = None if owner_part == "-" else owner_part
+        return PresignedUpload(file_id, owner, given or None)
 
     def upload_expiry(self) -> datetime:
         return utcnow() + timedelta(minutes=self.settings.upload_expiration)
 
     def store_upload(
-        self, stream: BinaryIO, name: str, owner: str | None, file_id: str | None = None
+        self,
+        stream: BinaryIO,
+        name: str,
+        owner: str | None,
+        file_id: str | None = None,
+        *,
+        original: str | None = None,
     ) -> FileInfo:
-        """Store an uploaded stream; 413 past the size limit, 403 on a reused id."""
+        """Store an uploaded stream as ``name`` (``original``: the name the client gave, if
+        other); 413 past the size limit, 403 on a reused id."""
         try:
             return self.store.put(
                 stream,
                 file_id=file_id or new_file_id(),
                 name=name,
+                original_name=original,
                 expires_at=self.upload_expiry(),
                 owner=owner,
                 max_bytes=self.settings.max_file_bytes,
@@ -126,18 +150,21 @@ class Uploads:
             content = base64.b64decode("".join(data.split()), validate=True)
         except (binascii.Error, ValueError):
             raise ApiError(400, "Parameter 'file' is not valid base64.") from None
-        return self.store_upload(io.BytesIO(content), output_name(raw_name, default_name), owner)
+        name = output_name(raw_name, default_name)
+        return self.store_upload(io.BytesIO(content), name, owner, original=original_name(raw_name))
 
     async def store_body(
-        self, chunks: AsyncIterator[bytes], name: str, owner: str | None, file_id: str
+        self, chunks: AsyncIterator[bytes], name: str, upload: PresignedUpload
     ) -> FileInfo:
         """Store a request body as it arrives (presigned PUT), within the size limit."""
+        file_id = upload.file_id
         try:
             with self.store.writer(
                 file_id,
                 name=name,
+                original_name=upload.original_name,
                 expires_at=self.upload_expiry(),
-                owner=owner,
+                owner=upload.owner,
                 max_bytes=self.settings.max_file_bytes,
             ) as sink:
                 async for chunk in chunks:
@@ -160,10 +187,13 @@ class Uploads:
             raise ApiError(400, "Missing parameter 'url'.")
         with ExitStack() as stack:
             source = self.sources.open(url, stack, auth)
-            name = output_name(raw_name, output_name(source.name, _DEFAULT_UPLOAD_NAME))
             raw = source.source
             stream = stack.enter_context(open(raw, "rb")) if isinstance(raw, str) else raw
-            return self.store_upload(cast(BinaryIO, stream), name, owner)
+            given = raw_name or source.name
+            name = output_name(given, _DEFAULT_UPLOAD_NAME)
+            return self.store_upload(
+                cast(BinaryIO, stream), name, owner, original=original_name(given)
+            )
 
     def delete(self, url: str | None, owner: str | None) -> None:
         """Delete one of our files given its URL; only its owner may when keys are set

@@ -45,6 +45,14 @@ class FileInfo:
     size: int
     expires_at: datetime
     owner: str | None = None
+    original_name: str | None = None
+    """The name the client gave the file, when it differs from ``name`` (which is made
+    safe for URLs and file systems); for people to read only, e.g. bookmark titles."""
+
+    @property
+    def shown_name(self) -> str:
+        """The name to show people: the client's own where known."""
+        return self.original_name or self.name
 
     def expired(self, now: datetime | None = None) -> bool:
         """Whether the file's link is no longer valid."""
@@ -104,6 +112,7 @@ class FileStore(ABC):
         expires_at: datetime,
         owner: str | None = None,
         max_bytes: int | None = None,
+        original_name: str | None = None,
     ) -> AbstractContextManager[FileWriter]:
         """A context manager for writing ``file_id``; nothing is visible unless it exits cleanly.
 
@@ -140,10 +149,16 @@ class FileStore(ABC):
         expires_at: datetime,
         owner: str | None = None,
         max_bytes: int | None = None,
+        original_name: str | None = None,
     ) -> FileInfo:
         """Store everything read from ``stream`` atomically under ``file_id``."""
         with self.writer(
-            file_id, name=name, expires_at=expires_at, owner=owner, max_bytes=max_bytes
+            file_id,
+            name=name,
+            expires_at=expires_at,
+            owner=owner,
+            max_bytes=max_bytes,
+            original_name=original_name,
         ) as sink:
             for chunk in iter_chunks(stream):
                 sink.write(chunk)

@@ -59,8 +59,11 @@ class LocalFileStore(FileStore):
         expires_at: datetime,
         owner: str | None = None,
         max_bytes: int | None = None,
+        original_name: str | None = None,
     ) -> Iterator[FileWriter]:
         target = self._path(file_id)
+        if original_name == name:
+            original_name = None
         if target is None:
             raise ValueError(f"invalid file id {file_id!r}")
         temp_dir = Path(tempfile.mkdtemp(prefix="put-", dir=self._temp_root))
@@ -76,6 +79,7 @@ class LocalFileStore(FileStore):
                 "size": size,
                 "expires_at": expires_at.isoformat(),
                 "owner": owner,
+                "original_name": original_name,
             }
             with open(temp_dir / _META, "w", encoding="utf-8") as meta_file:
                 meta_file.write(json.dumps(meta))
@@ -86,7 +90,7 @@ class LocalFileStore(FileStore):
             except OSError as error:
                 raise FileExists(file_id) from error
             _fsync_directory(self.root)  # the rename itself, durable before we answer 200
-            sink.info = FileInfo(file_id, name, size, expires_at, owner)
+            sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
         finally:
             shutil.rmtree(temp_dir, ignore_errors=True)
 
@@ -101,6 +105,7 @@ class LocalFileStore(FileStore):
             size=meta["size"],
             expires_at=datetime.fromisoformat(meta["expires_at"]),
             owner=meta.get("owner"),
+            original_name=meta.get("original_name"),
         )
 
     def info(self, file_id: str) -> FileInfo | None:

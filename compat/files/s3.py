@@ -1,6 +1,6 @@
 """``S3FileStore``: files in any S3-compatible object store (AWS S3, MinIO, Ceph) via boto3.
 
-Layout: one object per file, ``<prefix>/<id>``, with the name, expiry and
+Layout: one object per file, ``<prefix>/<id>``, with the name (and the client's own), expiry and
 owner in its user metadata (``x-amz-meta-*``; the name percent-encoded, as
 metadata is ASCII). A write is spooled to a local temporary file (the engine
 wants a real, seekable file) and uploaded on commit with boto3's managed
@@ -92,10 +92,14 @@ class S3FileStore(FileStore):
         return self.prefix + file_id if _VALID_ID.fullmatch(file_id) else None
 
     @staticmethod
-    def _metadata(name: str, expires_at: datetime, owner: str | None) -> dict[str, str]:
+    def _metadata(
+        name: str, expires_at: datetime, owner: str | None, original_name: str | None
+    ) -> dict[str, str]:
         meta = {"name": quote(name, safe=""), "expires": expires_at.isoformat()}
         if owner:
             meta["owner"] = owner
+        if original_name:
+            meta["original-name"] = quote(original_name, safe="")
         return meta
 
     @staticmethod
@@ -107,6 +111,7 @@ class S3FileStore(FileStore):
                 size=size,
                 expires_at=datetime.fromisoformat(meta["expires"]),
                 owner=meta.get("owner"),
+                original_name=unquote(meta["original-name"]) if "original-name" in meta else None,
             )
         except (KeyError, ValueError):  # not one of ours
             return None
@@ -120,8 +125,11 @@ class S3FileStore(FileStore):
         expires_at: datetime,
         owner: str | None = None,
         max_bytes: int | None = None,
+        original_name: str | None = None,
     ) -> Iterator[FileWriter]:
         key = self._key(file_id)
+        if original_name == name:
+            original_name = None
         if key is None:
             raise ValueError(f"invalid file id {file_id!r}")
         with tempfile.TemporaryFile(prefix="pdfbinder-s3-") as handle:
@@ -136,9 +144,9 @@ class S3FileStore(FileStore):
                 self.bucket,
                 key,
                 Config=_TRANSFER,
-                ExtraArgs={"Metadata": self._metadata(name, expires_at, owner)},
+                ExtraArgs={"Metadata": self._metadata(name, expires_at, owner, original_name)},
             )
-            sink.info = FileInfo(file_id, name, size, expires_at, owner)
+            sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:

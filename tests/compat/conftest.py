@@ -23,6 +23,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (folder / "three.pdf").write_bytes(make_pdf(3, width=300, height=150))
     (folder / "broken.pdf").write_bytes(b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog /Pag")
     (folder / "locked.pdf").write_bytes(make_pdf(1, password="s3cret"))
+    (folder / "annual report 2025.pdf").write_bytes(make_pdf(1))
     return root
 
 

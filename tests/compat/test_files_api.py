@@ -63,13 +63,16 @@ def test_presigned_put_unwraps_a_multipart_envelope(server: ThreadServer) -> Non
 
 
 def test_presigned_url_cannot_be_forged(server: ThreadServer) -> None:
-    body = presign(server, "a.pdf")
+    body = presign(server, "a b.pdf")
     token = urlsplit(body["presignedUrl"]).path.split("/")[2]
     assert_error(requests.put(f"{server.url}/upload/{token}/b.pdf", data=b"x"), 403)
-    file_id, deadline, owner, signature = token.split(".")
-    forged = f"{file_id}.{int(deadline) + 3600}.{owner}.{signature}"
-    assert_error(requests.put(f"{server.url}/upload/{forged}/a.pdf", data=b"x"), 403)
-    assert_error(requests.put(f"{server.url}/upload/garbage/a.pdf", data=b"x"), 403)
+    file_id, deadline, owner, given, signature = token.split(".")
+    assert base64.urlsafe_b64decode(given) == b"a b.pdf"  # the name as given, for titles
+    later = f"{file_id}.{int(deadline) + 3600}.{owner}.{given}.{signature}"
+    renamed = f"{file_id}.{deadline}.{owner}.{base64.urlsafe_b64encode(b'c.pdf').decode()}"
+    for forged in (later, f"{renamed}.{signature}", "garbage", f"{file_id}.{signature}"):
+        assert_error(requests.put(f"{server.url}/upload/{forged}/a_b.pdf", data=b"x"), 403)
+    assert requests.put(body["presignedUrl"], data=b"x").status_code == 200
 
 
 def test_multipart_upload_then_merge_it(server: ThreadServer) -> None:

@@ -7,8 +7,11 @@ port), as a new user would start it.
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -17,6 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
+import requests
 
 from tests.support.compat import ServeProcess, assert_error, make_pdf, poll_job
 from tests.support.office import (
@@ -78,6 +82,175 @@ def test_seed_style_client_merges_an_uploaded_pdf_and_docx(
     texts = page_texts(tmp_path / ".\\result.pdf")
     assert len(texts) == 3
     assert texts[2] == "Quarterly letter Dear reader, the numbers are in."
+
+
+def _vendor_style_upload(base: str, path: Path) -> str:
+    """A presigned upload as the vendor's samples write it: the name unencoded in the query,
+    an API key header a local server ignores, the raw file PUT as octet-stream."""
+    answer = requests.get(
+        f"{base}/file/upload/get-presigned-url?contenttype=application/octet-stream"
+        f"&name={os.path.basename(path)}",
+        headers={"x-api-key": "any key"},
+        timeout=60,
+    ).json()
+    assert answer["error"] is False, answer
+    with open(path, "rb") as handle:
+        put = requests.put(
+            answer["presignedUrl"],
+            data=handle,
+            headers={"x-api-key": "any key", "content-type": "application/octet-stream"},
+            timeout=60,
+        )
+    assert put.status_code == 200
+    return str(answer["url"])
+
+
+def _sample_inputs(folder: Path) -> tuple[Path, Path]:
+    """The merge2 sample's two inputs: a 2-page ``sample1.pdf`` and a ``sample.docx``."""
+    pdf, docx = folder / "sample1.pdf", folder / "sample.docx"
+    pdf.write_bytes(make_pdf(2, width=200, height=100))
+    docx.write_bytes(make_docx([("Sample document", "Converted by LibreOffice.")]))
+    return pdf, docx
+
+
+def test_a_python_client_written_like_the_vendors_merge2_sample(
+    office_server: ServeProcess, tmp_path: Path
+) -> None:
+    """Form-posted parameters (``requests.post(url, data=...)``: ``async`` arrives as "True"),
+    the ``/v1`` base, a ``.\\result.pdf`` name, ``/job/check`` polled by GET, then a GET of
+    the result: the steps of the vendor's published "merge any documents" Python sample."""
+    base = f"{office_server.url}/v1"
+    urls = [_vendor_style_upload(base, path) for path in _sample_inputs(tmp_path)]
+    started = requests.post(
+        f"{base}/pdf/merge2",
+        data={"async": True, "name": os.path.basename(".\\result.pdf"), "url": ",".join(urls)},
+        headers={"x-api-key": "any key"},
+        timeout=60,
+    ).json()
+    assert started["error"] is False and started["name"] == "result.pdf", started
+    deadline = time.monotonic() + _JOB_TIMEOUT
+    while (status := _check(base, started["jobId"])) == "working":
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert status == "success"
+    result = requests.get(started["url"], stream=True, timeout=60)
+    assert result.status_code == 200
+    texts = page_texts(b"".join(result.iter_content(64 * 1024)))
+    assert texts[2:] == ["Sample document Converted by LibreOffice."] and len(texts) == 3
+
+
+def _check(base: str, job_id: str) -> str:
+    answer = requests.get(f"{base}/job/check?jobid={job_id}", timeout=60)
+    assert answer.status_code == 200
+    return str(answer.json()["status"])
+
+
+_NODE_MERGE2_CLIENT = r"""
+// The vendor's Node.js "merge any documents" async sample's requests, on Node's http module.
+const http = require("http");
+const fs = require("fs");
+const path = require("path");
+const [base, first, second, output] = process.argv.slice(2);
+
+function call(method, route, body, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(new URL(route, base), { method, headers }, (response) => {
+      const chunks = [];
+      response.on("data", (chunk) => chunks.push(chunk));
+      response.on("end", () =>
+        resolve({ status: response.statusCode, body: Buffer.concat(chunks) }));
+    });
+    request.on("error", reject);
+    if (body !== undefined) request.write(body);
+    request.end();
+  });
+}
+
+async function upload(file) {
+  const query = "/v1/file/upload/get-presigned-url?contenttype=application/octet-stream"
+    + `&name=${path.basename(file)}`;
+  const presigned = await call("GET", encodeURI(query), undefined, { "x-api-key": "k" });
+  const answer = JSON.parse(presigned.body);
+  if (answer.error !== false) throw new Error(answer.message);
+  const put = await call("PUT", answer.presignedUrl, fs.readFileSync(file),
+    { "Content-Type": "application/octet-stream" });
+  if (put.status !== 200) throw new Error(`PUT ${put.status}`);
+  return answer.url;
+}
+
+function json(payload) {
+  const length = Buffer.byteLength(payload, "utf8");
+  return { "x-api-key": "k", "Content-Type": "application/json", "Content-Length": length };
+}
+
+(async () => {
+  const urls = [await upload(first), await upload(second)];
+  const payload = JSON.stringify({ name: path.basename(output), url: urls.join(","), async: true });
+  const job = JSON.parse((await call("POST", "/v1/pdf/merge2", payload, json(payload))).body);
+  if (job.error !== false) throw new Error(job.message);
+  for (;;) {
+    const check = JSON.stringify({ jobid: job.jobId });
+    const state = JSON.parse((await call("POST", "/v1/job/check", check, json(check))).body);
+    if (state.status === "success") break;
+    if (state.status !== "working") throw new Error(JSON.stringify(state));
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  fs.writeFileSync(output, (await call("GET", job.url)).body);
+  console.log(`Job #${job.jobId} done`);
+})().catch((error) => { console.error(error.message); process.exit(1); });
+"""
+
+
+def test_a_node_client_written_like_the_vendors_merge2_sample(
+    office_server: ServeProcess, tmp_path: Path
+) -> None:
+    """JSON bodies with a Content-Length, ``/job/check`` polled by a JSON POST."""
+    node = shutil.which("node")
+    assert node, "node is not installed (.ci/run installs nodejs)"
+    script = tmp_path / "app.js"
+    script.write_text(_NODE_MERGE2_CLIENT, encoding="utf-8")
+    pdf, docx = _sample_inputs(tmp_path)
+    done = subprocess.run(
+        [node, str(script), office_server.url, str(pdf), str(docx), str(tmp_path / "result.pdf")],
+        capture_output=True,
+        text=True,
+        timeout=_JOB_TIMEOUT,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    texts = page_texts(tmp_path / "result.pdf")
+    assert texts[2:] == ["Sample document Converted by LibreOffice."] and len(texts) == 3
+
+
+def test_the_vendors_curl_merge2_sample_shape(office_server: ServeProcess, tmp_path: Path) -> None:
+    """``curl --form url=a,b --form name=result.pdf``: multipart text fields, a sync answer."""
+    curl = shutil.which("curl")
+    assert curl, "curl is not installed (.ci/run installs it)"
+    urls = [_vendor_style_upload(office_server.url, path) for path in _sample_inputs(tmp_path)]
+    done = subprocess.run(
+        [
+            curl,
+            "--silent",
+            "--show-error",
+            "--location",
+            "--request",
+            "POST",
+            f"{office_server.url}/v1/pdf/merge2",
+            "--header",
+            "x-api-key: any key",
+            "--form",
+            f"url={','.join(urls)}",
+            "--form",
+            "name=result.pdf",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=_JOB_TIMEOUT,
+    )
+    answer = json.loads(done.stdout)
+    assert answer["error"] is False and answer["pageCount"] == 3, answer
+    assert page_texts(httpx.get(answer["url"], timeout=60).content)[2] == (
+        "Sample document Converted by LibreOffice."
+    )
 
 
 def test_each_kind_of_document_gives_its_pages_and_text(office_server: ServeProcess) -> None:

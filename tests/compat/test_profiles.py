@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from pikepdf import Name
 
 from tests.support.compat import (
+    MIRROR_HOST,
     ThreadServer,
     assert_error,
     make_jpeg,
@@ -92,6 +93,9 @@ def page_count(data: bytes) -> int:
         "'GenerateBookmarks': true",  # the docs' Python/C# tabs leave the braces out
         '{"GenerateBookmarks": "true", "zipIncludeFilter": null}',
         {"GenerateBookmarks": True},  # an object, not a string
+        str({"GenerateBookmarks": True}),  # Python's str(dict): a bare True
+        "{'GenerateBookmarks': True, 'zipIncludeFilter': None,}",
+        "{'GenerateBookmarks': True, 'outputDataFormat': null}",  # both spellings at once
     ],
 )
 def test_loosely_written_profiles_parse(server: ThreadServer, profiles: Any) -> None:
@@ -103,12 +107,42 @@ def test_loosely_written_profiles_parse(server: ThreadServer, profiles: Any) -> 
 
 
 @pytest.mark.parametrize(
-    "garbage", ["{{not: an object", "[1, 2]", "'a'", "{'a': True}", "{" * 5000 + "}" * 5000]
+    "garbage",
+    [
+        "{{not: an object",
+        "[1, 2]",
+        "'a'",
+        "{'a': Yes}",
+        "{'a': True",
+        "{" * 5000 + "}" * 5000,
+        "{'a': " * 5000 + "True" + "}" * 5000,
+    ],
 )
 def test_garbage_profiles_are_444(server: ThreadServer, garbage: str) -> None:
     url = upload(server, "one.pdf", make_pdf(1))
     body = assert_error(job(server, "/pdf/merge", url=url, profiles=garbage), 444)
     assert "profiles" in body["message"]
+
+
+def test_python_str_of_a_dict_as_a_form_field(server: ThreadServer) -> None:
+    """A Python client's ``data=`` form post with ``str()`` of a dict: the words True, False
+    and None inside strings stay as they are."""
+    url = upload(server, "alpha.pdf", outlined_pdf(2, ["True story", "None"]))
+    profiles = str(
+        {"GenerateBookmarks": True, "std_params": {"name": "None of it True.pdf"}, "x": False}
+    )
+    response = httpx.post(
+        f"{server.url}/pdf/merge", data={"url": url, "profiles": profiles}, timeout=60
+    )
+    body = response.json()
+    assert body["name"] == "None_of_it_True.pdf"
+    assert body["message"] == "Ignored profiles keys: 'x' (unknown key)."
+    with pikepdf.open(io.BytesIO(result(body))) as pdf:
+        (top,) = pdf.open_outline().root
+        assert (top.title, [item.title for item in top.children]) == (
+            "alpha",
+            ["True story", "None"],
+        )
 
 
 def test_deeply_nested_json_body_is_400_not_500(server: ThreadServer) -> None:
@@ -212,6 +246,51 @@ def test_generate_bookmarks_nests_each_inputs_outline_under_its_file_name(
         assert [pages.index(one.Dest[0].objgen), pages.index(two.Dest[0].objgen)] == [0, 1]
         assert str(one.First.Title) == "One.a" and pages.index(one.First.Dest[0].objgen) == 1
         assert "/First" not in top[1]
+
+
+def test_bookmark_titles_are_the_names_clients_gave(server: ThreadServer) -> None:
+    """Uploaded by every route and fetched by URL: the titles are the names as given, only
+    without what no title should hold (a path, a line break, a right-to-left override); the
+    files are still stored and served under safe names."""
+    base = server.url
+    multipart = upload(server, "annual report.pdf", make_pdf(1))
+    presigned = httpx.get(
+        f"{base}/file/upload/get-presigned-url", params={"name": "Q3 – résumé.pdf"}
+    ).json()
+    assert httpx.put(presigned["presignedUrl"], content=make_pdf(1)).status_code == 200
+    encoded = httpx.post(
+        f"{base}/file/upload/base64",
+        json={
+            "file": base64.b64encode(make_pdf(1)).decode(),
+            "name": "C:\\Users\\me\\notes\u202e\nfinal.pdf",
+        },
+    ).json()
+    from_url = httpx.post(
+        f"{base}/file/upload/url", json={"url": f"http://{MIRROR_HOST}/annual%20report%202025.pdf"}
+    ).json()
+    mapped = f"http://{MIRROR_HOST}/annual%20report%202025.pdf"
+    urls = [multipart, presigned["url"], encoded["url"], from_url["url"], mapped]
+    assert [url.rsplit("/", 1)[-1] for url in urls[:4]] == [
+        "annual_report.pdf",
+        "Q3_r_sum_.pdf",
+        "notes_final.pdf",
+        "annual_report_2025.pdf",
+    ]
+    body = job(server, "/pdf/merge2", url=",".join(urls), profiles="{'GenerateBookmarks': true}")
+    with pikepdf.open(io.BytesIO(result(body.json()))) as pdf:
+        assert [item.title for item in pdf.open_outline().root] == [
+            "annual report",
+            "Q3 – résumé",
+            "notes final",
+            "annual report 2025",
+            "annual report 2025",
+        ]
+
+
+def test_error_messages_name_inputs_as_given(server: ThreadServer) -> None:
+    damaged = upload(server, "my scan (old).pdf", b"%PDF-1.7\n1 0 obj\n<< /Type /Catalog")
+    body = assert_error(job(server, "/pdf/merge", url=damaged), 442)
+    assert body["message"].startswith("input 1 (my scan (old).pdf): ")
 
 
 def test_without_generate_bookmarks_outlines_are_kept_side_by_side(server: ThreadServer):

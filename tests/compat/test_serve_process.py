@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import importlib.metadata
+import io
 import json
 import os
 import signal
 import subprocess
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pikepdf
 import pytest
+import requests
+from cryptography.hazmat.primitives import padding
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
 from pdfbinder.compat.settings import Settings
@@ -58,6 +64,65 @@ def test_seed_merge_uploaded_files_async(seed_server: ServeProcess, tmp_path: Pa
     assert 'Result file saved as ".\\result.pdf" file.' in output, output
     pages = pdf_pages((tmp_path / ".\\result.pdf").read_bytes())
     assert pages == [(200.0, 100.0)] * 2 + [(300.0, 400.0)] * 3
+
+
+def test_a_client_written_like_the_vendors_image_to_pdf_sample(
+    seed_server: ServeProcess, tmp_path: Path
+) -> None:
+    """The steps of the vendor's "images to PDF from uploaded files" Python sample (presigned
+    uploads, a form post to ``/v1/pdf/convert/from/image``, a GET of the result), with the
+    parameters its documentation lists in the shapes it shows: ``profiles`` as the multi-line
+    encryption sample, ``pages`` as its "0, 1, 2-" example (not used here, and said so)."""
+    base = f"{seed_server.url}/v1"
+    images = {"image1.png": make_png(120, 90), "image2.jpg": make_jpeg(96, 144)}
+    urls = []
+    for name, data in images.items():
+        presigned = requests.get(
+            f"{base}/file/upload/get-presigned-url?contenttype=application/octet-stream&name={name}",
+            headers={"x-api-key": "any key"},
+        ).json()
+        put = requests.put(
+            presigned["presignedUrl"],
+            data=data,
+            headers={"x-api-key": "any key", "content-type": "application/octet-stream"},
+        )
+        assert put.status_code == 200
+        urls.append(presigned["url"])
+    profiles = (
+        "{\n"
+        "    'DataEncryptionAlgorithm': 'AES128',\n"
+        "    'DataEncryptionKey': 'HelloThisKey1234',\n"
+        "    'DataEncryptionIV': 'TreloThisKey1234'\n"
+        "}"
+    )
+    answer = requests.post(
+        f"{base}/pdf/convert/from/image",
+        data={
+            "name": os.path.basename(".\\result.pdf"),
+            "url": ",".join(urls),
+            "pages": "0, 1, 2-",
+            "expiration": 5,
+            "profiles": profiles,
+        },
+        headers={"x-api-key": "any key"},
+    ).json()
+    assert answer["error"] is False and answer["pageCount"] == 2, answer
+    assert answer["message"] == (
+        "Ignored parameters: 'pages' (every page of every image is converted)."
+    )
+    valid_till = datetime.fromisoformat(answer["outputLinkValidTill"])
+    assert timedelta(minutes=4) < valid_till - datetime.now(timezone.utc) <= timedelta(minutes=5)
+    encrypted = requests.get(answer["url"], stream=True).raw.read()
+    decryptor = Cipher(
+        algorithms.AES(b"HelloThisKey1234"), modes.CBC(b"TreloThisKey1234")
+    ).decryptor()
+    unpadder = padding.PKCS7(128).unpadder()
+    plain = decryptor.update(encrypted) + decryptor.finalize()
+    document = unpadder.update(plain) + unpadder.finalize()
+    assert pdf_pages(document) == [(90.0, 67.5), (72.0, 108.0)]
+    with pikepdf.open(io.BytesIO(document)) as pdf:
+        (jpeg,) = pdf.pages[1].get_images().values()
+        assert jpeg.read_raw_bytes() == images["image2.jpg"]
 
 
 def test_api_keys_from_flags(tmp_path: Path) -> None:

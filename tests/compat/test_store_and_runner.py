@@ -28,9 +28,15 @@ def test_put_open_delete_roundtrip(tmp_path: Path) -> None:
     store = LocalFileStore(tmp_path)
     file_id = new_file_id()
     info = store.put(
-        io.BytesIO(b"hello" * 1000), file_id=file_id, name="h.txt", expires_at=LATER, owner="k1"
+        io.BytesIO(b"hello" * 1000),
+        file_id=file_id,
+        name="h_1.txt",
+        expires_at=LATER,
+        owner="k1",
+        original_name="h 1.txt",
     )
-    assert (info.name, info.size, info.owner, info.expires_at) == ("h.txt", 5000, "k1", LATER)
+    assert (info.name, info.size, info.owner, info.expires_at) == ("h_1.txt", 5000, "k1", LATER)
+    assert store.info(file_id) == info and info.shown_name == "h 1.txt"
     opened = store.open(file_id)
     assert opened is not None
     with opened[1] as stream:

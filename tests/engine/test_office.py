@@ -30,14 +30,18 @@ from pdfbinder.engine.merge.archives import ArchiveLimits
 from pdfbinder.engine.office.pool import OfficePool
 from tests.support.merge_samples import text_pdf
 from tests.support.office import (
+    LEGACY_TEXTS,
+    auto_macro_odt,
     encrypt_docx,
     external_image_docx,
+    legacy_documents,
     linked_content_odt,
     make_docx,
     make_pptx,
     make_rtf,
     make_xlsx,
     odt_paragraphs,
+    open_with_every_macro_allowed,
     page_texts,
     soffice_pids,
     zip_of,
@@ -118,6 +122,14 @@ def test_each_format_gives_its_pages_and_text(
         assert found == [" ".join(texts)]
     else:
         assert found == texts
+
+
+def test_word_excel_and_powerpoint_97_files(
+    office: OfficePool, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    documents = legacy_documents(tmp_path_factory.mktemp("legacy"))
+    out = _merge(office, tmp_path, *(NamedSource(data, name) for name, data in documents.items()))
+    assert page_texts(out) == [text for texts in LEGACY_TEXTS.values() for text in texts]
 
 
 def test_docx_headings_become_bookmarks_and_merge_with_pdfs(
@@ -288,6 +300,19 @@ def test_linked_content_is_never_fetched(office: OfficePool, tmp_path: Path, ori
     out = _merge(office, tmp_path, odt, docx)
     assert page_texts(out)[0] == "Linked content below"
     assert _Recorder.requests == []
+
+
+def test_a_macro_that_runs_on_opening_never_runs(office: OfficePool, tmp_path: Path) -> None:
+    """The document's Basic macro, bound to its load event, would write a file and replace
+    the text; converted, the text is the document's own and no file is written."""
+    marker = tmp_path / "macro-ran.txt"
+    document = tmp_path / "auto-run.odt"
+    document.write_bytes(auto_macro_odt(marker))
+    assert page_texts(_merge(office, tmp_path, document)) == ["Written by hand"]
+    assert not marker.exists()
+    # The control: LibreOffice opening it for a user who allowed every macro runs it.
+    assert open_with_every_macro_allowed(document, tmp_path / "permissive", marker)
+    assert marker.read_text().strip() == "macro ran"
 
 
 def test_a_hung_libreoffice_times_out_and_is_replaced(tmp_path: Path) -> None:

@@ -50,9 +50,15 @@ def test_put_open_info_delete(store: S3FileStore) -> None:
     file_id, data = new_file_id(), make_pdf(2)
     later = utcnow() + timedelta(minutes=5)
     info = store.put(
-        io.BytesIO(data), file_id=file_id, name="résumé 1.pdf", expires_at=later, owner="abc"
+        io.BytesIO(data),
+        file_id=file_id,
+        name="r_sum_1.pdf",
+        expires_at=later,
+        owner="abc",
+        original_name="résumé 1.pdf",
     )
-    assert (info.size, info.name, info.owner) == (len(data), "résumé 1.pdf", "abc")
+    assert (info.size, info.name, info.owner) == (len(data), "r_sum_1.pdf", "abc")
+    assert info.shown_name == "résumé 1.pdf"
     assert store.info(file_id) == info
     opened = store.open(file_id)
     assert opened is not None

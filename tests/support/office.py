@@ -10,13 +10,56 @@ password-protected DOCX is encrypted by msoffcrypto-tool with Office's own
 from __future__ import annotations
 
 import io
+import os
+import signal
 import subprocess
+import time
 import zipfile
 from pathlib import Path
 
 import pikepdf
 
 ODF_TEXT = "application/vnd.oasis.opendocument.text"
+_CONTROL_SECONDS = 300  # a cold LibreOffice on a busy two-core machine takes its time
+LEGACY_TEXTS = {
+    "letter.doc": ["Legacy Word heading Written in Word 97 format."],
+    "ledger.xls": ["Legacy Excel cell 1997", "Second sheet 42"],
+    "slides.ppt": ["Legacy slide one", "Legacy slide two"],
+}
+"""The pages' text of each of :func:`legacy_documents`."""
+
+
+def legacy_documents(folder: Path) -> dict[str, bytes]:
+    """A Word 97, an Excel 97 and a PowerPoint 97 file (see :data:`LEGACY_TEXTS`), written by
+    LibreOffice itself (``soffice --convert-to``, the three at once, each with its own
+    profile) from the DOCX, XLSX and PPTX made here."""
+    sources = {
+        "letter.docx": make_docx([("Legacy Word heading", "Written in Word 97 format.")]),
+        "ledger.xlsx": make_xlsx(
+            {"Income": [["Legacy Excel cell"], [1997]], "Costs": [["Second sheet"], [42]]}
+        ),
+        "slides.pptx": make_pptx(["Legacy slide one", "Legacy slide two"]),
+    }
+    conversions = []
+    for (name, data), target in zip(sources.items(), ("doc", "xls", "ppt"), strict=True):
+        (folder / name).write_bytes(data)
+        command = [
+            "soffice",
+            "--headless",
+            f"-env:UserInstallation={(folder / f'profile-{target}').as_uri()}",
+            "--convert-to",
+            target,
+            "--outdir",
+            str(folder / "out"),
+            str(folder / name),
+        ]
+        conversions.append(
+            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        )
+    for conversion in conversions:
+        _, errors = conversion.communicate(timeout=600)
+        assert conversion.returncode == 0, errors
+    return {name: (folder / "out" / name).read_bytes() for name in LEGACY_TEXTS}
 
 
 def make_docx(headings: list[tuple[str, str]], *, page_breaks: bool = False) -> bytes:
@@ -62,36 +105,130 @@ def make_pptx(titles: list[str]) -> bytes:
     return buffer.getvalue()
 
 
-def make_odt(body_xml: str, *, extra_namespaces: str = "") -> bytes:
-    """A minimal OpenDocument text whose ``<office:text>`` holds ``body_xml``."""
+def make_odt(
+    body_xml: str,
+    *,
+    extra_namespaces: str = "",
+    scripts_xml: str = "",
+    parts: dict[str, str] | None = None,
+) -> bytes:
+    """A minimal OpenDocument text whose ``<office:text>`` holds ``body_xml``.
+
+    ``scripts_xml`` goes into ``<office:scripts>`` (document event bindings); ``parts``
+    are more XML members of the package (path → text), listed in its manifest.
+    """
     content = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
         ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
         ' xmlns:draw="urn:oasis:names:tc:opendocument:xmlns:drawing:1.0"'
         ' xmlns:svg="urn:oasis:names:tc:opendocument:xmlns:svg-compatible:1.0"'
+        ' xmlns:script="urn:oasis:names:tc:opendocument:xmlns:script:1.0"'
+        ' xmlns:dom="http://www.w3.org/2001/xml-events" xmlns:ooo="http://openoffice.org/2004/office"'
         f' xmlns:xlink="http://www.w3.org/1999/xlink" {extra_namespaces} office:version="1.2">'
+        f"<office:scripts>{scripts_xml}</office:scripts>"
         f"<office:body><office:text>{body_xml}</office:text></office:body>"
         "</office:document-content>"
     )
+    members = {"content.xml": content, **(parts or {})}
     manifest = (
         '<?xml version="1.0" encoding="UTF-8"?>'
         '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
         ' manifest:version="1.2">'
         f'<manifest:file-entry manifest:full-path="/" manifest:media-type="{ODF_TEXT}"/>'
-        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
-        "</manifest:manifest>"
+        + "".join(
+            f'<manifest:file-entry manifest:full-path="{path}" manifest:media-type="text/xml"/>'
+            for path in members
+        )
+        + "</manifest:manifest>"
     )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(zipfile.ZipInfo("mimetype"), ODF_TEXT)  # first and stored, as ODF asks
         archive.writestr("META-INF/manifest.xml", manifest)
-        archive.writestr("content.xml", content)
+        for path, text in members.items():
+            archive.writestr(path, text)
     return buffer.getvalue()
+
+
+def auto_macro_odt(marker: Path) -> bytes:
+    """An ODT whose Basic macro, bound to the document's load event, writes ``marker`` and
+    replaces the document's text with "Macro ran" (it reads "Written by hand" otherwise)."""
+    library = 'xmlns:library="http://openoffice.org/2000/library"'
+    module = (
+        "Sub OnLoad\n"
+        "  Dim handle As Integer\n"
+        "  handle = FreeFile\n"
+        f'  Open "{marker}.part" For Output As #handle\n'
+        '  Print #handle, "macro ran"\n'
+        "  Close #handle\n"
+        f'  Name "{marker}.part" As "{marker}"\n'  # the whole file appears at once
+        '  ThisComponent.getText().setString("Macro ran")\n'
+        "End Sub\n"
+    )
+    return make_odt(
+        "<text:p>Written by hand</text:p>",
+        scripts_xml=(
+            "<office:event-listeners>"
+            '<script:event-listener script:language="ooo:script" script:event-name="dom:load"'
+            ' xlink:type="simple" xlink:href="vnd.sun.star.script:Standard.AutoRun.OnLoad'
+            '?language=Basic&amp;location=document"/>'
+            "</office:event-listeners>"
+        ),
+        parts={
+            "Basic/script-lc.xml": (
+                f'<?xml version="1.0" encoding="UTF-8"?><library:libraries {library}'
+                ' xmlns:xlink="http://www.w3.org/1999/xlink">'
+                '<library:library library:name="Standard" library:link="false"/>'
+                "</library:libraries>"
+            ),
+            "Basic/Standard/script-lb.xml": (
+                f'<?xml version="1.0" encoding="UTF-8"?><library:library {library}'
+                ' library:name="Standard" library:readonly="false"'
+                ' library:passwordprotected="false">'
+                '<library:element library:name="AutoRun"/></library:library>'
+            ),
+            "Basic/Standard/AutoRun.xml": (
+                '<?xml version="1.0" encoding="UTF-8"?><script:module'
+                ' xmlns:script="http://openoffice.org/2000/script" script:name="AutoRun"'
+                f' script:language="StarBasic">{module}</script:module>'
+            ),
+        },
+    )
 
 
 def odt_paragraphs(*paragraphs: str) -> bytes:
     return make_odt("".join(f"<text:p>{paragraph}</text:p>" for paragraph in paragraphs))
+
+
+def open_with_every_macro_allowed(document: Path, profile: Path, marker: Path) -> bool:
+    """Whether ``marker`` appears while a headless LibreOffice opens ``document`` as a user
+    who allowed every macro (the lowest macro security) would: the control that shows a
+    document's macro does run when nothing stops it. LibreOffice is ended either way."""
+    settings = profile / "user" / "registrymodifications.xcu"
+    settings.parent.mkdir(parents=True)
+    settings.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+        '<item oor:path="/org.openoffice.Office.Common/Security/Scripting">'
+        '<prop oor:name="MacroSecurityLevel" oor:op="fuse"><value>0</value></prop></item>'
+        "</oor:items>",
+        encoding="utf-8",
+    )
+    office = subprocess.Popen(
+        ["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", str(document)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # its own process group, ended below with every child
+    )
+    deadline = time.monotonic() + _CONTROL_SECONDS
+    try:
+        while not marker.exists() and office.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return marker.exists()
+    finally:
+        os.killpg(office.pid, signal.SIGKILL)
+        office.wait()
 
 
 def make_rtf(*paragraphs: str) -> bytes:

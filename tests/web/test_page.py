@@ -169,8 +169,24 @@ def test_merging_pdfs_and_an_image_with_one_bookmark_per_file(
     assert "error" not in result, result
     assert result["facts"].startswith("6 pages · ")
     data = browser.download("bundle.pdf")
-    # Stored names keep [A-Za-z0-9._-] (a space becomes _); titles drop the extension.
-    assert outline_titles(data) == ["annual_report", "appendix", "site_photo"]
+    # Titles are the files' own names without the extension (stored names are made safe
+    # for URLs, "annual_report.pdf", but the bookmark keeps the name as the user gave it).
+    assert outline_titles(data) == ["annual report", "appendix", "site photo"]
+
+
+def test_the_drop_zone_names_office_documents_where_the_server_converts_them(
+    browser: Browser, page_server: ServeProcess, tmp_path: Path
+) -> None:
+    accepted = (By.ID, "accepted-kinds")
+    browser.open(page_server.url)  # LibreOffice is installed (.ci/run)
+    assert browser.driver.find_element(*accepted).text == (
+        "Images, PDFs, ZIP archives and Office and text documents."
+    )
+    no_programs = tmp_path / "bin"
+    no_programs.mkdir()
+    with ServeProcess(tmp_path / "data", env={"PATH": str(no_programs)}) as bare:
+        browser.open(bare.url)
+        assert browser.driver.find_element(*accepted).text == "Images, PDFs and ZIP archives."
 
 
 def test_a_pdfs_page_range_and_password_are_used(
