@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -41,13 +41,21 @@ def _sweep_forever(service: Service, interval: float, stop: threading.Event) -> 
             _log.exception("sweep failed")
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    """The server application; nothing touches the data dir until it starts."""
+def create_app(
+    settings: Settings | None = None,
+    *,
+    service_factory: Callable[[Settings], Service] = build_service,
+) -> FastAPI:
+    """The server application; nothing touches the data dir until it starts.
+
+    ``service_factory`` builds the service at start-up (tests give one whose
+    job runner they hold at a chosen point).
+    """
     config = settings or Settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        service = build_service(config)
+        service = service_factory(config)
         app.state.service = service
         service.sweep()
         stop = threading.Event()

@@ -19,6 +19,7 @@ from pdfbinder.engine import (
     EngineError,
     NamedSource,
     PdfInput,
+    Report,
     images_to_pdf,
     merge_any,
     merge_pdfs,
@@ -32,9 +33,10 @@ from .datacrypt import AesKey, DecryptionFailed, base64_stream, decrypt_stream, 
 from .errors import ApiError
 from .files.base import FileExists, FileStore
 from .jobs.base import CancelCheck, JobCancelled, JobSpec
+from .jobs.progress import JobProgress, ProgressReport, ignore_progress
 from .limits import JobBudget, check_page_count, source_size
 from .protocol import JobOptions, timestamp
-from .sources import FetchAuth, Sources
+from .sources import FetchAuth, Sources, url_file_name
 
 _SPOOL_IN_MEMORY = 64 * 1024**2
 
@@ -67,23 +69,38 @@ class JobExecutor:
         self._max_pages = max_pages
         self._max_job_bytes = max_job_bytes
 
-    def __call__(self, spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
+    def __call__(
+        self, spec: JobSpec, should_stop: CancelCheck, progress: ProgressReport = ignore_progress
+    ) -> dict[str, Any]:
         params = spec.params
         options = JobOptions.from_params(params.get("options", {}))
         auth = None
         if params.get("httpusername") or params.get("httppassword"):
             auth = FetchAuth(params.get("httpusername") or "", params.get("httppassword") or "")
 
+        inputs: list[Any] = []
+
+        def working_on(position: int, done: int = 0) -> None:
+            # Below 100 until the result is committed; no input once every input was read.
+            percent = min(99, done * 100 // len(spec.urls))
+            if position >= len(spec.urls):
+                progress(JobProgress(percent))
+                return
+            fetched = position < len(inputs)
+            name = inputs[position].name if fetched else url_file_name(spec.urls[position])
+            progress(JobProgress(percent, position, name))
+
         def on_progress(done: int, total: int) -> None:
             if should_stop():
                 raise JobCancelled
+            working_on(done, done)
 
         started = time.monotonic()
         try:
             with ExitStack() as stack:
                 budget = JobBudget(self._max_job_bytes)
-                inputs = []
                 for position, url in enumerate(spec.urls):
+                    working_on(position)  # fetching it
                     opened = self._sources.open(url, stack, auth)
                     budget.add(source_size(opened.source), url)
                     if options.decrypt_inputs is not None:
@@ -91,6 +108,7 @@ class JobExecutor:
                     inputs.append(opened)
                 if should_stop():
                     raise JobCancelled
+                working_on(0)
                 expires_at = utcnow() + timedelta(minutes=params["expiration"])
                 try:
                     with self._store.writer(
@@ -99,10 +117,10 @@ class JobExecutor:
                         expires_at=expires_at,
                         owner=params.get("owner"),
                     ) as sink:
-                        page_count = self._write_output(
+                        report = self._write_output(
                             spec.kind, inputs, sink.stream, params, options, on_progress
                         )
-                        check_page_count(page_count, self._max_pages)  # before the commit
+                        check_page_count(report.page_count, self._max_pages)  # before the commit
                 except FileExists:
                     # The job's own, unguessable output id is taken only by an earlier run of
                     # this job that committed and died before its record said so (a worker
@@ -112,9 +130,10 @@ class JobExecutor:
         except EngineError as error:
             raise ApiError.from_engine(error) from None
         return {
-            "pageCount": page_count,
+            "pageCount": report.page_count,
             "outputLinkValidTill": timestamp(expires_at),
             "jobDuration": round((time.monotonic() - started) * 1000),
+            "provenance": report.provenance.to_json(),
         }
 
     def _write_output(
@@ -125,24 +144,24 @@ class JobExecutor:
         params: dict[str, Any],
         options: JobOptions,
         on_progress: Callable[[int, int], None],
-    ) -> int:
+    ) -> Report:
         """Run the engine into ``output``, through encryption and base64 when asked for."""
         if options.encrypt_output is None and not options.output_base64:
             return self._run_engine(kind, inputs, output, params, options, on_progress)
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as document:
-            page_count = self._run_engine(kind, inputs, document, params, options, on_progress)  # type: ignore[arg-type]
+            report = self._run_engine(kind, inputs, document, params, options, on_progress)  # type: ignore[arg-type]
             document.seek(0)
             if options.encrypt_output is None:
                 base64_stream(document, output)  # type: ignore[arg-type]
-                return page_count
+                return report
             if not options.output_base64:
                 encrypt_stream(document, output, options.encrypt_output)  # type: ignore[arg-type]
-                return page_count
+                return report
             with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as encrypted:
                 encrypt_stream(document, encrypted, options.encrypt_output)  # type: ignore[arg-type]
                 encrypted.seek(0)
                 base64_stream(encrypted, output)  # type: ignore[arg-type]
-        return page_count
+        return report
 
     def _run_engine(
         self,
@@ -152,7 +171,7 @@ class JobExecutor:
         params: dict[str, Any],
         options: JobOptions,
         on_progress: Callable[[int, int], None],
-    ) -> int:
+    ) -> Report:
         # None keeps the engine's own default pixel limit.
         pixels = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
         merging: dict[str, Any] = {
@@ -163,12 +182,15 @@ class JobExecutor:
             "fields": "rename" if options.rename_matching_fields else "join",
             "pad_to_even": options.pad_to_even,
             "collate": options.collate,
+            "attach_sources": options.attach_sources,
         }
+        report: Report
         if kind == "convert":
-            report: Any = images_to_pdf(
+            report = images_to_pdf(
                 inputs,
                 output,
                 on_progress=on_progress,
+                attach_sources=options.attach_sources,
                 page_size=options.page_size,
                 fit=options.fit,
                 margin=options.margin,
@@ -189,7 +211,7 @@ class JobExecutor:
             )
         else:
             raise ApiError(400, f"Unknown job kind {kind!r}.")
-        return int(report.page_count)
+        return report
 
 
 def _outline(options: JobOptions) -> str:

@@ -268,6 +268,7 @@ class JobOptions:
     drop_bookmarks: bool = False
     pad_to_even: bool = False
     collate: bool = False
+    attach_sources: bool = False
     inputs: tuple[dict[str, str], ...] = ()
     """Per ``url`` item, in order: its own ``pages`` (page range) and ``password``."""
     notes: tuple[str, ...] = ()
@@ -454,6 +455,8 @@ _PROFILE_KEYS: dict[str, _ProfileKey] = {
         _ProfileKey("Inputs", _MERGES, _inputs_value),
         _ProfileKey("padToEven", _MERGES, _flag_value("pad_to_even")),
         _ProfileKey("collate", _MERGES, _flag_value("collate")),
+        # pdfbinder's own: embed the original input files in the output.
+        _ProfileKey("attachSources", _ALL_JOBS, _flag_value("attach_sources")),
     )
 }
 

@@ -28,6 +28,7 @@ from .files.base import FileStore, new_file_id
 from .files.local import LocalFileStore
 from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
 from .jobs.local import LocalJobRunner
+from .jobs.progress import ProgressReport
 from .limits import JobBudget, JobSlots, check_input_count
 from .netpolicy import NetPolicy, PolicyRefusal
 from .protocol import REMAINING_CREDITS, JobOptions, timestamp
@@ -231,6 +232,7 @@ class Service:
                 "credits": _credits(result),
                 "duration": _ms_since(began),
                 "outputLinkValidTill": result["outputLinkValidTill"],
+                **_provenance(result),
             }
         raise ApiError(record.error_code or 500, record.message or "The job did not finish.")
 
@@ -256,11 +258,13 @@ class Service:
             return {"status": "working", "jobId": job_id, "remainingCredits": REMAINING_CREDITS}
         return job_body(record, base_url)
 
-    def _execute(self, spec: JobSpec, should_stop: Callable[[], bool]) -> dict[str, Any]:
+    def _execute(
+        self, spec: JobSpec, should_stop: Callable[[], bool], progress: ProgressReport
+    ) -> dict[str, Any]:
         """Run the job, giving its admission slot back as soon as the work is over
         (before the runner publishes the outcome, so a client may submit again at once)."""
         try:
-            return self._executor(spec, should_stop)
+            return self._executor(spec, should_stop, progress)
         finally:
             self.slots.release(spec.params["output_id"])
 
@@ -275,7 +279,11 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
     """The ``/job/check`` (and callback) JSON for a job's record."""
     base: dict[str, Any] = {"status": record.state.value, "jobId": record.job_id}
     if record.state is JobState.WORKING:
-        return {**base, "remainingCredits": REMAINING_CREDITS}
+        progress = record.progress
+        live: dict[str, Any] = {"progress": progress.percent if progress else 0}
+        if progress is not None and progress.input_index is not None:
+            live["currentInput"] = {"index": progress.input_index, "name": progress.input_name}
+        return {**base, "remainingCredits": REMAINING_CREDITS, **live}
     if record.state is JobState.SUCCESS and record.result is not None:
         result, params = record.result, record.spec.params
         total = (record.finished_at or record.created_at) - record.created_at
@@ -292,11 +300,19 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
             "duration": round(total.total_seconds() * 1000),
             "jobDuration": result["jobDuration"],
             "outputLinkValidTill": result["outputLinkValidTill"],
+            "progress": 100,
+            **_provenance(result),
         }
     body = {**base, "message": record.message or record.state.value, "error": True}
     if record.error_code is not None:
         body["errorCode"] = record.error_code
     return body
+
+
+def _provenance(result: dict[str, Any]) -> dict[str, Any]:
+    """pdfbinder's provenance field, for results that have one (older records do not)."""
+    provenance = result.get("provenance")
+    return {"provenance": provenance} if provenance is not None else {}
 
 
 def _credits(result: dict[str, Any]) -> int:

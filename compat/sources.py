@@ -58,7 +58,7 @@ def own_file_id(url: str) -> str | None:
     return None
 
 
-def _remote_name(url: str) -> str:
+def url_file_name(url: str) -> str:
     """The name an ``http(s)`` source goes by: its URL path's last part, decoded."""
     path = urlsplit(url).path
     return original_name(unquote(path.rsplit("/", 1)[-1])) or original_name(url) or "file"
@@ -127,14 +127,14 @@ class Sources:
             return NamedSource(stack.enter_context(stream), info.shown_name)
         mapped = self._mapped(url)
         if mapped is not None:
-            return NamedSource(str(mapped), _remote_name(url))
+            return NamedSource(str(mapped), url_file_name(url))
         self.check(url)  # what is left is remote: the scheme, offline mode and the policy
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         stack.enter_context(spool)
         stream = cast(BinaryIO, spool)  # a full binary file object since Python 3.11
         self.fetch(url, stream, auth)
         stream.seek(0)
-        return NamedSource(stream, _remote_name(url))
+        return NamedSource(stream, url_file_name(url))
 
     def fetch(self, url: str, target: BinaryIO, auth: FetchAuth | None = None) -> None:
         """Download ``url`` into ``target`` under the address policy and the limits."""

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from ..protocol import SECRET_PARAMS
+from .progress import JobProgress, ProgressReport
 
 
 class JobState(str, enum.Enum):
@@ -68,6 +69,8 @@ class JobRecord:
     result: dict[str, Any] | None = None
     error_code: int | None = None
     message: str | None = None
+    progress: JobProgress | None = None
+    """How far a ``working`` job is, once its executor has said."""
 
 
 class JobCancelled(Exception):
@@ -77,8 +80,8 @@ class JobCancelled(Exception):
 CancelCheck = Callable[[], bool]
 """Returns ``True`` once the running job should stop (at its next safe point)."""
 
-Executor = Callable[[JobSpec, CancelCheck], dict[str, Any]]
-"""Does the work of one job and returns its JSON-able result."""
+Executor = Callable[[JobSpec, CancelCheck, ProgressReport], dict[str, Any]]
+"""Does the work of one job, reporting its progress, and returns its JSON-able result."""
 
 FinishHook = Callable[[JobRecord], None]
 """Called once with the final record of every job that ends (e.g. to send callbacks)."""

@@ -41,6 +41,7 @@ from celery import Celery
 
 from .base import CancelCheck, Executor, FinishHook, JobRecord, JobRunner, JobSpec
 from .outcome import notify_finished, outcome_of
+from .progress import ProgressPublisher
 from .redis_store import RedisJobRecords
 
 TASK_NAME = "pdfbinder.run_job"
@@ -48,6 +49,7 @@ QUEUE = "pdfbinder"
 _UNACKED_INDEX = "unacked_index"
 """The sorted set where kombu's Redis transport keeps delivery times of unacked messages."""
 _CANCEL_POLL_SECONDS = 0.25
+_PROGRESS_WRITE_SECONDS = 0.25
 _log = logging.getLogger("pdfbinder.jobs")
 
 
@@ -95,6 +97,7 @@ class CeleryJobRunner(JobRunner):
         self._execute = execute
         self._on_finish = on_finish
         self._lease_seconds = visibility_timeout
+        self._progress = ProgressPublisher(records.set_progress, interval=_PROGRESS_WRITE_SECONDS)
         broker = str(app.conf.broker_url or "")
         self._broker = (
             redis.Redis.from_url(broker, decode_responses=True)
@@ -136,6 +139,7 @@ class CeleryJobRunner(JobRunner):
 
     def close(self) -> None:
         """Release connections; queued and running jobs carry on in the workers."""
+        self._progress.close()
         self.app.close()
         self.records.client.close()
         if self._broker is not None:
@@ -161,7 +165,9 @@ class CeleryJobRunner(JobRunner):
     def _run(self, record: JobRecord) -> None:
         job_id, spec = record.job_id, record.spec
         cancelled = self._cancel_check(job_id)
-        outcome = outcome_of(job_id, cancelled, lambda: self._execute(spec, cancelled))
+        report = self._progress.reporter(job_id)
+        outcome = outcome_of(job_id, cancelled, lambda: self._execute(spec, cancelled, report))
+        self._progress.discard(job_id)
         ended = self.records.finish(
             job_id,
             state=outcome.state,

@@ -26,6 +26,7 @@ from typing import Any
 from ..clock import utcnow
 from .base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
 from .outcome import notify_finished, outcome_of
+from .progress import JobProgress
 
 INTERRUPTED_CODE = 500
 INTERRUPTED_MESSAGE = (
@@ -62,6 +63,11 @@ class _Running:
     done: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     final: JobRecord | None = None
+    progress: JobProgress | None = None
+    """The executor's latest report, kept here: only this process answers for the job."""
+
+    def report(self, progress: JobProgress) -> None:
+        self.progress = progress
 
 
 class LocalJobRunner(JobRunner):
@@ -131,7 +137,7 @@ class LocalJobRunner(JobRunner):
         def start_and_execute() -> dict[str, Any]:
             nonlocal started
             started = utcnow()
-            return self._execute(spec, running.cancelled.is_set)
+            return self._execute(spec, running.cancelled.is_set, running.report)
 
         outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
         stored = spec.without_secrets()
@@ -174,6 +180,7 @@ class LocalJobRunner(JobRunner):
         if not rows:
             return None
         spec, state, created, started, finished, result, code, message = rows[0]
+        running = self._running.get(job_id)
         return JobRecord(
             job_id=job_id,
             spec=JobSpec.from_json(json.loads(spec)),
@@ -184,6 +191,7 @@ class LocalJobRunner(JobRunner):
             result=json.loads(result) if result else None,
             error_code=code,
             message=message,
+            progress=running.progress if running is not None else None,
         )
 
     def wait(self, job_id: str, timeout: float) -> JobRecord | None:

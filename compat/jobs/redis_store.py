@@ -4,7 +4,7 @@ One hash per job, ``pdfbinder:job:<id>``, with the :class:`JobRecord` fields
 (times as ISO text, spec and result as JSON) plus the run's bookkeeping:
 ``worker`` (``host:pid`` of the process running it), ``lease`` (Redis time,
 in seconds, until which that worker counts as alive; it renews it while it
-works), ``attempts`` and ``cancel``.
+works), ``attempts``, ``cancel`` and ``progress`` (JSON, while it works).
 
 State changes are Lua scripts, so they are atomic across processes:
 :meth:`claim` lets exactly one live worker run a job (a second delivery of
@@ -29,6 +29,7 @@ import redis
 
 from ..clock import utcnow
 from .base import JobRecord, JobSpec, JobState
+from .progress import JobProgress
 
 PREFIX = "pdfbinder:"
 
@@ -60,8 +61,14 @@ _FINISH = """
 if redis.call('HGET', KEYS[1], 'state') ~= 'working' then return 0 end
 redis.call('HSET', KEYS[1], 'state', ARGV[1], 'spec', ARGV[2], 'finished_at', ARGV[3],
            'result', ARGV[4], 'error_code', ARGV[5], 'message', ARGV[6])
-redis.call('HDEL', KEYS[1], 'lease', 'cancel')
+redis.call('HDEL', KEYS[1], 'lease', 'cancel', 'progress')
 redis.call('EXPIRE', KEYS[1], ARGV[7])
+return 1
+"""
+
+_PROGRESS = """
+if redis.call('HGET', KEYS[1], 'state') ~= 'working' then return 0 end
+redis.call('HSET', KEYS[1], 'progress', ARGV[1])
 return 1
 """
 
@@ -95,6 +102,7 @@ class RedisJobRecords:
         self._renew = client.register_script(_RENEW)
         self._finish = client.register_script(_FINISH)
         self._cancel = client.register_script(_CANCEL)
+        self._progress = client.register_script(_PROGRESS)
 
     @classmethod
     def from_url(cls, url: str, *, retention_seconds: int) -> RedisJobRecords:
@@ -135,6 +143,11 @@ class RedisJobRecords:
             result=json.loads(fields["result"]) if fields.get("result") else None,
             error_code=int(fields["error_code"]) if fields.get("error_code") else None,
             message=fields.get("message") or None,
+            progress=(
+                JobProgress.from_json(json.loads(fields["progress"]))
+                if fields.get("progress")
+                else None
+            ),
         )
 
     def holder(self, job_id: str) -> Holder | None:
@@ -180,6 +193,10 @@ class RedisJobRecords:
                 ],
             )
         )
+
+    def set_progress(self, job_id: str, progress: JobProgress) -> bool:
+        """Record a ``working`` job's progress; ``False`` (nothing written) once it ended."""
+        return bool(self._progress(keys=[self.key(job_id)], args=[json.dumps(progress.to_json())]))
 
     def request_cancel(self, job_id: str) -> bool:
         """Flag a ``working`` job for cancellation; ``False`` when it already ended."""

@@ -143,6 +143,9 @@ def test_job_check_parameter_in_any_case_and_shape(server: ThreadServer) -> None
         "jobDuration",
         "outputLinkValidTill",
         "error",
+        # pdfbinder's extensions, next to the vendor's fields.
+        "progress",
+        "provenance",
     }
 
 

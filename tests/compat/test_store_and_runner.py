@@ -17,6 +17,7 @@ from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
+from pdfbinder.compat.jobs.progress import ProgressReport, ignore_progress
 from pdfbinder.compat.sources import Sources
 from pdfbinder.engine.office.pool import OfficePool
 from tests.support.compat import make_pdf, pdf_pages
@@ -84,7 +85,9 @@ def test_ids_cannot_address_paths(tmp_path: Path) -> None:
     assert (tmp_path / "secret").is_dir()
 
 
-def _execute(spec: JobSpec, should_stop: CancelCheck) -> dict[str, Any]:
+def _execute(
+    spec: JobSpec, should_stop: CancelCheck, progress: ProgressReport = ignore_progress
+) -> dict[str, Any]:
     """A real executor for the runner tests: its behaviour is chosen by the spec."""
     if spec.kind == "fail":
         raise ApiError(442, "input 1 (x.pdf): damaged")

@@ -7,7 +7,9 @@ worker SIGKILLed mid-job has its job re-run to completion by the other.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import time
 from pathlib import Path
 
 import httpx
@@ -16,7 +18,7 @@ import redis
 from PIL import Image
 
 from pdfbinder.compat.jobs.celery import QUEUE
-from tests.support.compat import make_pdf, make_png, pdf_pages, poll_job
+from tests.support.compat import SEED_IMAGES, make_pdf, make_png, pdf_pages, poll_job
 from tests.support.office import make_docx, page_texts, soffice_pids
 from tests.support.origin import GatedOrigin
 from tests.support.scale import Cluster, records
@@ -113,6 +115,41 @@ def test_office_documents_are_converted_by_the_workers(cluster: Cluster) -> None
     (worker,) = (worker for worker in cluster.workers if worker.pid == holder.pid)
     assert len(soffice_pids(worker.pid)) == 1
     assert all(soffice_pids(replica.pid) == set() for replica in cluster.replicas)
+
+
+def test_a_workers_progress_is_answered_by_the_other_replica(cluster: Cluster) -> None:
+    """The worker writes its progress to Redis; a replica that never saw the job reads it."""
+    late = make_png(50, 40)
+    first = f"https://{SEED_IMAGES}/image1.png"  # from the URL mirror, at once
+    with GatedOrigin({"late.png": late}) as origin:
+        job = httpx.get(
+            f"{cluster.replicas[0].url}/pdf/convert/from/image",
+            params={"url": f"{first},{origin.url_of('late.png')}", "async": "true"},
+        ).json()
+        origin.wait_for_requests(1)  # the worker read input 1 and is fetching input 2
+        check_url = f"{cluster.replicas[1].url}/job/check"
+        deadline = time.monotonic() + 30
+        while True:
+            check = httpx.get(check_url, params={"jobid": job["jobId"]}).json()
+            if check.get("currentInput", {}).get("index") == 1:
+                break
+            assert time.monotonic() < deadline, check
+            time.sleep(0.05)
+        assert check["status"] == "working" and check["progress"] == 0
+        assert check["currentInput"] == {"index": 1, "name": "late.png"}
+        origin.release()
+        done = poll_job(cluster.replicas[1].url, job["jobId"], timeout=60)
+    assert done["status"] == "success" and done["progress"] == 100
+    assert done["provenance"]["inputs"][1] == {
+        "index": 1,
+        "name": "late.png",
+        "size": len(late),
+        "sha256": hashlib.sha256(late).hexdigest(),
+    }
+    assert done["provenance"]["pages"] == [
+        {"output": [1, 1], "input": 0, "pages": [1, 1]},
+        {"output": [2, 2], "input": 1, "pages": [1, 1]},
+    ]
 
 
 def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) -> None:

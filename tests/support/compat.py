@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ import pikepdf
 from PIL import Image
 
 from pdfbinder.compat.app import create_app
+from pdfbinder.compat.service import Service
 from pdfbinder.compat.settings import Settings
 from pdfbinder.compat.testing.background import BackgroundServer
 from tests.support.cli import pdfbinder_script
@@ -115,10 +117,17 @@ class ThreadServer:
     """``create_app(settings)`` under uvicorn in a background thread (the drop-in's
     :class:`~pdfbinder.compat.testing.background.BackgroundServer`), with its settings at hand."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(
+        self, settings: Settings, service_factory: Callable[[Settings], Service] | None = None
+    ) -> None:
         self.settings = settings
+        app = (
+            create_app(settings)
+            if service_factory is None
+            else create_app(settings, service_factory=service_factory)
+        )
         self._server = BackgroundServer(
-            create_app(settings), start_timeout=START_TIMEOUT, stop_timeout=_STOP_TIMEOUT
+            app, start_timeout=START_TIMEOUT, stop_timeout=_STOP_TIMEOUT
         )
         self.port = self._server.port
         self.url = self._server.base_url
