@@ -7,7 +7,8 @@ consecutive pages of one input, forwards or backwards — so a 2,000-page merge
 of five files is five entries, not 2,000.
 
 The digest is taken from bytes the engine reads anyway where it can (an
-image is read whole before it is embedded); a PDF is read by qpdf on its own
+image is read whole before it is embedded, and hashed on a helper thread
+while it is embedded); a PDF is read by qpdf on its own
 terms, so its digest is one sequential pass of its own, in small chunks, over
 data the operating system has cached for qpdf's read.
 """
@@ -15,6 +16,7 @@ data the operating system has cached for qpdf's read.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -159,6 +161,38 @@ def digest_bytes(data: bytes | bytearray | memoryview, index: int, name: str) ->
     import hashlib  # OpenSSL's, several times faster than the built-in; loaded when first hashing
 
     return InputDigest(index, name, len(data), hashlib.sha256(data).hexdigest())
+
+
+class ConcurrentDigest:
+    """The digest of bytes in memory, taken on a helper thread while the caller goes on.
+
+    hashlib lets go of the interpreter lock while it hashes, so embedding an
+    image and hashing it run side by side on two cores. Small inputs are
+    hashed at once: a thread costs more than hashing them.
+    """
+
+    _INLINE_BELOW = 256 * 1024
+
+    def __init__(self, data: bytes, index: int, name: str) -> None:
+        self._digest: InputDigest | None = None
+        self._thread: threading.Thread | None = None
+        if len(data) < self._INLINE_BELOW:
+            self._digest = digest_bytes(data, index, name)
+            return
+        self._thread = threading.Thread(
+            target=self._run, args=(data, index, name), name="pdfbinder-digest", daemon=True
+        )
+        self._thread.start()
+
+    def _run(self, data: bytes, index: int, name: str) -> None:
+        self._digest = digest_bytes(data, index, name)
+
+    def result(self) -> InputDigest:
+        """The digest, once the helper thread has it."""
+        if self._thread is not None:
+            self._thread.join()
+        assert self._digest is not None  # the thread always sets it; hashing bytes cannot fail
+        return self._digest
 
 
 def digest_source(source: Source | NamedSource, index: int, name: str) -> InputDigest:

@@ -17,7 +17,7 @@ from ..errors import EngineError, InvalidOption
 from ..inputs import NamedSource, Source, display_name, input_label
 from ..library_warnings import capture_library_warnings, distinct
 from ..output import Destination, atomic_output
-from ..provenance import InputDigest, digest_bytes
+from ..provenance import ConcurrentDigest, InputDigest
 from ..report import ProgressCallback, Report
 from . import DEFAULT_MAX_PIXELS, images
 from .embed import write_image
@@ -115,7 +115,7 @@ def images_to_pdf(
             try:
                 with capture_library_warnings() as library:
                     data = images.read_source(source)
-                    digest = digest_bytes(data, index, name)
+                    hashing = ConcurrentDigest(data, index, name)
                     limit = max_pixels or 2**63
                     for frame in images.image_frames(data, max_pixels=limit, warn=warn):
                         kids.append(_write_page(writer, frame, options, pages))
@@ -124,6 +124,7 @@ def images_to_pdf(
                 raise type(error)(error.reason, index=index, name=name) from None
             for message in distinct(library):
                 warn(message)
+            digest = hashing.result()
             report.provenance.inputs.append(digest)
             report.provenance.add_pages(first_page, index, list(range(1, len(methods) + 1)))
             if attach_sources:
