@@ -117,9 +117,9 @@ def images_to_pdf(
                     data = images.read_source(source)
                     hashing = ConcurrentDigest(data, index, name)
                     limit = max_pixels or 2**63
-                    for frame in images.image_frames(data, max_pixels=limit, warn=warn):
-                        kids.append(_write_page(writer, frame, options, pages))
-                        methods.append(frame.image.method)
+                    for plan in images.plan_frames(data, max_pixels=limit, warn=warn):
+                        kids.append(_write_page(writer, plan.frame(), options, pages))
+                        methods.append(plan.route.method)
             except EngineError as error:
                 raise type(error)(error.reason, index=index, name=name) from None
             for message in distinct(library):

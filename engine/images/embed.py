@@ -20,6 +20,15 @@ from .jpeg import JpegInfo
 from .pdfwriter import Name, PdfStreamWriter, PdfValue, Ref, StreamData
 from .png import CHANNELS, DecodedPng, PngInfo, decode_png
 from .pngalpha import split_alpha_deflated
+from .routes import (
+    DECODED,
+    G4_COPY,
+    JPEG_COPY,
+    JPX_COPY,
+    PNG_ALPHA_SPLIT,
+    PNG_IDAT_COPY,
+    Route,
+)
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -128,7 +137,7 @@ def from_jpeg(data: bytes, info: JpegInfo) -> ImageXObject:
         info.components,
         data,
         "DCTDecode",
-        "jpeg-passthrough",
+        JPEG_COPY,
         decode=decode,
         icc=usable_icc(info.icc, info.components),
     )
@@ -136,24 +145,22 @@ def from_jpeg(data: bytes, info: JpegInfo) -> ImageXObject:
 
 def from_jpx(data: bytes, width: int, height: int) -> ImageXObject:
     """JPEG 2000 bytes unchanged; the codestream defines colour and precision."""
-    return ImageXObject(width, height, None, None, data, "JPXDecode", "jpx-passthrough")
+    return ImageXObject(width, height, None, None, data, "JPXDecode", JPX_COPY)
 
 
 def from_g4(strip: bytes, width: int, height: int, black_is_1: bool) -> ImageXObject:
     """A CCITT Group 4 TIFF strip unchanged."""
     parms: dict[str, PdfValue] = {"K": -1, "Columns": width, "Rows": height, "BlackIs1": black_is_1}
-    return ImageXObject(
-        width, height, 1, 1, strip, "CCITTFaxDecode", "ccitt-g4-passthrough", decode_parms=parms
-    )
+    return ImageXObject(width, height, 1, 1, strip, "CCITTFaxDecode", G4_COPY, decode_parms=parms)
 
 
-def from_png(info: PngInfo) -> ImageXObject:
-    """A PNG: IDAT copied when possible, alpha split off its filtered rows, else decoded once."""
-    palette_alpha = info.color_type == 3 and info.transparency is not None
-    if not info.interlaced and not info.has_alpha and not palette_alpha:
+def from_png(info: PngInfo, route: Route) -> ImageXObject:
+    """A PNG by its ``route``: IDAT copied, alpha split off its filtered rows, or decoded once."""
+    if route.method == PNG_IDAT_COPY:
         return _png_idat_copy(info)
-    if not info.interlaced and info.has_alpha:
+    if not route.decoded:
         return _png_filtered_alpha_split(info)
+    palette_alpha = info.color_type == 3 and info.transparency is not None
     decoded = decode_png(info)
     colors = 1 if info.color_type in (0, 3, 4) else 3
     image = ImageXObject(
@@ -163,16 +170,14 @@ def from_png(info: PngInfo) -> ImageXObject:
         colors,
         _flate(decoded.color),
         "FlateDecode",
-        "png-decoded-flate",
+        route.method,
         palette=info.palette if info.color_type == 3 else None,
     )
     _png_colour(image, info)
     if decoded.alpha is not None:
         image.smask = _alpha_mask(info.width, info.height, decoded.color_bits, decoded.alpha)
-        image.method = "png-alpha-split"
     elif palette_alpha:
         image.smask = _palette_alpha(info, decoded)
-        image.method = "png-alpha-split"
     else:
         image.color_key = _png_color_key(info, scaled=True)
     return image
@@ -187,7 +192,7 @@ def _png_idat_copy(info: PngInfo) -> ImageXObject:
         colors,
         info.idat,
         "FlateDecode",
-        "png-idat-copy",
+        PNG_IDAT_COPY,
         decode_parms=_png_predictor(colors, info.bit_depth, info.width),
         palette=info.palette if info.color_type == 3 else None,
         color_key=_png_color_key(info, scaled=False),
@@ -208,7 +213,7 @@ def _png_filtered_alpha_split(info: PngInfo) -> ImageXObject:
         colors,
         color_rows,
         "FlateDecode",
-        "png-alpha-split",
+        PNG_ALPHA_SPLIT,
         decode_parms=_png_predictor(colors, bits, width),
     )
     _png_colour(image, info)
@@ -343,7 +348,7 @@ def _from_palette(image: Image.Image) -> ImageXObject:
     channels = len(palette_mode)
     rgb = bytes(v for i, v in enumerate(entries) if i % channels < 3)[: 256 * 3] or b"\0\0\0"
     indices = image.tobytes()
-    result = ImageXObject(width, height, 8, 1, _flate(indices), "FlateDecode", "flate", palette=rgb)
+    result = ImageXObject(width, height, 8, 1, _flate(indices), "FlateDecode", DECODED, palette=rgb)
     table: bytes | None = None
     transparency = image.info.get("transparency")
     if palette_mode == "RGBA":
@@ -359,7 +364,7 @@ def _from_palette(image: Image.Image) -> ImageXObject:
 
 
 def _decoded(width: int, height: int, bits: int, colors: int, samples: bytes) -> ImageXObject:
-    return ImageXObject(width, height, bits, colors, _flate(samples), "FlateDecode", "flate")
+    return ImageXObject(width, height, bits, colors, _flate(samples), "FlateDecode", DECODED)
 
 
 def _big_endian_16(image: Image.Image) -> bytes:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -24,7 +25,8 @@ from .jpeg import read_jpeg
 from .jpx import J2K_SIGNATURE, JP2_SIGNATURE, read_jpx_size
 from .png import SIGNATURE as PNG_SIGNATURE
 from .png import check_stream_start, read_png
-from .tiff import g4_strip
+from .routes import Route, choose_route
+from .tiff import G4Strip, g4_strip
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -45,6 +47,33 @@ class Frame:
     orientation: int
 
 
+@dataclass(frozen=True)
+class FramePlan:
+    """One frame as its header describes it, the route chosen for it, and its encoder.
+
+    ``dpi`` is what the page size is computed from (``dpi_from_file`` says
+    whether the file gave it or the default was used). ``encode`` must be
+    called before the next plan is taken from :func:`plan_frames`.
+    """
+
+    image_format: str
+    width: int
+    height: int
+    dpi: tuple[float, float]
+    dpi_from_file: bool
+    orientation: int
+    colour: str
+    bits: int | None
+    alpha: bool
+    icc: bytes | None
+    route: Route
+    encode: Callable[[], embed.ImageXObject]
+
+    def frame(self) -> Frame:
+        """Encode the frame for the PDF."""
+        return Frame(self.encode(), self.dpi, self.orientation)
+
+
 def read_source(source: Source | NamedSource) -> bytes:
     """All bytes of one input (one input at a time is the memory bound)."""
     try:
@@ -57,8 +86,13 @@ def read_source(source: Source | NamedSource) -> bytes:
     return bytes(data)
 
 
-def image_frames(data: bytes, *, max_pixels: int, warn: Warn) -> Iterator[Frame]:
-    """Every frame of the image in ``data``, each already encoded for the PDF."""
+def plan_frames(data: bytes, *, max_pixels: int, warn: Warn) -> Iterator[FramePlan]:
+    """Every frame of the image in ``data``, its route chosen from headers alone.
+
+    Everything that can be checked without decoding pixels is checked here
+    (structure, checksums, the pixel limit), so a plan that comes out is one
+    the converter will embed.
+    """
     if data.startswith(b"\xff\xd8\xff"):
         yield from _jpeg_frames(data, max_pixels, warn)
     elif data.startswith(PNG_SIGNATURE):
@@ -66,7 +100,20 @@ def image_frames(data: bytes, *, max_pixels: int, warn: Warn) -> Iterator[Frame]
     elif data.startswith((JP2_SIGNATURE, J2K_SIGNATURE)):
         width, height = read_jpx_size(data)
         check_pixels(width, height, max_pixels)
-        yield Frame(embed.from_jpx(data, width, height), (DEFAULT_DPI, DEFAULT_DPI), 1)
+        yield FramePlan(
+            "JPEG 2000",
+            width,
+            height,
+            (DEFAULT_DPI, DEFAULT_DPI),
+            False,
+            1,
+            "as coded in the codestream",
+            None,
+            False,
+            None,
+            choose_route("JPEG 2000"),
+            lambda: embed.from_jpx(data, width, height),
+        )
     else:
         kind = heif_kind(data)
         if kind is not None:
@@ -92,7 +139,10 @@ def _orientation(value: int | None, warn: Warn) -> int:
     return 1
 
 
-def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
+_JPEG_COLOURS = {1: "Gray", 3: "YCbCr (RGB)", 4: "CMYK"}
+
+
+def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[FramePlan]:
     """One page per picture: a plain JPEG whole, an MPO file picture by picture."""
     pictures = read_jpeg(data)
     for info, _, _ in pictures:
@@ -102,28 +152,69 @@ def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
     frame_count = _verify_header(data) if pictures[0][0].multi_picture else 1
     if frame_count > len(pictures):
         raise CorruptInput(f"multi-picture JPEG lists {frame_count} pictures but holds fewer")
-    if not all(info.baseline_or_progressive for info, _, _ in pictures[:frame_count]):
-        # Arithmetic-coded or 12-bit JPEGs are not readable by every PDF viewer.
-        yield from _pillow_frames(data, max_pixels, warn)
+    route = choose_route(
+        "JPEG",
+        dct_readable=all(info.baseline_or_progressive for info, _, _ in pictures[:frame_count]),
+    )
+    if not route.copied:
+        yield from _pillow_frames(data, max_pixels, warn, route)
         return
     for info, start, end in pictures[:frame_count]:
         # A lone picture keeps any trailing bytes: the file goes in exactly as given.
         picture = data if frame_count == 1 else data[start:end]
-        dpi = info.dpi or (DEFAULT_DPI, DEFAULT_DPI)
-        yield Frame(embed.from_jpeg(picture, info), dpi, _orientation(info.exif.orientation, warn))
+        colour = _JPEG_COLOURS[info.components]
+        if info.components == 4 and info.adobe:
+            colour += " (Adobe, stored inverted)"
+        yield FramePlan(
+            "JPEG",
+            info.width,
+            info.height,
+            info.dpi or (DEFAULT_DPI, DEFAULT_DPI),
+            info.dpi is not None,
+            _orientation(info.exif.orientation, warn),
+            colour,
+            info.bits,
+            False,
+            None,
+            route,
+            lambda picture=picture, info=info: embed.from_jpeg(picture, info),  # type: ignore[misc]
+        )
 
 
-def _png_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
+_PNG_COLOURS = {0: "Gray", 2: "RGB", 3: "Palette (RGB)", 4: "Gray + alpha", 6: "RGB + alpha"}
+
+
+def _png_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[FramePlan]:
     """A PNG from our own chunk parse alone; only an animated one goes to Pillow."""
     info = read_png(data)
     check_pixels(info.width, info.height, max_pixels)
+    palette_alpha = info.color_type == 3 and info.transparency is not None
+    route = choose_route(
+        "PNG",
+        animated=info.animated,
+        interlaced=info.interlaced,
+        alpha_channel=info.has_alpha,
+        palette_transparency=palette_alpha,
+    )
     if info.animated:
-        yield from _pillow_frames(data, max_pixels, warn)
+        yield from _pillow_frames(data, max_pixels, warn, route)
         return
     if not info.interlaced:
         check_stream_start(info)
-    orientation = _orientation(info.exif.orientation, warn)
-    yield Frame(embed.from_png(info), info.dpi or (DEFAULT_DPI, DEFAULT_DPI), orientation)
+    yield FramePlan(
+        "PNG",
+        info.width,
+        info.height,
+        info.dpi or (DEFAULT_DPI, DEFAULT_DPI),
+        info.dpi is not None,
+        _orientation(info.exif.orientation, warn),
+        _PNG_COLOURS[info.color_type],
+        info.bit_depth,
+        info.has_alpha or info.transparency is not None,
+        info.icc,
+        route,
+        lambda: embed.from_png(info, route),
+    )
 
 
 def _verify_header(data: bytes) -> int:
@@ -147,29 +238,71 @@ def _verify_header(data: bytes) -> int:
         raise CorruptInput(f"damaged image header ({_describe(error)})") from None
 
 
-def _pillow_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
-    """Frames decoded by Pillow; any Pillow failure on damaged data becomes CorruptInput."""
-    from PIL import Image, TiffImagePlugin, UnidentifiedImageError
+def _pillow_frames(
+    data: bytes, max_pixels: int, warn: Warn, route: Route | None = None
+) -> Iterator[FramePlan]:
+    """Frames decoded by Pillow; any Pillow failure on damaged data becomes CorruptInput.
+
+    ``route`` is given when the caller already chose decoding for its format.
+    """
+    from PIL import Image, TiffImagePlugin
+
+    with _pillow_errors(), Image.open(io.BytesIO(data)) as image:
+        image_format = image.format or "image"
+        orientation = _orientation(image.getexif().get(_EXIF_ORIENTATION), warn)
+        strip = None
+        if isinstance(image, TiffImagePlugin.TiffImageFile):
+            check_pixels(image.width, image.height, max_pixels)
+            strip = g4_strip(image, data)
+        if route is None:
+            route = choose_route(image_format, g4_strip=strip is not None)
+        for index in range(getattr(image, "n_frames", 1)):
+            image.seek(index)
+            check_pixels(image.width, image.height, max_pixels)
+            dpi, dpi_from_file = _dpi(image)
+            icc = image.info.get("icc_profile")
+            yield FramePlan(
+                image_format,
+                image.width,
+                image.height,
+                dpi,
+                dpi_from_file,
+                orientation,
+                _PILLOW_COLOURS.get(image.mode, image.mode),
+                1 if image.mode == "1" else 16 if image.mode.startswith("I;16") else None,
+                "A" in image.mode or "a" in image.mode or "transparency" in image.info,
+                icc if isinstance(icc, bytes) and icc else None,
+                route,
+                lambda image=image, strip=strip: _decode_pillow(image, strip),  # type: ignore[misc]
+            )
+
+
+_PILLOW_COLOURS = {
+    "1": "bilevel",
+    "L": "Gray",
+    "LA": "Gray + alpha",
+    "P": "Palette",
+    "PA": "Palette + alpha",
+    "RGB": "RGB",
+    "RGBA": "RGB + alpha",
+    "CMYK": "CMYK",
+    "YCbCr": "YCbCr",
+    "LAB": "CIE L*a*b*",
+    "I;16": "Gray",
+    "I;16B": "Gray",
+    "I;16L": "Gray",
+    "I": "Gray (32-bit integer)",
+    "F": "Gray (32-bit float)",
+}
+
+
+@contextmanager
+def _pillow_errors() -> Iterator[None]:
+    """Pillow's many exception types on damaged data as the engine's errors."""
+    from PIL import Image, UnidentifiedImageError
 
     try:
-        with Image.open(io.BytesIO(data)) as image:
-            orientation = _orientation(image.getexif().get(_EXIF_ORIENTATION), warn)
-            if isinstance(image, TiffImagePlugin.TiffImageFile):
-                check_pixels(image.width, image.height, max_pixels)
-                strip = g4_strip(image, data)
-                if strip is not None:
-                    image.load()  # proves the strip decodes before it is copied
-                    yield Frame(
-                        embed.from_g4(strip.data, image.width, image.height, strip.black_is_1),
-                        _dpi(image),
-                        orientation,
-                    )
-                    return
-            for index in range(getattr(image, "n_frames", 1)):
-                image.seek(index)
-                check_pixels(image.width, image.height, max_pixels)
-                image.load()
-                yield Frame(embed.from_pillow(image), _dpi(image), orientation)
+        yield
     except EngineError:
         raise
     except UnidentifiedImageError:
@@ -180,7 +313,17 @@ def _pillow_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[Frame]:
         raise CorruptInput(f"cannot decode image ({_describe(error)})") from None
 
 
-def _dpi(image: Image.Image) -> tuple[float, float]:
+def _decode_pillow(image: Image.Image, strip: G4Strip | None) -> embed.ImageXObject:
+    """The current frame of ``image`` for the PDF: its G4 strip, or its decoded samples."""
+    with _pillow_errors():
+        image.load()  # a G4 strip, too, is proved to decode before it is copied
+    if strip is not None:
+        return embed.from_g4(strip.data, image.width, image.height, strip.black_is_1)
+    return embed.from_pillow(image)
+
+
+def _dpi(image: Image.Image) -> tuple[tuple[float, float], bool]:
+    """The image's resolution, and whether it came from the file (else the default)."""
     dpi = image.info.get("dpi")
     if isinstance(dpi, tuple) and len(dpi) == 2:
         try:
@@ -188,8 +331,8 @@ def _dpi(image: Image.Image) -> tuple[float, float]:
         except (TypeError, ValueError):
             sane = None
         if sane is not None:
-            return sane
-    return (DEFAULT_DPI, DEFAULT_DPI)
+            return sane, True
+    return (DEFAULT_DPI, DEFAULT_DPI), False
 
 
 def _describe(error: Exception) -> str:
