@@ -61,6 +61,40 @@ def _widgets(top_field: pikepdf.Object) -> list[pikepdf.Object]:
     return found
 
 
+def field_names(pdf: pikepdf.Pdf) -> list[str]:
+    """The fully qualified names (``parent.child``) of the form's terminal fields."""
+    acroform = lookup(pdf.Root, "/AcroForm")
+    fields = lookup(acroform, "/Fields") if isinstance(acroform, Dictionary) else None
+    if not isinstance(fields, Array):
+        return []
+    names: list[str] = []
+    seen: set[tuple[int, int]] = set()
+    stack: list[tuple[pikepdf.Object, str]] = [
+        (top, "") for top in reversed(list(fields)) if isinstance(top, Dictionary)
+    ]
+    while stack:
+        node, parent = stack.pop()
+        if node.is_indirect:
+            if node.objgen in seen:
+                continue
+            seen.add(node.objgen)
+        title = lookup(node, "/T")
+        name = parent
+        if isinstance(title, String):
+            name = f"{parent}.{title}" if parent else str(title)
+        kids = lookup(node, "/Kids")
+        named_kids = (
+            [kid for kid in kids if isinstance(kid, Dictionary) and "/T" in kid]
+            if isinstance(kids, Array)
+            else []
+        )
+        if named_kids:
+            stack.extend((kid, name) for kid in reversed(named_kids))
+        elif name:
+            names.append(name)
+    return names
+
+
 @dataclass
 class SourceForm:
     """One input's form, prepared for copying: its kept fields and form-level entries."""

@@ -30,6 +30,7 @@ import re
 import tempfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from dataclasses import fields as dataclass_fields
 from typing import TYPE_CHECKING
 
 import pikepdf
@@ -69,7 +70,15 @@ from .names import (
     namespace_destinations,
     points_nowhere,
 )
-from .outline import OUTLINE_POLICIES, OutlineBuilder, OutlinePolicy, prepare_source_outline
+from .outline import (
+    OUTLINE_POLICIES,
+    Bookmark,
+    OutlineBuilder,
+    OutlinePolicy,
+    bookmark_tree,
+    item_destination,
+    prepare_source_outline,
+)
 from .pageranges import PageRangeError, parse_page_ranges
 from .pdfopen import OpenedPdf, head_bytes, open_pdf, qpdf_message
 
@@ -131,6 +140,19 @@ class MergeReport(Report):
 
     renamed_fields: dict[str, str] = field(default_factory=dict)
     repairs: list[str] = field(default_factory=list)
+
+
+@dataclass
+class MergePlan(MergeReport):
+    """What a merge would produce, found by running it without writing (:func:`plan_merge`).
+
+    ``bookmarks`` is the output's bookmark tree. ``unconverted`` names the
+    Office documents LibreOffice would convert: a plan does not start it, so
+    their pages are not in ``page_count`` or the bookmarks.
+    """
+
+    bookmarks: list[Bookmark] = field(default_factory=list)
+    unconverted: list[str] = field(default_factory=list)
 
 
 InputGroup = tuple[int, PdfInput, Callable[[], Iterator[PdfInput]]]
@@ -272,8 +294,63 @@ def merge_any(
     return report
 
 
+def plan_merge(
+    inputs: Iterable[tuple[int, Source | NamedSource | PdfInput]],
+    *,
+    any_kind: bool,
+    password: str | None = None,
+    outline: str = "keep",
+    bookmark_titles: str = "document",
+    fields: str = "rename",
+    pad_to_even: bool = False,
+    collate: bool = False,
+    limits: ArchiveLimits = ArchiveLimits(),
+    members: MemberFilter = MemberFilter(),
+    max_pixels: int | None = DEFAULT_MAX_PIXELS,
+) -> MergePlan:
+    """What :func:`merge_any` (``any_kind``) or :func:`merge_pdfs` would make, without writing.
+
+    The merge runs as it would (inputs opened, repaired, fields renamed,
+    bookmarks grafted, images converted in memory) up to the point where the
+    output is saved. Each input comes with its position in the caller's list,
+    so inputs left out keep the others' names in the report. Office documents
+    are not converted (see :class:`MergePlan`).
+    """
+    items = [(index, _as_pdf_input(item)) for index, item in inputs]
+    context = _ExpandContext(limits, members, max_pixels, password, None, dry_run=True)
+    groups: list[InputGroup] = [
+        (index, item, (lambda item=item, index=index: context.expand(item, index)))  # type: ignore[misc]
+        if any_kind
+        else (index, item, _single_input(item))
+        for index, item in items
+    ]
+    report = merge_groups(
+        groups,
+        None,
+        password=password,
+        outline=outline,
+        bookmark_titles=bookmark_titles,
+        fields=fields,
+        linearize=False,
+        on_progress=None,
+        info={},
+        digests=context.digests,
+        pad_to_even=pad_to_even,
+        collate=collate,
+        unconverted=context.unconverted,
+    )
+    assert isinstance(report, MergePlan)
+    report.warnings.extend(context.warnings)
+    report.unconverted = context.unconverted
+    return report
+
+
 class _ExpandContext:
-    """What turning ``merge_any`` inputs into PDFs needs, and the pool it may have started."""
+    """What turning ``merge_any`` inputs into PDFs needs, and the pool it may have started.
+
+    In a ``dry_run`` no Office document is converted: each is listed in
+    ``unconverted`` instead.
+    """
 
     def __init__(
         self,
@@ -282,14 +359,18 @@ class _ExpandContext:
         max_pixels: int | None,
         password: str | None,
         office: OfficePool | None,
+        *,
+        dry_run: bool = False,
     ) -> None:
         self.limits = limits
         self.members = members
         self.max_pixels = max_pixels
         self.password = password
+        self.dry_run = dry_run
         self.warnings: list[str] = []
         self.digests: dict[int, InputDigest] = {}
         """Digests of inputs converted from images, taken from the bytes the conversion read."""
+        self.unconverted: list[str] = []
         self._office = office
         self._own_office: OfficePool | None = None
 
@@ -316,7 +397,7 @@ class _ExpandContext:
                 f"cannot be read: {error.strerror or error}", index=index, name=name
             ) from error
         kind = kind_of(head)
-        document = document_type(source, head, name) if kind in _MAYBE_DOCUMENT else None
+        document = document_type(source, head, name) if kind in MAYBE_DOCUMENT else None
         if kind != "zip" or document is not None:
             yield from self._expand_single(item, source, kind, document, index)
             return
@@ -327,7 +408,7 @@ class _ExpandContext:
             member_kind = kind_of(member_head)
             member_document = (
                 document_type(member, member_head, member.name)
-                if member_kind in _MAYBE_DOCUMENT
+                if member_kind in MAYBE_DOCUMENT
                 else None
             )
             if member_kind == "zip" and member_document is None:
@@ -353,7 +434,9 @@ class _ExpandContext:
         index: int,
     ) -> Iterator[PdfInput]:
         name = display_name(source)
-        if document is not None:
+        if document is not None and self.dry_run:
+            self.unconverted.append(input_label(index, name))
+        elif document is not None:
             from ..office.convert import document_to_pdf
 
             with document_to_pdf(
@@ -391,20 +474,17 @@ class _ExpandContext:
                     member=item.member,
                 )
         else:
-            raise UnsupportedInput(
-                "is not a PDF, an image, an Office document or a ZIP archive of them",
-                index=index,
-                name=name,
-            )
+            raise UnsupportedInput(NOT_MERGEABLE, index=index, name=name)
 
 
-_MAYBE_DOCUMENT = ("zip", "office", "unknown")
+NOT_MERGEABLE = "is not a PDF, an image, an Office document or a ZIP archive of them"
+MAYBE_DOCUMENT = ("zip", "office", "unknown")
 """Kinds of content that may be a document: ZIP-based formats, OLE2/RTF, text by name."""
 
 
 def merge_groups(
     groups: Sequence[InputGroup],
-    output: Destination,
+    output: Destination | None,
     *,
     password: str | None,
     outline: str,
@@ -417,12 +497,17 @@ def merge_groups(
     digests: dict[int, InputDigest] | None = None,
     pad_to_even: bool = False,
     collate: bool = False,
+    unconverted: Sequence[str] = (),
 ) -> MergeReport:
     """The merge behind :func:`merge_pdfs` and ``merge_any``: inputs grouped by caller position.
 
     ``digests`` receives, while an input expands, the digest of an input the
     expansion read whole anyway; the others are hashed here. A group is one
     input for ``pad_to_even`` and ``collate``, however many PDFs it expands to.
+    Without an ``output`` nothing is written and the report is a
+    :class:`MergePlan`; ``unconverted`` then lists the Office documents the
+    plan left out (filled while the inputs expand), and a plan of those alone
+    may have no pages.
     """
     _check_choice("outline", outline, OUTLINE_POLICIES)
     _check_choice("bookmark_titles", bookmark_titles, BOOKMARK_TITLES)
@@ -445,7 +530,7 @@ def merge_groups(
         merger.add_original(original, index, known.get(index), attach=attach_sources)
         if on_progress is not None:
             on_progress(done, len(groups))
-    if merger.page_count == 0:
+    if merger.page_count == 0 and not unconverted:
         raise InvalidOption("nothing to merge: the inputs have no pages")
     if collate:
         merger.collate()
@@ -892,9 +977,9 @@ class _Merger:
         self.kids.extend(pages)
 
     def save(
-        self, output: Destination, *, linearize: bool, info: dict[str, str | None]
+        self, output: Destination | None, *, linearize: bool, info: dict[str, str | None]
     ) -> MergeReport:
-        """Finish the catalog and write the output atomically."""
+        """Finish the catalog and write the output atomically (without ``output``: plan only)."""
         pdf = self.pdf
         root = pdf.Root.Pages
         root.Kids = Array(self.kids)
@@ -919,6 +1004,8 @@ class _Merger:
         self._write_info(info)
         if self.open_action is not None:
             pdf.Root.OpenAction = Dictionary(S=Name.GoTo, D=self.open_action)
+        if output is None:
+            return self._plan()
         if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
             StreamDeduplicator().pages(self.kids)
         with atomic_output(output) as handle, capture_library_warnings() as library:
@@ -942,6 +1029,33 @@ class _Merger:
         self.report.page_count = len(self.kids)
         pdf.close()
         return self.report
+
+    def _plan(self) -> MergePlan:
+        """The finished document described instead of written."""
+        positions = {page.objgen: number for number, page in enumerate(self.kids, start=1)}
+
+        def page_of(item: pikepdf.Object) -> int | None:
+            destination = item_destination(item)
+            if isinstance(destination, (Name, pikepdf.String)):
+                text = str(destination)
+                destination = self.dests.get(text, self.dests.get(text.lstrip("/")))
+            if isinstance(destination, Dictionary):
+                destination = lookup(destination, "/D")
+            if isinstance(destination, Array) and len(destination) > 0:
+                target = destination[0]
+                if isinstance(target, Dictionary) and target.is_indirect:
+                    return positions.get(target.objgen)
+            return None
+
+        root = lookup(self.pdf.Root, "/Outlines")
+        report = self.report
+        report.page_count = len(self.kids)
+        plan = MergePlan(
+            **{part.name: getattr(report, part.name) for part in dataclass_fields(report)},
+            bookmarks=bookmark_tree(root, page_of) if isinstance(root, Dictionary) else [],
+        )
+        self.pdf.close()
+        return plan
 
     def _write_info(self, overrides: dict[str, str | None]) -> None:
         """Document info and XMP come from the first input, overridden by the caller's values."""

@@ -12,6 +12,7 @@ they loop rather than copied as an endless list.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Literal
 
 import pikepdf
@@ -54,6 +55,49 @@ def walk_items(root: pikepdf.Object) -> Iterator[pikepdf.Object]:
             seen.add(child.objgen)
             yield child
             stack.append(child)
+
+
+@dataclass
+class Bookmark:
+    """One bookmark as a reader sees it: its title, the 1-based page it opens, its children.
+
+    ``page`` is ``None`` when the bookmark opens no page of the document (a
+    link elsewhere, or a page left out by a page range).
+    """
+
+    title: str
+    page: int | None
+    children: list[Bookmark] = field(default_factory=list)
+
+
+def bookmark_tree(
+    root: pikepdf.Object, page_of: Callable[[pikepdf.Object], int | None]
+) -> list[Bookmark]:
+    """The bookmarks under ``root``; ``page_of`` maps an item to its page (cycle-safe)."""
+    seen: set[tuple[int, int]] = set()
+
+    def below(node: pikepdf.Object) -> list[Bookmark]:
+        found = []
+        for child in _children(node):
+            if child.objgen in seen:
+                continue
+            seen.add(child.objgen)
+            title = lookup(child, "/Title")
+            text = str(title) if isinstance(title, String) else ""
+            found.append(Bookmark(text, page_of(child), below(child)))
+        return found
+
+    return below(root)
+
+
+def item_destination(item: pikepdf.Object) -> pikepdf.Object | None:
+    """What a bookmark opens: its /Dest, or the destination of its GoTo action."""
+    destination = lookup(item, "/Dest")
+    if destination is None:
+        action = lookup(item, "/A")
+        if isinstance(action, Dictionary) and lookup(action, "/S") == Name.GoTo:
+            destination = lookup(action, "/D")
+    return destination
 
 
 def prepare_source_outline(
