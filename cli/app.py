@@ -17,6 +17,7 @@ from pdfbinder.engine import __version__
 
 from .convert import convert
 from .demo import demo
+from .inspect import inspect
 from .merge import merge
 from .serve import serve
 from .worker import worker
@@ -24,6 +25,7 @@ from .worker import worker
 COMMANDS: dict[str, Callable[..., Any]] = {
     "convert": convert,
     "merge": merge,
+    "inspect": inspect,
     "serve": serve,
     "worker": worker,
     "demo": demo,

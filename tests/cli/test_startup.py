@@ -114,6 +114,21 @@ def test_merge_loads_no_image_path(tmp_path: Path) -> None:
     assert not loaded & {"PIL", "pdfbinder.engine.images.convert", *_NEVER_FOR_FILES}
 
 
+def test_inspect_of_a_jpeg_for_convert_loads_neither_pillow_nor_pikepdf(
+    tmp_path: Path, jpeg: Path
+) -> None:
+    loaded, printed = _modules_loaded(tmp_path, "inspect", str(jpeg), "--for", "convert", "--json")
+    assert json.loads(printed)["inputs"][0]["image"]["frames"][0]["method"] == "jpeg-passthrough"
+    assert not loaded & {"PIL", "pikepdf", *_NEVER_FOR_FILES}
+
+
+def test_inspect_of_pdfs_loads_no_image_path(tmp_path: Path) -> None:
+    first = _small_pdf(tmp_path / "a.pdf", 2)
+    loaded, printed = _modules_loaded(tmp_path, "inspect", str(first), "--json")
+    assert json.loads(printed)["plan"]["page_count"] == 2
+    assert not loaded & {"PIL", "pdfbinder.engine.images.convert", *_NEVER_FOR_FILES}
+
+
 @pytest.mark.parametrize("arguments", [["--help"], ["--version"], ["merge", "--help"]])
 def test_help_and_version_load_no_engine(tmp_path: Path, arguments: list[str]) -> None:
     loaded, _ = _modules_loaded(tmp_path, *arguments)
@@ -128,7 +143,7 @@ def test_version_is_the_package_metadata_version(tmp_path: Path) -> None:
 
 def test_help_lists_every_command_and_the_version_option(tmp_path: Path) -> None:
     _, printed = _modules_loaded(tmp_path, "--help")
-    for name in ("convert", "merge", "serve", "worker", "demo", "--version"):
+    for name in ("convert", "merge", "inspect", "serve", "worker", "demo", "--version"):
         assert name in printed
 
 
