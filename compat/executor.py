@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from pdfbinder.engine import (
     EngineError,
@@ -37,6 +37,9 @@ from .jobs.progress import JobProgress, ProgressReport, ignore_progress
 from .limits import JobBudget, check_page_count, source_size
 from .protocol import JobOptions, timestamp
 from .sources import FetchAuth, Sources, url_file_name
+
+if TYPE_CHECKING:
+    from pdfbinder.engine.preflight import Preflight
 
 _SPOOL_IN_MEMORY = 64 * 1024**2
 
@@ -108,6 +111,13 @@ class JobExecutor:
                     inputs.append(opened)
                 if should_stop():
                     raise JobCancelled
+                if options.dry_run:
+                    report = self._preflight(spec.kind, inputs, params, options)
+                    return {
+                        "pageCount": report.plan.page_count or 0,
+                        "dryRun": report.to_dict(),
+                        "jobDuration": round((time.monotonic() - started) * 1000),
+                    }
                 working_on(0)
                 expires_at = utcnow() + timedelta(minutes=params["expiration"])
                 try:
@@ -172,18 +182,10 @@ class JobExecutor:
         options: JobOptions,
         on_progress: Callable[[int, int], None],
     ) -> Report:
-        # None keeps the engine's own default pixel limit.
-        pixels = {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
-        merging: dict[str, Any] = {
-            "password": params.get("password"),
-            "on_progress": on_progress,
-            "outline": _outline(options),
-            "bookmark_titles": "file",
-            "fields": "rename" if options.rename_matching_fields else "join",
-            "pad_to_even": options.pad_to_even,
-            "collate": options.collate,
-            "attach_sources": options.attach_sources,
-        }
+        pixels = self._pixels()
+        merging = _merge_options(params, options)
+        merging["on_progress"] = on_progress
+        merging["attach_sources"] = options.attach_sources
         report: Report
         if kind == "convert":
             report = images_to_pdf(
@@ -212,6 +214,49 @@ class JobExecutor:
         else:
             raise ApiError(400, f"Unknown job kind {kind!r}.")
         return report
+
+    def _pixels(self) -> dict[str, Any]:
+        # None keeps the engine's own default pixel limit.
+        return {} if self._max_pixels is None else {"max_pixels": self._max_pixels}
+
+    def _preflight(
+        self, kind: str, inputs: list[Any], params: dict[str, Any], options: JobOptions
+    ) -> Preflight:
+        """What the job would do, with the options it would run with; nothing is stored."""
+        from pdfbinder.engine.preflight import preflight
+
+        if kind == "convert":
+            return preflight(
+                inputs,
+                operation="images_to_pdf",
+                page_size=options.page_size,
+                fit=options.fit,
+                margin=options.margin,
+                auto_orient=options.auto_orient,
+                **self._pixels(),
+            )
+        if kind not in ("merge", "merge2"):
+            raise ApiError(400, f"Unknown job kind {kind!r}.")
+        return preflight(
+            _with_choices(inputs, options),
+            operation="merge_pdfs" if kind == "merge" else "merge_any",
+            limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
+            members=MemberFilter(options.zip_include, options.zip_exclude),
+            **_merge_options(params, options),
+            **self._pixels(),
+        )
+
+
+def _merge_options(params: dict[str, Any], options: JobOptions) -> dict[str, Any]:
+    """The merge engine's options for a job's parameters and ``profiles``."""
+    return {
+        "password": params.get("password"),
+        "outline": _outline(options),
+        "bookmark_titles": "file",
+        "fields": "rename" if options.rename_matching_fields else "join",
+        "pad_to_even": options.pad_to_even,
+        "collate": options.collate,
+    }
 
 
 def _outline(options: JobOptions) -> str:

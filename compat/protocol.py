@@ -271,6 +271,8 @@ class JobOptions:
     attach_sources: bool = False
     inputs: tuple[dict[str, str], ...] = ()
     """Per ``url`` item, in order: its own ``pages`` (page range) and ``password``."""
+    dry_run: bool = False
+    """Answer what the job would do (inputs described, output planned) instead of a file."""
     notes: tuple[str, ...] = ()
     ignored_parameters: tuple[str, ...] = ()
     """Parameters the vendor documents (or its samples send) that this route does not use."""
@@ -457,6 +459,8 @@ _PROFILE_KEYS: dict[str, _ProfileKey] = {
         _ProfileKey("collate", _MERGES, _flag_value("collate")),
         # pdfbinder's own: embed the original input files in the output.
         _ProfileKey("attachSources", _ALL_JOBS, _flag_value("attach_sources")),
+        # pdfbinder's own preflight: the report of what the job would do, no file.
+        _ProfileKey("dryRun", _ALL_JOBS, _flag_value("dry_run")),
     )
 }
 

@@ -183,9 +183,11 @@ class Service:
         reported = {"message": notice} if notice else {}
         if request.asynchronous:
             valid_till = utcnow() + timedelta(minutes=request.expiration)
+            # A dry run makes no file, so it announces no link to one.
+            link = {} if request.options.dry_run else {"url": url}
             return {
                 "jobId": job_id,
-                "url": url,
+                **link,
                 "pageCount": 0,
                 "name": request.name,
                 "credits": 0,
@@ -225,6 +227,14 @@ class Service:
             )
         if record.state is JobState.SUCCESS and record.result is not None:
             result = record.result
+            if "dryRun" in result:
+                return {
+                    "pageCount": result["pageCount"],
+                    "name": name,
+                    "credits": 0,
+                    "duration": _ms_since(began),
+                    "dryRun": result["dryRun"],
+                }
             return {
                 "url": url,
                 "pageCount": result["pageCount"],
@@ -288,6 +298,19 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
         result, params = record.result, record.spec.params
         total = (record.finished_at or record.created_at) - record.created_at
         notice = params.get("notice")
+        if "dryRun" in result:
+            return {
+                **base,
+                "message": f"Success. {notice}" if notice else "Success",
+                "error": False,
+                "name": params["name"],
+                "pageCount": result["pageCount"],
+                "credits": 0,
+                "remainingCredits": REMAINING_CREDITS,
+                "duration": round(total.total_seconds() * 1000),
+                "jobDuration": result["jobDuration"],
+                "dryRun": result["dryRun"],
+            }
         return {
             **base,
             "message": f"Success. {notice}" if notice else "Success",
