@@ -175,7 +175,7 @@ def _jpeg_frames(data: bytes, max_pixels: int, warn: Warn) -> Iterator[FramePlan
             colour,
             info.bits,
             False,
-            None,
+            info.icc,
             route,
             lambda picture=picture, info=info: embed.from_jpeg(picture, info),  # type: ignore[misc]
         )

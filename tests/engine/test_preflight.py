@@ -13,6 +13,7 @@ from PIL import Image
 
 from pdfbinder.engine import PdfInput, images_to_pdf, merge_pdfs
 from pdfbinder.engine.preflight import preflight
+from tests.support.colour import display_p3_profile, jpeg_with_profile
 from tests.support.images import encode_png
 from tests.support.merge_samples import pair_a_b, text_pdf
 from tests.support.office import make_docx
@@ -117,6 +118,20 @@ def test_image_routes_match_what_the_converter_does(tmp_path: Path) -> None:
     with pikepdf.open(tmp_path / "out.pdf") as pdf:
         sizes = [tuple(round(float(v), 4) for v in page.MediaBox[2:]) for page in pdf.pages]
     assert sizes == report.plan.page_sizes
+
+
+def test_a_jpeg_icc_profile_is_reported_and_the_jpeg_still_copied(tmp_path: Path) -> None:
+    path = tmp_path / "p3.jpg"
+    path.write_bytes(jpeg_with_profile((200, 30, 30), display_p3_profile()))
+
+    (item,) = preflight([path], operation="images_to_pdf").inputs
+
+    assert item.image is not None
+    frame = item.image.frames[0]
+    assert frame.icc is not None and frame.icc.colour_space == "RGB"
+    assert frame.icc.description == "Display P3 (test, gamma 2.2)"
+    assert frame.icc.size == len(display_p3_profile())
+    assert (frame.embedding, frame.method) == ("copied", "jpeg-passthrough")
 
 
 def test_interlaced_png_and_gif_are_re_encoded_and_say_why(tmp_path: Path) -> None:
