@@ -49,7 +49,7 @@ def inspect(
 ) -> None:
     """Describe inputs and plan the output of merge or convert, without writing anything."""
     from pdfbinder import engine
-    from pdfbinder.engine.preflight import preflight
+    from pdfbinder.engine.preflight import inspect_inputs
 
     operation = PURPOSES.get(purpose)
     if operation is None:
@@ -64,7 +64,7 @@ def inspect(
     if purpose == "merge":
         items = _merge_inputs(inputs, passwords)
     try:
-        report = preflight(
+        report = inspect_inputs(
             items,
             operation=operation,
             password=password,

@@ -223,10 +223,10 @@ class JobExecutor:
         self, kind: str, inputs: list[Any], params: dict[str, Any], options: JobOptions
     ) -> Preflight:
         """What the job would do, with the options it would run with; nothing is stored."""
-        from pdfbinder.engine.preflight import preflight
+        from pdfbinder.engine.preflight import inspect_inputs
 
         if kind == "convert":
-            return preflight(
+            return inspect_inputs(
                 inputs,
                 operation="images_to_pdf",
                 page_size=options.page_size,
@@ -237,7 +237,7 @@ class JobExecutor:
             )
         if kind not in ("merge", "merge2"):
             raise ApiError(400, f"Unknown job kind {kind!r}.")
-        return preflight(
+        return inspect_inputs(
             _with_choices(inputs, options),
             operation="merge_pdfs" if kind == "merge" else "merge_any",
             limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),

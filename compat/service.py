@@ -227,11 +227,11 @@ class Service:
             )
         if record.state is JobState.SUCCESS and record.result is not None:
             result = record.result
-            if "dryRun" in result:
+            if "dryRun" in result:  # a dry run made no file: no link, no credits
                 return {
                     "pageCount": result["pageCount"],
                     "name": name,
-                    "credits": 0,
+                    "credits": _credits(result),
                     "duration": _ms_since(began),
                     "dryRun": result["dryRun"],
                 }
@@ -298,33 +298,27 @@ def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:
         result, params = record.result, record.spec.params
         total = (record.finished_at or record.created_at) - record.created_at
         notice = params.get("notice")
-        if "dryRun" in result:
-            return {
-                **base,
-                "message": f"Success. {notice}" if notice else "Success",
-                "error": False,
-                "name": params["name"],
-                "pageCount": result["pageCount"],
-                "credits": 0,
-                "remainingCredits": REMAINING_CREDITS,
-                "duration": round(total.total_seconds() * 1000),
-                "jobDuration": result["jobDuration"],
-                "dryRun": result["dryRun"],
+        made = (
+            {"dryRun": result["dryRun"]}  # a dry run made no file: no link, no credits
+            if "dryRun" in result
+            else {
+                "url": file_url(base_url, params["output_id"], params["name"]),
+                "outputLinkValidTill": result["outputLinkValidTill"],
             }
+        )
         return {
             **base,
             "message": f"Success. {notice}" if notice else "Success",
             "error": False,
-            "url": file_url(base_url, params["output_id"], params["name"]),
             "name": params["name"],
             "pageCount": result["pageCount"],
             "credits": _credits(result),
             "remainingCredits": REMAINING_CREDITS,
             "duration": round(total.total_seconds() * 1000),
             "jobDuration": result["jobDuration"],
-            "outputLinkValidTill": result["outputLinkValidTill"],
             "progress": 100,
             **_provenance(result),
+            **made,
         }
     body = {**base, "message": record.message or record.state.value, "error": True}
     if record.error_code is not None:
@@ -339,8 +333,11 @@ def _provenance(result: dict[str, Any]) -> dict[str, Any]:
 
 
 def _credits(result: dict[str, Any]) -> int:
-    """One credit per output page (at least one), like the vendor's page-based pricing."""
-    return max(1, int(result["pageCount"]))
+    """One credit per output page (at least one), like the vendor's page-based pricing.
+
+    A dry run costs nothing: it makes no file.
+    """
+    return 0 if "dryRun" in result else max(1, int(result["pageCount"]))
 
 
 def _ms_since(began: float) -> int:

@@ -32,6 +32,7 @@ __version__ = "0.1.0"
 if TYPE_CHECKING:
     from .images.convert import images_to_pdf
     from .merge.merge import MergeReport, PdfInput, merge_any, merge_pdfs
+    from .preflight import Preflight, inspect_inputs
 
 _LAZY = {
     "images_to_pdf": ".images.convert",
@@ -39,6 +40,8 @@ _LAZY = {
     "PdfInput": ".merge.merge",
     "merge_any": ".merge.merge",
     "merge_pdfs": ".merge.merge",
+    "Preflight": ".preflight",
+    "inspect_inputs": ".preflight",
 }
 
 __all__ = [
@@ -49,6 +52,7 @@ __all__ = [
     "NamedSource",
     "PasswordRequired",
     "PdfInput",
+    "Preflight",
     "ProgressCallback",
     "Report",
     "Source",
@@ -56,6 +60,7 @@ __all__ = [
     "UnsupportedInput",
     "WrongPassword",
     "images_to_pdf",
+    "inspect_inputs",
     "merge_any",
     "merge_pdfs",
 ]

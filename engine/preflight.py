@@ -172,7 +172,7 @@ class Preflight:
         return asdict(self)
 
 
-def preflight(
+def inspect_inputs(
     inputs: Iterable[Any],
     *,
     operation: Operation = "merge_any",

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from pdfbinder.engine import PdfInput, images_to_pdf, merge_pdfs
-from pdfbinder.engine.preflight import preflight
+from pdfbinder.engine.preflight import inspect_inputs
 from tests.support.colour import display_p3_profile, jpeg_with_profile
 from tests.support.images import encode_png
 from tests.support.merge_samples import pair_a_b, text_pdf
@@ -82,7 +82,7 @@ def test_image_routes_match_what_the_converter_does(tmp_path: Path) -> None:
     ]
     before = _files(tmp_path)
 
-    report = preflight(inputs, operation="images_to_pdf")
+    report = inspect_inputs(inputs, operation="images_to_pdf")
 
     assert _files(tmp_path) == before  # nothing written
     frames = [item.image.frames[0] for item in report.inputs if item.image is not None]
@@ -124,7 +124,7 @@ def test_a_jpeg_icc_profile_is_reported_and_the_jpeg_still_copied(tmp_path: Path
     path = tmp_path / "p3.jpg"
     path.write_bytes(jpeg_with_profile((200, 30, 30), display_p3_profile()))
 
-    (item,) = preflight([path], operation="images_to_pdf").inputs
+    (item,) = inspect_inputs([path], operation="images_to_pdf").inputs
 
     assert item.image is not None
     frame = item.image.frames[0]
@@ -139,7 +139,9 @@ def test_interlaced_png_and_gif_are_re_encoded_and_say_why(tmp_path: Path) -> No
     encode_png(tmp_path / "laced.png", 8, 8, 0, 8, samples, interlace=True)
     Image.new("P", (8, 8), 3).save(tmp_path / "anim.gif")
 
-    report = preflight([tmp_path / "laced.png", tmp_path / "anim.gif"], operation="images_to_pdf")
+    report = inspect_inputs(
+        [tmp_path / "laced.png", tmp_path / "anim.gif"], operation="images_to_pdf"
+    )
 
     laced, gif = (item.image.frames[0] for item in report.inputs if item.image is not None)
     assert (laced.method, laced.embedding) == ("png-decoded-flate", "re-encoded")
@@ -150,7 +152,7 @@ def test_interlaced_png_and_gif_are_re_encoded_and_say_why(tmp_path: Path) -> No
 
 def test_layout_options_change_the_planned_pages(tmp_path: Path) -> None:
     photo = _jpeg(tmp_path / "photo.jpg")
-    report = preflight([photo], operation="images_to_pdf", page_size="A4", margin="10mm")
+    report = inspect_inputs([photo], operation="images_to_pdf", page_size="A4", margin="10mm")
     assert report.plan.page_sizes == [(595.2756, 841.8898)]
 
 
@@ -161,7 +163,7 @@ def test_bad_inputs_are_listed_not_raised(tmp_path: Path) -> None:
     cut = tmp_path / "cut.png"
     cut.write_bytes(_rgba_png(tmp_path / "whole.png").read_bytes()[:-20])
 
-    report = preflight([photo, junk, cut], operation="images_to_pdf")
+    report = inspect_inputs([photo, junk, cut], operation="images_to_pdf")
 
     good, bad, truncated = report.inputs
     assert good.problem is None and good.image is not None
@@ -178,7 +180,7 @@ def test_encrypted_pdf_with_and_without_its_passwords(tmp_path: Path) -> None:
     restricted = _encrypted(tmp_path / "restricted.pdf", user="", owner="o-pass")
     plain = text_pdf(tmp_path / "plain.pdf", ["open page"])
 
-    report = preflight(
+    report = inspect_inputs(
         [
             locked,
             PdfInput(locked, password="u-pass"),
@@ -213,7 +215,7 @@ def test_damaged_pdf_is_repairable_and_a_wreck_is_not(tmp_path: Path) -> None:
     wreck = tmp_path / "wreck.pdf"
     wreck.write_bytes(b"%PDF-1.7\n" + b"\x00garbage" * 50)
 
-    report = preflight([damaged, wreck], operation="merge_pdfs")
+    report = inspect_inputs([damaged, wreck], operation="merge_pdfs")
 
     repaired, lost = report.inputs
     assert repaired.pdf is not None and repaired.pdf.damaged and repaired.pdf.pages == 2
@@ -228,7 +230,7 @@ def test_damaged_pdf_is_repairable_and_a_wreck_is_not(tmp_path: Path) -> None:
 def test_fields_renames_labels_and_bookmarks_are_the_merges_own(tmp_path: Path) -> None:
     a, b = pair_a_b(tmp_path)
 
-    report = preflight([a, b], operation="merge_pdfs")
+    report = inspect_inputs([a, b], operation="merge_pdfs")
 
     first, second = report.inputs
     assert first.pdf is not None and second.pdf is not None
@@ -254,7 +256,7 @@ def test_fields_renames_labels_and_bookmarks_are_the_merges_own(tmp_path: Path) 
 def test_nested_bookmarks_and_page_ranges_in_the_plan(tmp_path: Path) -> None:
     a, b = pair_a_b(tmp_path)
 
-    report = preflight(
+    report = inspect_inputs(
         [PdfInput(a, pages="2-3"), b],
         operation="merge_pdfs",
         outline="nest",
@@ -282,7 +284,7 @@ def test_zip_members_and_office_documents_without_libreoffice(tmp_path: Path) ->
     letter = tmp_path / "letter.docx"
     letter.write_bytes(make_docx([("Heading 1", "Hello")]))
 
-    report = preflight([bundle, letter], operation="merge_any")
+    report = inspect_inputs([bundle, letter], operation="merge_any")
 
     archive_facts, document = report.inputs
     assert archive_facts.kind == "zip"
@@ -299,7 +301,7 @@ def test_zip_members_and_office_documents_without_libreoffice(tmp_path: Path) ->
 
 def test_merge_pdfs_refuses_what_merge_pdfs_refuses(tmp_path: Path) -> None:
     photo = _jpeg(tmp_path / "photo.jpg")
-    report = preflight([photo], operation="merge_pdfs")
+    report = inspect_inputs([photo], operation="merge_pdfs")
     assert report.inputs[0].problem == "input 1 (photo.jpg): is not a PDF (it is an image)"
     assert report.plan.page_count is None
 
@@ -308,7 +310,7 @@ def test_to_dict_is_plain_json(tmp_path: Path) -> None:
     import json
 
     a, b = pair_a_b(tmp_path)
-    data = json.loads(json.dumps(preflight([a, b]).to_dict()))
+    data = json.loads(json.dumps(inspect_inputs([a, b]).to_dict()))
     assert data["plan"]["operation"] == "merge_any"
     assert data["plan"]["bookmarks"][0] == {"title": "A bookmark 1", "page": 1, "children": []}
 
@@ -317,4 +319,4 @@ def test_a_bad_option_is_the_only_thing_raised(tmp_path: Path) -> None:
     from pdfbinder.engine import InvalidOption
 
     with pytest.raises(InvalidOption):
-        preflight([_jpeg(tmp_path / "p.jpg")], operation="images_to_pdf", fit="sideways")
+        inspect_inputs([_jpeg(tmp_path / "p.jpg")], operation="images_to_pdf", fit="sideways")
