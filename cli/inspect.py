@@ -41,6 +41,8 @@ def inspect(
         [], "--password-for", metavar="FILE=PASSWORD", help="Password for one input (repeatable)."
     ),
     outline: str = typer.Option("keep", help="Bookmarks: keep, nest (one per file) or drop."),
+    pad_to_even: bool = typer.Option(False, "--pad-to-even", help="As merge's option."),
+    collate: bool = typer.Option(False, "--collate", help="As merge's option."),
     page_size: str | None = typer.Option(None, help="With --for convert: as convert's option."),
     fit: str = typer.Option("into", help="With --for convert: as convert's option."),
     margin: str | None = typer.Option(None, help="With --for convert: as convert's option."),
@@ -56,6 +58,8 @@ def inspect(
         fail(f"--for must be merge or convert, not {purpose!r}", EXIT_USAGE)
     if outline not in OUTLINE_CHOICES:
         fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
+    if pad_to_even and collate:
+        fail("--pad-to-even and --collate cannot be combined", EXIT_USAGE)
     layout_given = page_size is not None or margin is not None or auto_orient or fit != "into"
     if layout_given and purpose != "convert":
         fail("--page-size, --fit, --margin and --auto-orient need --for convert", EXIT_USAGE)
@@ -69,6 +73,8 @@ def inspect(
             operation=operation,
             password=password,
             outline=outline,
+            pad_to_even=pad_to_even,
+            collate=collate,
             page_size=page_size,
             fit=fit,
             margin=margin,

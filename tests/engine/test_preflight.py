@@ -274,6 +274,18 @@ def test_nested_bookmarks_and_page_ranges_in_the_plan(tmp_path: Path) -> None:
     assert planned[0][2][0] == ("A bookmark 1", None, [])  # its page was left out
 
 
+def test_pad_to_even_and_collate_are_planned_by_the_merge(tmp_path: Path) -> None:
+    a, b = pair_a_b(tmp_path)  # 3 pages and 2 pages
+    for options in ({"pad_to_even": True}, {"collate": True}):
+        report = inspect_inputs([a, b], operation="merge_pdfs", **options)  # type: ignore[arg-type]
+        merge_pdfs([a, b], tmp_path / "out.pdf", **options)  # type: ignore[arg-type]
+        with pikepdf.open(tmp_path / "out.pdf") as pdf:
+            assert report.plan.page_count == len(pdf.pages)
+        assert _planned(report.plan.bookmarks) == _outline(tmp_path / "out.pdf")
+    # Collated: A1 B1 A2 B2 A3, so B's bookmarks open pages 2 and 4.
+    assert _planned(report.plan.bookmarks)[3][:2] == ("B bookmark 1", 2)
+
+
 def test_zip_members_and_office_documents_without_libreoffice(tmp_path: Path) -> None:
     bundle = tmp_path / "bundle.zip"
     with zipfile.ZipFile(bundle, "w") as archive:
