@@ -23,6 +23,7 @@ from typing import Any, Literal
 from .errors import CorruptInput, EngineError, InvalidOption, UnsupportedInput
 from .images import DEFAULT_MAX_PIXELS
 from .inputs import NamedSource, Source, display_name, input_label, unwrap
+from .library_warnings import capture_library_warnings, distinct
 
 Operation = Literal["images_to_pdf", "merge_pdfs", "merge_any"]
 OPERATIONS: tuple[Operation, ...] = ("images_to_pdf", "merge_pdfs", "merge_any")
@@ -247,45 +248,48 @@ def _image_input(
 ) -> InputFacts:
     """An image input through the converter's own frame planning (nothing encoded)."""
     from .images import images
-    from .images.layout import place
 
     name = display_name(source)
+    label = input_label(index, name)
     facts = InputFacts(index, name, "image")
-    warnings = facts.warnings
+    library: list[Any] = []
     try:
-        data = images.read_source(source)
-        frames: list[FrameFacts] = []
-        image_format = ""
-        plans = images.plan_frames(
-            data,
-            max_pixels=max_pixels or 2**63,
-            warn=lambda message: warnings.append(f"{input_label(index, name)}: {message}"),
-        )
-        for plan in plans:
-            image_format = plan.image_format
-            placement = place(plan.width, plan.height, plan.dpi, plan.orientation, options)
-            frames.append(
-                FrameFacts(
-                    width=plan.width,
-                    height=plan.height,
-                    dpi=plan.dpi,
-                    dpi_from_file=plan.dpi_from_file,
-                    orientation=plan.orientation,
-                    colour=plan.colour,
-                    bits=plan.bits,
-                    alpha=plan.alpha,
-                    icc=_icc_facts(plan.icc),
-                    embedding="copied" if plan.route.copied else "re-encoded",
-                    decoded=plan.route.decoded,
-                    method=plan.route.method,
-                    reason=plan.route.reason,
-                    page_size=(round(placement.page_width, 4), round(placement.page_height, 4)),
-                )
+        with capture_library_warnings() as library:
+            data = images.read_source(source)
+            plans = images.plan_frames(
+                data,
+                max_pixels=max_pixels or 2**63,
+                warn=lambda message: facts.warnings.append(f"{label}: {message}"),
             )
-        facts.image = ImageFacts(image_format, frames)
+            frames = [(plan.image_format, _frame_facts(plan, options)) for plan in plans]
+        facts.image = ImageFacts(frames[0][0] if frames else "", [frame for _, frame in frames])
     except EngineError as error:
         _refuse(facts, error)
+    facts.warnings.extend(f"{label}: {message}" for message in distinct(library))
     return facts
+
+
+def _frame_facts(plan: Any, options: Any) -> FrameFacts:
+    """One planned frame as the report gives it, its page laid out as the converter will."""
+    from .images.layout import place
+
+    placement = place(plan.width, plan.height, plan.dpi, plan.orientation, options)
+    return FrameFacts(
+        width=plan.width,
+        height=plan.height,
+        dpi=plan.dpi,
+        dpi_from_file=plan.dpi_from_file,
+        orientation=plan.orientation,
+        colour=plan.colour,
+        bits=plan.bits,
+        alpha=plan.alpha,
+        icc=_icc_facts(plan.icc),
+        embedding="copied" if plan.route.copied else "re-encoded",
+        decoded=plan.route.decoded,
+        method=plan.route.method,
+        reason=plan.route.reason,
+        page_size=(round(placement.page_width, 4), round(placement.page_height, 4)),
+    )
 
 
 def _icc_facts(profile: bytes | None) -> IccFacts | None:

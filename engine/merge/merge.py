@@ -1005,6 +1005,7 @@ class _Merger:
         if self.open_action is not None:
             pdf.Root.OpenAction = Dictionary(S=Name.GoTo, D=self.open_action)
         if output is None:
+            self._summarise_repairs()  # those found so far: stream data is read only by saving
             return self._plan()
         if self.inputs_added > 1:  # duplicates this pass targets come from separate inputs
             StreamDeduplicator().pages(self.kids)
