@@ -126,6 +126,9 @@ class JobExecutor:
                         name=params["name"],
                         expires_at=expires_at,
                         owner=params.get("owner"),
+                        # A result can be made again: it is not worth a wait for the disk
+                        # before the answer (the store flushes it right after).
+                        durable=False,
                     ) as sink:
                         report = self._write_output(
                             spec.kind, inputs, sink.stream, params, options, on_progress

@@ -13,13 +13,15 @@ import mimetypes
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any, BinaryIO
 
+import anyio
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from .errors import ApiError
-from .files.base import FileInfo, iter_chunks
+from .files.base import FileInfo, FileStore, iter_chunks
 from .previews import DEFAULT_SIDE, MAX_SIDE, MIN_SIDE, preview_stored_file
 from .protocol import (
     MOUNT_PREFIXES,
@@ -182,8 +184,14 @@ async def _job(request: Request, kind: str) -> JSONResponse:
         auth=_fetch_auth(params),
         options=options,
     )
-    body = await run_in_threadpool(service.start_job, job, owner_of(request), base_url(request))
-    return success(**body)
+    start = functools.partial(service.start_job, job, owner_of(request), base_url(request))
+    if job.asynchronous:
+        return success(**await run_in_threadpool(start))
+    # The job runs in the request's thread; past the limit the answer goes out on time
+    # (445) and the thread goes on with the job, or stops it.
+    with anyio.move_on_after(service.settings.sync_timeout):
+        return success(**await anyio.to_thread.run_sync(start, abandon_on_cancel=True))
+    raise await run_in_threadpool(service.sync_timed_out, job.job_id)
 
 
 @get_and_post("/pdf/convert/from/image", openapi_extra=documented(*_JOB_PARAMETERS))
@@ -210,13 +218,10 @@ async def job_check(request: Request) -> JSONResponse:
     """State of an async job: working, success, failed, aborted or unknown."""
     params = await _params(request)
     service = service_of(request)
-    body = await run_in_threadpool(
-        service.check_job,
-        params.text("jobid"),
-        params.flag("force"),
-        base_url(request),
-        owner_of(request),
-    )
+    asked = (params.text("jobid"), params.flag("force"), base_url(request), owner_of(request))
+    body = service.check_job_from_memory(*asked)
+    if body is None:
+        body = await run_in_threadpool(service.check_job, *asked)
     return job_answer(body)
 
 
@@ -350,22 +355,47 @@ async def download(file_id: str, name: str, request: Request) -> Response:
     (see :mod:`~pdfbinder.compat.tenancy`); a file is served only until it expires.
     A store that offers direct links (S3 with redirects on) answers with a redirect.
     """
-    direct = await run_in_threadpool(service_of(request).store.direct_download_url, file_id)
-    if direct is not None:
-        return RedirectResponse(direct, status_code=302)
-    opened = await run_in_threadpool(service_of(request).store.open, file_id)
-    if opened is None:
+    found = await run_in_threadpool(_find_download, service_of(request).store, file_id)
+    if isinstance(found, str):
+        return RedirectResponse(found, status_code=302)
+    if found is None:
         raise ApiError(404, "File not found or expired.")
-    info, stream = opened
+    info, content = found
     headers = {
         "Content-Length": str(info.size),
         "Content-Disposition": f'attachment; filename="{info.name}"',
     }
     media_type = mimetypes.guess_type(info.name)[0] or "application/octet-stream"
     if request.method == "HEAD":
-        stream.close()
+        if not isinstance(content, bytes):
+            content.close()
         return Response(headers=headers, media_type=media_type)
-    return StreamingResponse(_stream_and_close(stream), media_type=media_type, headers=headers)
+    if isinstance(content, bytes):
+        return Response(content, media_type=media_type, headers=headers)
+    return StreamingResponse(_stream_and_close(content), media_type=media_type, headers=headers)
+
+
+_READ_WHOLE = 256 * 1024
+"""A download up to this size is read in the same thread call that finds it and sent in
+one piece; a bigger one streams."""
+
+
+def _find_download(
+    store: FileStore, file_id: str
+) -> str | tuple[FileInfo, bytes | BinaryIO] | None:
+    """One blocking call for a download: a direct URL to redirect to, the file (its bytes
+    when small, else an open stream), or ``None`` when it is not there."""
+    direct = store.direct_download_url(file_id)
+    if direct is not None:
+        return direct
+    opened = store.open(file_id)
+    if opened is None:
+        return None
+    info, stream = opened
+    if info.size > _READ_WHOLE:
+        return info, stream
+    with stream:
+        return info, stream.read()
 
 
 @public.put("/upload/{token}/{name}")

@@ -63,6 +63,8 @@ class JobRequest:
     password: str | None = None
     auth: FetchAuth | None = None
     options: JobOptions = field(default_factory=JobOptions)
+    job_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
+    """Known before the job starts, so a client that stops waiting can be told it."""
 
 
 class Service:
@@ -172,30 +174,34 @@ class Service:
         notice = request.options.notice
         if notice:
             params["notice"] = notice  # kept after the job, unlike the options (keys)
-        job_id = secrets.token_urlsafe(16)
+        job_id = request.job_id
+        spec = JobSpec(request.kind, list(request.urls), params)
+        url = file_url(base_url, output_id, request.name)
+        reported = {"message": notice} if notice else {}
         self.slots.acquire(output_id, owner)
         try:
-            self.runner.submit(JobSpec(request.kind, list(request.urls), params), job_id)
+            if request.asynchronous:
+                self.runner.submit(spec, job_id)
+            else:
+                record = self.runner.run_sync(spec, job_id, self.settings.sync_timeout)
         except BaseException:
             self.slots.release(output_id)
             raise
-        url = file_url(base_url, output_id, request.name)
-        reported = {"message": notice} if notice else {}
-        if request.asynchronous:
-            valid_till = utcnow() + timedelta(minutes=request.expiration)
-            # A dry run makes no file, so it announces no link to one.
-            link = {} if request.options.dry_run else {"url": url}
-            return {
-                "jobId": job_id,
-                **link,
-                "pageCount": 0,
-                "name": request.name,
-                "credits": 0,
-                "duration": _ms_since(began),
-                "outputLinkValidTill": timestamp(valid_till),
-                **reported,
-            }
-        return self._finish_sync(job_id, url, request.name, began) | reported
+        if not request.asynchronous:
+            return self._sync_answer(record, job_id, url, request.name, began) | reported
+        valid_till = utcnow() + timedelta(minutes=request.expiration)
+        # A dry run makes no file, so it announces no link to one.
+        link = {} if request.options.dry_run else {"url": url}
+        return {
+            "jobId": job_id,
+            **link,
+            "pageCount": 0,
+            "name": request.name,
+            "credits": 0,
+            "duration": _ms_since(began),
+            "outputLinkValidTill": timestamp(valid_till),
+            **reported,
+        }
 
     def _check_callback(self, callback: str) -> None:
         """403 for a callback aimed at a forbidden (non-loopback) address or name.
@@ -210,21 +216,25 @@ class Service:
         except PolicyRefusal as error:
             raise ApiError(403, f"Parameter 'callback' is forbidden by policy ({error}).") from None
 
-    def _finish_sync(self, job_id: str, url: str, name: str, began: float) -> dict[str, Any]:
-        """Wait for a sync job; past ``sync_timeout`` answer 445 and cancel or keep the job
-        (``sync_timeout_action``; its ``jobId`` is in the 445 answer either way)."""
-        record = self.runner.wait(job_id, self.settings.sync_timeout)
+    def sync_timed_out(self, job_id: str) -> ApiError:
+        """The 445 for a sync job its client stopped waiting for: the job is cancelled or
+        goes on (``sync_timeout_action``); its ``jobId`` is in the answer either way."""
+        action = self.settings.sync_timeout_action
+        self.runner.keep(job_id, cancel=action == "cancel")
+        outcome = "was cancelled" if action == "cancel" else f"goes on as job {job_id}"
+        return ApiError(
+            445,
+            f"The job ran past the {self.settings.sync_timeout:g} s limit for synchronous "
+            f"requests and {outcome}; use async mode (async=true) for large jobs.",
+            jobId=job_id,
+        )
+
+    def _sync_answer(
+        self, record: JobRecord | None, job_id: str, url: str, name: str, began: float
+    ) -> dict[str, Any]:
+        """The answer to a sync job, from its final record (445 if it has none yet)."""
         if record is None or record.state is JobState.WORKING:
-            action = self.settings.sync_timeout_action
-            if action == "cancel":
-                self.runner.cancel(job_id)
-            outcome = "was cancelled" if action == "cancel" else f"goes on as job {job_id}"
-            raise ApiError(
-                445,
-                f"The job ran past the {self.settings.sync_timeout:g} s limit for synchronous "
-                f"requests and {outcome}; use async mode (async=true) for large jobs.",
-                jobId=job_id,
-            )
+            raise self.sync_timed_out(job_id)
         if record.state is JobState.SUCCESS and record.result is not None:
             result = record.result
             if "dryRun" in result:  # a dry run made no file: no link, no credits
@@ -252,7 +262,26 @@ class Service:
         """The ``/job/check`` body for ``job_id``; another key's job reads as unknown."""
         if not job_id:
             raise ApiError(400, "Missing parameter 'jobid'.")
-        record = self.runner.status(job_id)
+        return self._check_body(self.runner.status(job_id), job_id, force, base_url, owner)
+
+    def check_job_from_memory(
+        self, job_id: str | None, force: bool, base_url: str, owner: str | None = None
+    ) -> dict[str, Any] | None:
+        """:meth:`check_job`'s answer without blocking when the runner has the job in
+        memory (one this process runs or ran lately), else ``None``."""
+        record = self.runner.recent(job_id) if job_id else None
+        if record is None or job_id is None:
+            return None
+        return self._check_body(record, job_id, force, base_url, owner)
+
+    def _check_body(
+        self,
+        record: JobRecord | None,
+        job_id: str,
+        force: bool,
+        base_url: str,
+        owner: str | None,
+    ) -> dict[str, Any]:
         if record is not None and not visible_to(
             record.spec.params.get("owner"), owner, keys_required=bool(self.settings.api_keys)
         ):

@@ -113,10 +113,14 @@ class FileStore(ABC):
         owner: str | None = None,
         max_bytes: int | None = None,
         original_name: str | None = None,
+        durable: bool = True,
     ) -> AbstractContextManager[FileWriter]:
         """A context manager for writing ``file_id``; nothing is visible unless it exits cleanly.
 
-        Raises :class:`FileExists` on commit when the id is already taken.
+        Raises :class:`FileExists` on commit when the id is already taken. Once it exits
+        the file is there for every reader, and survives the process being killed; with
+        ``durable`` it also survives a power cut, while without it the store makes it
+        so shortly afterwards (a store that writes durably anyway may ignore the flag).
         """
 
     @abstractmethod

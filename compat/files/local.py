@@ -6,16 +6,28 @@ A write fills a private directory under ``root/.tmp`` and is committed by one
 fails if the id exists — so a crash leaves at most a stray temp directory
 (removed by :meth:`sweep`), never a half file behind a URL, and an id is
 written once. Deletion renames the directory away before removing it.
+
+Durability: a committed file survives the process being killed at once. A
+``durable`` write (uploads) is also fsynced (file, metadata, directory) before
+it is reported; any other (job results, which can be made again) is fsynced
+shortly afterwards by one flusher thread for every file committed meanwhile,
+off the job's path. A power cut inside that window can leave such a file short
+or empty on disk: its size is checked against its metadata when it is opened,
+so it reads as absent (404), never as a truncated document.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
+import secrets
 import shutil
 import tempfile
+import threading
 import time
+from collections import OrderedDict, deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -31,12 +43,92 @@ _CONTENT = "content"
 _META = "meta.json"
 
 
-def _fsync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
+_REMEMBERED = 10_000
+"""Files this process committed whose metadata stays in memory (a download or a job
+input then reads no ``meta.json``)."""
+_FLUSH_INTERVAL = 0.02
+"""Seconds between the flusher's rounds: commits gather meanwhile into one round of fsyncs."""
+_FLUSH_PARK_ROUNDS = 50
+_log = logging.getLogger("pdfbinder.files")
+
+
+def _fsync_path(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+class _Flusher:
+    """Group commit: fsyncs the files committed since its last round, then each of their
+    parent directories once, in a daemon thread of its own (one per process).
+
+    While files keep coming it polls, so a commit costs no wake-up of another thread
+    (on a busy machine each wake-up can cost the writer its core); after a second
+    without any it sleeps until the next commit wakes it.
+    """
+
+    def __init__(self) -> None:
+        self._pending: deque[Path] = deque()  # append and popleft are atomic: no lock
+        self._wake = threading.Event()
+        self._parked = False
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def add(self, directory: Path) -> None:
+        self._pending.append(directory)
+        if self._thread is None:
+            with self._lock:
+                if self._thread is None:
+                    self._thread = threading.Thread(
+                        target=self._run, name="pdfbinder-flush", daemon=True
+                    )
+                    self._thread.start()
+        if self._parked:  # read after the append: a parking flusher sees one or the other
+            self._wake.set()
+
+    def _run(self) -> None:
+        idle_rounds = 0
+        while True:
+            if idle_rounds >= _FLUSH_PARK_ROUNDS:
+                self._parked = True
+                if not self._pending:
+                    self._wake.wait()
+                self._wake.clear()
+                self._parked = False
+                idle_rounds = 0
+            time.sleep(_FLUSH_INTERVAL)
+            if self._pending:
+                self.flush()
+                idle_rounds = 0
+            else:
+                idle_rounds += 1
+
+    def flush(self) -> None:
+        """fsync everything added so far (also callable from any thread)."""
+        parents = set()
+        while self._pending:
+            directory = self._pending.popleft()
+            try:
+                _fsync_path(directory / _CONTENT)
+                _fsync_path(directory / _META)
+            except FileNotFoundError:  # deleted meanwhile: nothing left to keep
+                continue
+            except OSError:
+                _log.exception("could not flush %s", directory)
+                continue
+            parents.add(directory.parent)
+        for parent in parents:
+            try:
+                _fsync_path(parent)
+            except FileNotFoundError:
+                continue
+            except OSError:
+                _log.exception("could not flush %s", parent)
+
+
+_FLUSHER = _Flusher()
 
 
 class LocalFileStore(FileStore):
@@ -46,6 +138,8 @@ class LocalFileStore(FileStore):
         self.root = root
         self._temp_root = root / ".tmp"
         self._temp_root.mkdir(parents=True, exist_ok=True)
+        self._recent: OrderedDict[str, FileInfo] = OrderedDict()
+        self._recent_lock = threading.Lock()
 
     def _path(self, file_id: str) -> Path | None:
         return self.root / file_id if _VALID_ID.fullmatch(file_id) else None
@@ -60,19 +154,22 @@ class LocalFileStore(FileStore):
         owner: str | None = None,
         max_bytes: int | None = None,
         original_name: str | None = None,
+        durable: bool = True,
     ) -> Iterator[FileWriter]:
         target = self._path(file_id)
         if original_name == name:
             original_name = None
         if target is None:
             raise ValueError(f"invalid file id {file_id!r}")
-        temp_dir = Path(tempfile.mkdtemp(prefix="put-", dir=self._temp_root))
+        temp_dir = self._temp_root / f"put-{file_id}-{secrets.token_hex(4)}"
+        temp_dir.mkdir()
         try:
             with open(temp_dir / _CONTENT, "wb") as handle:
                 sink = CountingWriter(handle, max_bytes)
                 yield sink
                 handle.flush()
-                os.fsync(handle.fileno())
+                if durable:
+                    os.fsync(handle.fileno())
                 size = handle.tell()
             meta = {
                 "name": name,
@@ -83,16 +180,25 @@ class LocalFileStore(FileStore):
             }
             with open(temp_dir / _META, "w", encoding="utf-8") as meta_file:
                 meta_file.write(json.dumps(meta))
-                meta_file.flush()
-                os.fsync(meta_file.fileno())
+                if durable:
+                    meta_file.flush()
+                    os.fsync(meta_file.fileno())
             try:
                 os.rename(temp_dir, target)
             except OSError as error:
                 raise FileExists(file_id) from error
-            _fsync_directory(self.root)  # the rename itself, durable before we answer 200
-            sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
-        finally:
+        except BaseException:
             shutil.rmtree(temp_dir, ignore_errors=True)
+            raise
+        if durable:
+            _fsync_path(self.root)  # the rename itself, durable before we answer 200
+        else:
+            _FLUSHER.add(target)
+        sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
+        with self._recent_lock:
+            self._recent[file_id] = sink.info
+            while len(self._recent) > _REMEMBERED:
+                self._recent.popitem(last=False)
 
     def _read_info(self, file_id: str, directory: Path) -> FileInfo | None:
         try:
@@ -112,7 +218,7 @@ class LocalFileStore(FileStore):
         directory = self._path(file_id)
         if directory is None:
             return None
-        info = self._read_info(file_id, directory)
+        info = self._recent.get(file_id) or self._read_info(file_id, directory)
         return None if info is None or info.expired() else info
 
     def open(self, file_id: str) -> tuple[FileInfo, BinaryIO] | None:
@@ -121,14 +227,20 @@ class LocalFileStore(FileStore):
         if info is None or directory is None:
             return None
         try:
-            return info, open(directory / _CONTENT, "rb")
-        except FileNotFoundError:  # deleted between the two calls
+            stream = open(directory / _CONTENT, "rb")  # noqa: SIM115 - the caller closes it
+        except FileNotFoundError:  # deleted meanwhile (here or by another process)
             return None
+        if os.fstat(stream.fileno()).st_size != info.size:  # cut short by a power loss
+            stream.close()
+            return None
+        return info, stream
 
     def delete(self, file_id: str) -> bool:
         directory = self._path(file_id)
         if directory is None:
             return False
+        with self._recent_lock:
+            self._recent.pop(file_id, None)
         graveyard = Path(tempfile.mkdtemp(prefix="del-", dir=self._temp_root))
         try:
             os.rename(directory, graveyard / file_id)
@@ -144,7 +256,7 @@ class LocalFileStore(FileStore):
         for entry in self.root.iterdir():
             if entry.name == self._temp_root.name or not entry.is_dir():
                 continue
-            info = self._read_info(entry.name, entry)
+            info = self._recent.get(entry.name) or self._read_info(entry.name, entry)
             if info is not None and info.expired(moment) and self.delete(entry.name):
                 removed += 1
         stale_before = time.time() - _STALE_TEMP_SECONDS

@@ -126,6 +126,7 @@ class S3FileStore(FileStore):
         owner: str | None = None,
         max_bytes: int | None = None,
         original_name: str | None = None,
+        durable: bool = True,  # an S3 PUT is durable once it is answered
     ) -> Iterator[FileWriter]:
         key = self._key(file_id)
         if original_name == name:

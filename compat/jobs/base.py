@@ -118,3 +118,22 @@ class JobRunner(ABC):
             if record is None or record.state.finished or time.monotonic() >= deadline:
                 return record
             time.sleep(min(0.05, max(0.0, deadline - time.monotonic())))
+
+    def run_sync(self, spec: JobSpec, job_id: str, timeout: float) -> JobRecord | None:
+        """Run a job whose client waits for it: its final record, or its current one after
+        ``timeout`` seconds. A runner that can run it in the calling thread does (no
+        hand-offs), and may then take longer than ``timeout``: the caller answers on time
+        and calls :meth:`keep` for a job it stops waiting for."""
+        self.submit(spec, job_id)
+        return self.wait(job_id, timeout)
+
+    def keep(self, job_id: str, cancel: bool) -> None:
+        """The client of a :meth:`run_sync` job stopped waiting: make the job answer
+        ``/job/check`` from now on, and ask it to stop when ``cancel``."""
+        if cancel:
+            self.cancel(job_id)
+
+    def recent(self, job_id: str) -> JobRecord | None:
+        """The record of a job this process runs or ran lately, from memory without
+        blocking, or ``None`` (then :meth:`status` knows)."""
+        return None

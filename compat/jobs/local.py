@@ -9,6 +9,12 @@ submitted again. Its result file was never committed (the file store writes
 atomically), so its result URL answers 404 rather than a truncated document.
 Jobs are not re-run automatically: their sources may have expired and a
 client that saw the failure may already have resubmitted.
+
+A sync job runs in the thread of the request that waits for it (no hand-off to
+a worker and back) and is recorded only if its client stops waiting (past the
+sync time limit, when its id is handed out): until then no one else knows its
+id. Both kinds share ``workers`` execution slots. ``/job/check`` of a job this
+process runs, or finished lately, is answered from memory.
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ import json
 import logging
 import sqlite3
 import threading
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import utcnow
-from .base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
+from .base import Executor, FinishHook, JobCancelled, JobRecord, JobRunner, JobSpec, JobState
 from .outcome import notify_finished, outcome_of
 from .progress import JobProgress
 
@@ -34,6 +41,8 @@ INTERRUPTED_MESSAGE = (
     "was produced. Submit it again."
 )
 _log = logging.getLogger("pdfbinder.jobs")
+_REMEMBERED = 10_000
+"""Finished jobs whose records stay in memory for ``/job/check`` (about 1 KiB each)."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -59,7 +68,11 @@ class _Running:
     """A job this process has queued or is running: its flags, and its final record
     once it ends (handed to a waiting sync request without reading it back)."""
 
+    spec: JobSpec
     created_at: datetime
+    recorded: bool
+    """Whether the database has the job (async jobs from the start; a sync job once
+    its client stopped waiting)."""
     done: threading.Event = field(default_factory=threading.Event)
     cancelled: threading.Event = field(default_factory=threading.Event)
     final: JobRecord | None = None
@@ -68,6 +81,15 @@ class _Running:
 
     def report(self, progress: JobProgress) -> None:
         self.progress = progress
+
+    def record(self, job_id: str) -> JobRecord:
+        return self.final or JobRecord(
+            job_id=job_id,
+            spec=self.spec,
+            state=JobState.WORKING,
+            created_at=self.created_at,
+            progress=self.progress,
+        )
 
 
 class LocalJobRunner(JobRunner):
@@ -88,7 +110,12 @@ class LocalJobRunner(JobRunner):
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute(_SCHEMA)
+        self._closed = False
         self._running: dict[str, _Running] = {}
+        self._finished: OrderedDict[str, JobRecord] = OrderedDict()
+        self._kept_early: OrderedDict[str, bool] = OrderedDict()
+        """Sync jobs whose client stopped waiting before the job got here: id → cancel."""
+        self._slots = threading.BoundedSemaphore(workers)
         recovered = self._fail_unfinished()
         if recovered:
             _log.warning("marked %d interrupted job(s) as failed", recovered)
@@ -118,32 +145,95 @@ class LocalJobRunner(JobRunner):
             )
         return len(rows)
 
-    def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
-        created = utcnow()
-        self._sql(
+    def _insert(self, job_id: str, spec: JobSpec, created: datetime) -> None:
+        """Record a job as working (the caller holds the lock)."""
+        self._db.execute(
             "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
             (job_id, json.dumps(spec.to_json()), JobState.WORKING.value, created.isoformat()),
         )
-        running = _Running(created)
-        self._running[job_id] = running
-        self._pool.submit(self._run, job_id, spec, running)
-        return JobRecord(job_id=job_id, spec=spec, state=JobState.WORKING, created_at=created)
 
-    def _run(self, job_id: str, spec: JobSpec, running: _Running) -> None:
+    def _store_final(self, record: JobRecord) -> None:
+        """Write a job's final record over its working one (the caller holds the lock)."""
+        self._db.execute(
+            "UPDATE jobs SET spec=?, state=?, started_at=?, finished_at=?, result=?, "
+            "error_code=?, message=? WHERE job_id=?",
+            (
+                json.dumps(record.spec.to_json()),
+                record.state.value,
+                record.started_at.isoformat() if record.started_at else None,
+                record.finished_at.isoformat() if record.finished_at else None,
+                json.dumps(record.result) if record.result is not None else None,
+                record.error_code,
+                record.message,
+                record.job_id,
+            ),
+        )
+
+    def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
+        running = _Running(spec, utcnow(), recorded=True)
+        with self._lock:
+            self._insert(job_id, spec, running.created_at)
+            self._running[job_id] = running
+        self._pool.submit(self._run, job_id, running)
+        return running.record(job_id)
+
+    def run_sync(self, spec: JobSpec, job_id: str, timeout: float) -> JobRecord | None:
+        running = _Running(spec, utcnow(), recorded=False)
+        with self._lock:
+            self._running[job_id] = running
+            cancel = self._kept_early.pop(job_id, None)
+            if cancel is not None:
+                self._keep(job_id, running, cancel)
+        return self._run(job_id, running)
+
+    def _keep(self, job_id: str, running: _Running, cancel: bool) -> None:
+        if not running.recorded:
+            self._insert(job_id, running.spec, running.created_at)
+            running.recorded = True
+        if cancel:
+            running.cancelled.set()
+
+    def keep(self, job_id: str, cancel: bool) -> None:
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is not None:
+                self._keep(job_id, running, cancel)
+                return
+            final = self._finished.get(job_id)
+            if final is None:  # its request thread has not got to it yet
+                self._kept_early[job_id] = cancel
+                while len(self._kept_early) > _REMEMBERED:
+                    self._kept_early.popitem(last=False)
+                return
+            # Ended just now, unrecorded: record it as it ended.
+            self._db.execute(
+                "INSERT OR IGNORE INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
+                (
+                    job_id,
+                    json.dumps(final.spec.to_json()),
+                    JobState.WORKING.value,
+                    final.created_at.isoformat(),
+                ),
+            )
+            self._store_final(final)
+
+    def _run(self, job_id: str, running: _Running) -> JobRecord:
         # One write when the job ends (its start time included), not one more when it
         # starts: a record only needs to say "working" until then, which it already does.
         started: datetime | None = None
 
         def start_and_execute() -> dict[str, Any]:
             nonlocal started
-            started = utcnow()
-            return self._execute(spec, running.cancelled.is_set, running.report)
+            with self._slots:
+                if running.cancelled.is_set():  # while it waited for a slot
+                    raise JobCancelled
+                started = utcnow()
+                return self._execute(running.spec, running.cancelled.is_set, running.report)
 
         outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
-        stored = spec.without_secrets()
         final = JobRecord(
             job_id=job_id,
-            spec=stored,
+            spec=running.spec.without_secrets(),
             state=outcome.state,
             created_at=running.created_at,
             started_at=started,
@@ -152,26 +242,30 @@ class LocalJobRunner(JobRunner):
             error_code=outcome.code,
             message=outcome.message,
         )
-        self._sql(
-            "UPDATE jobs SET spec=?, state=?, started_at=?, finished_at=?, result=?, "
-            "error_code=?, message=? WHERE job_id=?",
-            (
-                json.dumps(stored.to_json()),
-                final.state.value,
-                started.isoformat() if started else None,
-                final.finished_at.isoformat() if final.finished_at else None,
-                json.dumps(final.result) if final.result is not None else None,
-                final.error_code,
-                final.message,
-                job_id,
-            ),
-        )
-        running.final = final
-        del self._running[job_id]
+        with self._lock:
+            if running.recorded and not self._closed:
+                self._store_final(final)
+            running.final = final
+            self._finished[job_id] = final
+            while len(self._finished) > _REMEMBERED:
+                self._finished.popitem(last=False)
+            del self._running[job_id]
         running.done.set()
-        notify_finished(self._on_finish, final, spec)
+        notify_finished(self._on_finish, final, running.spec)
+        return final
+
+    def recent(self, job_id: str) -> JobRecord | None:
+        # Lock-free: dict reads are atomic, and a job is remembered as finished before
+        # it stops being running, so it is always found in one or the other.
+        running = self._running.get(job_id)
+        if running is not None:
+            return running.record(job_id)
+        return self._finished.get(job_id)
 
     def status(self, job_id: str) -> JobRecord | None:
+        remembered = self.recent(job_id)
+        if remembered is not None:
+            return remembered
         rows = self._sql(
             "SELECT spec, state, created_at, started_at, finished_at, result, error_code, "
             "message FROM jobs WHERE job_id=?",
@@ -180,7 +274,6 @@ class LocalJobRunner(JobRunner):
         if not rows:
             return None
         spec, state, created, started, finished, result, code, message = rows[0]
-        running = self._running.get(job_id)
         return JobRecord(
             job_id=job_id,
             spec=JobSpec.from_json(json.loads(spec)),
@@ -191,7 +284,6 @@ class LocalJobRunner(JobRunner):
             result=json.loads(result) if result else None,
             error_code=code,
             message=message,
-            progress=running.progress if running is not None else None,
         )
 
     def wait(self, job_id: str, timeout: float) -> JobRecord | None:
@@ -211,6 +303,11 @@ class LocalJobRunner(JobRunner):
 
     def purge(self, finished_before: datetime) -> int:
         with self._lock:
+            while self._finished:
+                oldest = next(iter(self._finished.values()))
+                if oldest.finished_at is None or oldest.finished_at >= finished_before:
+                    break
+                self._finished.popitem(last=False)
             cursor = self._db.execute(
                 "DELETE FROM jobs WHERE state != ? AND finished_at < ?",
                 (JobState.WORKING.value, finished_before.isoformat()),
@@ -225,4 +322,5 @@ class LocalJobRunner(JobRunner):
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._fail_unfinished()
         with self._lock:
+            self._closed = True
             self._db.close()
