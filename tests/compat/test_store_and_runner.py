@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import sqlite3
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -185,3 +187,55 @@ def test_a_rerun_of_a_job_whose_result_is_already_committed_succeeds(tmp_path: P
     with opened[1] as stream:
         assert stream.read() == committed
     assert pdf_pages(committed) == [(200, 100)] * 3
+
+
+def test_a_result_cut_short_on_disk_reads_as_absent(tmp_path: Path) -> None:
+    """What a power cut can leave of a result written without waiting for the disk."""
+    store = LocalFileStore(tmp_path)
+    file_id = new_file_id()
+    with store.writer(file_id, name="r.pdf", expires_at=LATER, durable=False) as sink:
+        sink.write(b"%PDF-1.7 whole document")
+    opened = store.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"%PDF-1.7 whole document"
+    (tmp_path / file_id / "content").write_bytes(b"%PDF-1.7")
+    assert store.open(file_id) is None
+    assert LocalFileStore(tmp_path).open(file_id) is None  # after a restart too
+
+
+def test_sync_jobs_are_recorded_only_once_their_client_stops_waiting(tmp_path: Path) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    runner = LocalJobRunner(database, _execute, workers=1)
+    done = runner.run_sync(JobSpec("ok", ["a", "b"], {"password": "p"}), "quick", 10)
+    assert done is not None and done.state is JobState.SUCCESS and done.result == {"pageCount": 2}
+    assert runner.status("quick") == done  # from memory
+    assert _recorded_states(database) == {}
+    GATES["held"] = threading.Event()
+    answered: list[Any] = []
+    waiting = threading.Thread(
+        target=lambda: answered.append(
+            runner.run_sync(JobSpec("wait", [], {"gate": "held"}), "slow", 0.1)
+        )
+    )
+    waiting.start()
+    while runner.recent("slow") is None:
+        threading.Event().wait(0.01)
+    runner.keep("slow", cancel=False)  # what a 445 does: the job goes on, now on record
+    assert _recorded_states(database) == {"slow": "working"}
+    GATES["held"].set()
+    waiting.join(10)
+    assert answered[0].state is JobState.SUCCESS
+    again = LocalJobRunner(database, _execute, workers=1)
+    final = again.status("slow")
+    assert (
+        final is not None and final.state is JobState.SUCCESS and final.result == {"pageCount": 0}
+    )
+    runner.close()
+    again.close()
+
+
+def _recorded_states(database: Path) -> dict[str, str]:
+    """What the job database holds, read beside the runner (not as a restart would)."""
+    with contextlib.closing(sqlite3.connect(database)) as db:
+        return dict(db.execute("SELECT job_id, state FROM jobs").fetchall())
