@@ -1,4 +1,4 @@
-"""Every corpus image handled as its manifest row expects, in bounded time.
+"""Every corpus image handled as its manifest row expects.
 
 The curated subset in tests/data always runs; the full corpus when PDFBINDER_CORPUS names it.
 """
@@ -6,7 +6,6 @@ The curated subset in tests/data always runs; the full corpus when PDFBINDER_COR
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pikepdf
@@ -17,7 +16,6 @@ from tests.support.corpus import Corpus, each_corpus
 from tests.support.qpdf import qpdf_check
 
 _FRAMES = re.compile(r"(\d+) frame\(s\)")
-_BUDGET_SECONDS = 60
 
 
 @pytest.mark.slow
@@ -25,7 +23,6 @@ _BUDGET_SECONDS = 60
 def test_corpus_images_behave_as_the_manifest_expects(corpus: Corpus, tmp_path: Path) -> None:
     rows = corpus.rows("images")
     assert rows
-    started = time.monotonic()
     failures = []
     output = tmp_path / "out.pdf"
     for row in rows:
@@ -51,6 +48,4 @@ def test_corpus_images_behave_as_the_manifest_expects(corpus: Corpus, tmp_path: 
             failures.append(f"{row['path']}: {pages} pages for {frames.group(1)} frames")
         assert report.page_count == pages
         output.unlink()
-    elapsed = time.monotonic() - started
     assert not failures, "\n".join(failures)
-    assert elapsed < _BUDGET_SECONDS, f"corpus sweep took {elapsed:.0f}s"

@@ -89,7 +89,9 @@ def test_an_id_is_written_once(store: S3FileStore) -> None:
     with pytest.raises(FileExists):
         store.put(io.BytesIO(b"second"), file_id=file_id, name="a", expires_at=later)
     opened = store.open(file_id)
-    assert opened is not None and opened[1].read() == b"first"
+    assert opened is not None
+    with opened[1] as body:
+        assert body.read() == b"first"
 
 
 def test_expired_files_read_absent_and_are_swept(store: S3FileStore) -> None:
@@ -113,7 +115,9 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(store: S3FileStore) ->
     head = store.client.head_object(Bucket=BUCKET, Key=store.prefix + file_id)
     assert head["ETag"].strip('"').endswith("-2")  # a multipart object of two parts
     opened = store.open(file_id)
-    assert opened is not None and opened[1].read() == data
+    assert opened is not None
+    with opened[1] as body:
+        assert body.read() == data
 
 
 def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
