@@ -78,6 +78,9 @@ def https_serve(data_dir: Path) -> Iterator[tuple[int, list[str]]]:
     finally:
         process.terminate()
         process.wait(timeout=15)
+        reader.join(timeout=15)  # the pipe ends with the process; then it can be closed
+        assert process.stdout is not None
+        process.stdout.close()
 
 
 @pytest.fixture
