@@ -348,6 +348,9 @@ def test_the_readme_screenshots_can_be_taken_again(
     saved = take_screenshots(browser, page_server.url, tmp_path / "shots", tmp_path / "in")
     # The name sort is natural (2 before 10), whatever order the files were dropped in.
     assert browser.file_names() == ["contract.pdf", "scan 1.jpg", "scan 2.jpg", "scan 10.jpg"]
-    widths = {path.name: Image.open(path).size[0] for path in saved}
+    widths = {}
+    for path in saved:
+        with Image.open(path) as shot:
+            widths[path.name] = shot.size[0]
     assert widths == {"desktop.png": DESKTOP[0], "phone.png": PHONE[0]}
     assert all(path.stat().st_size < 200_000 for path in saved)
