@@ -1,0 +1,44 @@
+"""Whether the interpreter running the tests has what pyproject.toml asks for."""
+
+from __future__ import annotations
+
+import sys
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from packaging.requirements import Requirement
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # the same parser, before it joined the standard library
+    import tomli as tomllib
+
+PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+TEST_EXTRAS = ("test", "scale")
+
+
+def unmet_requirements(
+    pyproject: Path = PYPROJECT, extras: tuple[str, ...] = TEST_EXTRAS
+) -> list[str]:
+    """The requirements (runtime plus ``extras``) this interpreter lacks or has at a wrong version.
+
+    Read from pyproject.toml itself, not from the installed package's metadata: an install
+    made before a dependency was added still carries the old list.
+    """
+    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    wanted = list(project["dependencies"])
+    for extra in extras:
+        wanted += project["optional-dependencies"][extra]
+    unmet = []
+    for line in wanted:
+        requirement = Requirement(line)
+        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
+            continue
+        try:
+            installed = version(requirement.name)
+        except PackageNotFoundError:
+            unmet.append(f"{requirement} (not installed)")
+            continue
+        if not requirement.specifier.contains(installed, prereleases=True):
+            unmet.append(f"{requirement} (found {installed})")
+    return unmet
