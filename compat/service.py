@@ -67,6 +67,32 @@ class JobRequest:
     """Known before the job starts, so a client that stops waiting can be told it."""
 
 
+QUICK_JOB_BYTES = 32 * 1024
+"""A sync job whose local sources add up to at most this runs in the thread that took
+the request (:meth:`Service.start_quick_job`): handing it to a worker thread and back
+costs more than the job itself. Even a maximal deflate bomb of this size decodes in a
+fraction of a second."""
+
+_QUICK_KINDS = frozenset({"convert", "merge"})
+"""Job kinds that may run quickly: merge2 may start LibreOffice or expand an archive."""
+
+
+@dataclass(frozen=True)
+class _PreparedJob:
+    """A checked job request, ready to run or queue."""
+
+    request: JobRequest
+    spec: JobSpec
+    output_id: str
+    url: str
+    """The result's download URL."""
+    began: float
+    input_bytes: int
+    """What the sources add up to, as far as known before reading them."""
+    reported: dict[str, Any]
+    """Fields every answer carries (the notice of ignored parameters)."""
+
+
 class Service:
     """Everything the routes ask for; owns the store, the runner and the senders."""
 
@@ -141,14 +167,76 @@ class Service:
 
     def start_job(self, request: JobRequest, owner: str | None, base_url: str) -> dict[str, Any]:
         """Run (sync) or queue (async) a convert/merge job; the answer's fields."""
+        job = self._prepare(request, owner, base_url)
+        self.slots.acquire(job.output_id, owner)
+        try:
+            if request.asynchronous:
+                record: JobRecord | None = self.runner.submit(job.spec, request.job_id)
+            else:
+                record = self.runner.run_sync(job.spec, request.job_id, self.settings.sync_timeout)
+        except BaseException:
+            self.slots.release(job.output_id)
+            raise
+        return self._answer(record, job)
+
+    def start_quick_job(
+        self, request: JobRequest, owner: str | None, base_url: str
+    ) -> dict[str, Any] | None:
+        """:meth:`start_job`'s answer when it can be given at once, without waiting for a
+        network, a worker or much work: every source on local disk, no callback to check,
+        and the runner takes the job at once (an async one into its queue; a sync one
+        runs here if a worker slot is free and it is small: at most
+        :data:`QUICK_JOB_BYTES` of input and no Office conversion). ``None`` otherwise,
+        with nothing started."""
+        if request.callback or not all(self.sources.is_local(url) for url in request.urls):
+            return None
+        if not request.asynchronous and request.kind not in _QUICK_KINDS:
+            return None
+        job = self._prepare(request, owner, base_url)
+        if not request.asynchronous and job.input_bytes > QUICK_JOB_BYTES:
+            return None
+        self.slots.acquire(job.output_id, owner)
+        try:
+            if request.asynchronous:
+                record = self.runner.submit_now(job.spec, request.job_id)
+            else:
+                record = self.runner.run_now(job.spec, request.job_id)
+        except BaseException:
+            self.slots.release(job.output_id)
+            raise
+        if record is None:  # the runner would have to wait: the caller's thread is not for that
+            self.slots.release(job.output_id)
+            return None
+        return self._answer(record, job)
+
+    def _answer(self, record: JobRecord | None, job: _PreparedJob) -> dict[str, Any]:
+        """The answer to a job just queued (async) or run (sync)."""
+        request = job.request
+        if not request.asynchronous:
+            return self._sync_answer(record, job)
+        valid_till = utcnow() + timedelta(minutes=request.expiration)
+        # A dry run makes no file, so it announces no link to one.
+        link = {} if request.options.dry_run else {"url": job.url}
+        return {
+            "jobId": request.job_id,
+            **link,
+            "pageCount": 0,
+            "name": request.name,
+            "credits": 0,
+            "duration": _ms_since(job.began),
+            "outputLinkValidTill": timestamp(valid_till),
+            **job.reported,
+        }
+
+    def _prepare(self, request: JobRequest, owner: str | None, base_url: str) -> _PreparedJob:
+        """Check a job request (400, 403, 404, 413 …) and make its spec."""
         began = time.monotonic()
         if not request.urls:
             raise ApiError(400, "Missing parameter 'url': give one or more source URLs.")
         check_input_count(len(request.urls), self.settings.max_inputs_per_job)
         budget = JobBudget(self.settings.max_job_bytes)
         for url in request.urls:
-            self.sources.check(url)
-            budget.add(self.sources.known_size(url), url)
+            budget.add(self.sources.check(url), url)
         if request.callback and not request.callback.lower().startswith(("http://", "https://")):
             raise ApiError(400, "Parameter 'callback' must be an http(s) URL.")
         if request.callback:
@@ -174,34 +262,15 @@ class Service:
         notice = request.options.notice
         if notice:
             params["notice"] = notice  # kept after the job, unlike the options (keys)
-        job_id = request.job_id
-        spec = JobSpec(request.kind, list(request.urls), params)
-        url = file_url(base_url, output_id, request.name)
-        reported = {"message": notice} if notice else {}
-        self.slots.acquire(output_id, owner)
-        try:
-            if request.asynchronous:
-                self.runner.submit(spec, job_id)
-            else:
-                record = self.runner.run_sync(spec, job_id, self.settings.sync_timeout)
-        except BaseException:
-            self.slots.release(output_id)
-            raise
-        if not request.asynchronous:
-            return self._sync_answer(record, job_id, url, request.name, began) | reported
-        valid_till = utcnow() + timedelta(minutes=request.expiration)
-        # A dry run makes no file, so it announces no link to one.
-        link = {} if request.options.dry_run else {"url": url}
-        return {
-            "jobId": job_id,
-            **link,
-            "pageCount": 0,
-            "name": request.name,
-            "credits": 0,
-            "duration": _ms_since(began),
-            "outputLinkValidTill": timestamp(valid_till),
-            **reported,
-        }
+        return _PreparedJob(
+            request=request,
+            spec=JobSpec(request.kind, list(request.urls), params),
+            output_id=output_id,
+            url=file_url(base_url, output_id, request.name),
+            began=began,
+            input_bytes=budget.used,
+            reported={"message": notice} if notice else {},
+        )
 
     def _check_callback(self, callback: str) -> None:
         """403 for a callback aimed at a forbidden (non-loopback) address or name.
@@ -229,12 +298,11 @@ class Service:
             jobId=job_id,
         )
 
-    def _sync_answer(
-        self, record: JobRecord | None, job_id: str, url: str, name: str, began: float
-    ) -> dict[str, Any]:
+    def _sync_answer(self, record: JobRecord | None, job: _PreparedJob) -> dict[str, Any]:
         """The answer to a sync job, from its final record (445 if it has none yet)."""
+        name, began = job.request.name, job.began
         if record is None or record.state is JobState.WORKING:
-            raise self.sync_timed_out(job_id)
+            raise self.sync_timed_out(job.request.job_id)
         if record.state is JobState.SUCCESS and record.result is not None:
             result = record.result
             if "dryRun" in result:  # a dry run made no file: no link, no credits
@@ -244,15 +312,17 @@ class Service:
                     "credits": _credits(result),
                     "duration": _ms_since(began),
                     "dryRun": result["dryRun"],
+                    **job.reported,
                 }
             return {
-                "url": url,
+                "url": job.url,
                 "pageCount": result["pageCount"],
                 "name": name,
                 "credits": _credits(result),
                 "duration": _ms_since(began),
                 "outputLinkValidTill": result["outputLinkValidTill"],
                 **_provenance(result),
+                **job.reported,
             }
         raise ApiError(record.error_code or 500, record.message or "The job did not finish.")
 

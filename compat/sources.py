@@ -82,17 +82,21 @@ class Sources:
         self._allow_remote = allow_remote
         self._fetcher = RemoteFetcher(policy or NetPolicy(), max_bytes=max_bytes, timeout=timeout)
 
-    def check(self, url: str) -> None:
-        """Refuse at once what can never work (bad scheme, missing file, policy)."""
+    def check(self, url: str) -> int | None:
+        """Refuse at once what can never work (bad scheme, missing file, policy); the
+        source's size when it is known without reading it (stored or URL-mapped), else
+        ``None`` (a remote source)."""
         file_id = own_file_id(url)
         if file_id is not None:
-            if self._store.info(file_id) is None:
+            info = self._store.info(file_id)
+            if info is None:
                 raise ApiError(404, f"File not found or expired: {url}")
-            return
+            return info.size
         if urlsplit(url).scheme.lower() not in _REMOTE_SCHEMES:
             raise ApiError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
-        if self._mapped(url) is not None:
-            return
+        mapped = self._mapped(url)
+        if mapped is not None:
+            return mapped.stat().st_size
         if not self._allow_remote:
             raise ApiError(
                 403,
@@ -100,15 +104,14 @@ class Sources:
                 "Start it with --allow-remote, or serve the URL from a local copy with --url-map.",
             )
         self._fetcher.check(url)
+        return None
 
-    def known_size(self, url: str) -> int | None:
-        """The size of a stored or URL-mapped source without reading it; ``None`` if remote."""
-        file_id = own_file_id(url)
-        if file_id is not None:
-            info = self._store.info(file_id)
-            return info.size if info is not None else None
-        mapped = self._mapped(url)
-        return mapped.stat().st_size if mapped is not None else None
+    def is_local(self, url: str) -> bool:
+        """Whether ``url`` is read from this machine's disk (a file in a local store, or
+        URL-mapped): looking at it then never waits for a network."""
+        if own_file_id(url) is not None:
+            return self._store.local
+        return self._mapped(url) is not None
 
     def _mapped(self, url: str) -> Path | None:
         """The URL map's local file for an http(s) ``url``, if it has one."""

@@ -10,11 +10,19 @@ Two forms, chosen by what ``--url-map PATH`` points at:
 
 A URL the map does not know is not an error here: the caller decides whether
 to fetch it from the network.
+
+A URL can only name files inside the mirror: a host or path segment that is
+``.`` or ``..``, or that decodes to one holding ``/`` or NUL, matches nothing.
+That is checked on the URL's text, so a lookup costs one ``stat``: it runs for
+every source of every job. Symbolic links inside the mirror are followed, as
+the operator who put them there meant.
 """
 
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -24,7 +32,7 @@ class UrlMap:
 
     def __init__(self, location: Path) -> None:
         self.location = location
-        self._root = location.resolve()
+        self._root = str(location.resolve())
         self._table: dict[str, Path] | None = None
         if location.is_file():
             try:
@@ -43,13 +51,21 @@ class UrlMap:
             path = self._table.get(url)
             return path if path is not None and path.is_file() else None
         parts = urlsplit(url)
-        host = (parts.hostname or "").lower()
-        segments = [unquote(piece) for piece in parts.path.split("/") if piece]
-        if not host:
+        names = [(parts.hostname or "").lower()]
+        names += [unquote(piece) for piece in parts.path.split("/") if piece]
+        if not names[0] or any(_unsafe(name) for name in names):
             return None
-        candidate = self._root.joinpath(host, *segments).resolve()
-        if not candidate.is_relative_to(self._root):  # ".." smuggled in, percent-encoded
+        candidate = os.path.join(self._root, *names)
+        try:
+            mode = os.stat(candidate).st_mode
+            if stat.S_ISDIR(mode):
+                candidate = os.path.join(candidate, "index.html")
+                mode = os.stat(candidate).st_mode
+        except (OSError, ValueError):  # missing, or a name the file system cannot take
             return None
-        if candidate.is_dir():
-            candidate = candidate / "index.html"
-        return candidate if candidate.is_file() else None
+        return Path(candidate) if stat.S_ISREG(mode) else None
+
+
+def _unsafe(name: str) -> bool:
+    """Whether a decoded URL segment could step out of its directory."""
+    return name in (".", "..") or "/" in name or "\x00" in name

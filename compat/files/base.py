@@ -103,6 +103,10 @@ class CountingWriter(FileWriter):
 class FileStore(ABC):
     """Stores files by id; every method is safe to call from several threads."""
 
+    local = False
+    """Whether the files are on this machine's disk, so looking one up never waits for a
+    network."""
+
     @abstractmethod
     def writer(
         self,

@@ -134,6 +134,8 @@ _FLUSHER = _Flusher()
 class LocalFileStore(FileStore):
     """A :class:`FileStore` in a local directory (created if missing)."""
 
+    local = True
+
     def __init__(self, root: Path) -> None:
         self.root = root
         self._temp_root = root / ".tmp"

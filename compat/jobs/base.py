@@ -127,6 +127,17 @@ class JobRunner(ABC):
         self.submit(spec, job_id)
         return self.wait(job_id, timeout)
 
+    def submit_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+        """:meth:`submit` when it takes no waiting for a network (a local queue), else
+        ``None`` with nothing submitted."""
+        return None
+
+    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+        """Run a sync job in the calling thread if a worker slot is free this instant: its
+        final record; ``None`` (nothing started) when it would have to wait or when this
+        runner only runs jobs elsewhere."""
+        return None
+
     def keep(self, job_id: str, cancel: bool) -> None:
         """The client of a :meth:`run_sync` job stopped waiting: make the job answer
         ``/job/check`` from now on, and ask it to stop when ``cancel``."""

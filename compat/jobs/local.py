@@ -13,7 +13,8 @@ client that saw the failure may already have resubmitted.
 A sync job runs in the thread of the request that waits for it (no hand-off to
 a worker and back) and is recorded only if its client stops waiting (past the
 sync time limit, when its id is handed out): until then no one else knows its
-id. Both kinds share ``workers`` execution slots. ``/job/check`` of a job this
+id. A small one may run in the thread that took its request (:meth:`run_now`) when a
+slot is free at once. Both kinds share ``workers`` execution slots. ``/job/check`` of a job this
 process runs, or finished lately, is answered from memory.
 """
 
@@ -186,6 +187,17 @@ class LocalJobRunner(JobRunner):
                 self._keep(job_id, running, cancel)
         return self._run(job_id, running)
 
+    def submit_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+        return self.submit(spec, job_id)
+
+    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+        if not self._slots.acquire(blocking=False):
+            return None
+        running = _Running(spec, utcnow(), recorded=False)
+        with self._lock:
+            self._running[job_id] = running
+        return self._run(job_id, running, holding_slot=True)
+
     def _keep(self, job_id: str, running: _Running, cancel: bool) -> None:
         if not running.recorded:
             self._insert(job_id, running.spec, running.created_at)
@@ -217,20 +229,27 @@ class LocalJobRunner(JobRunner):
             )
             self._store_final(final)
 
-    def _run(self, job_id: str, running: _Running) -> JobRecord:
+    def _run(self, job_id: str, running: _Running, holding_slot: bool = False) -> JobRecord:
         # One write when the job ends (its start time included), not one more when it
         # starts: a record only needs to say "working" until then, which it already does.
         started: datetime | None = None
+        held = holding_slot
 
         def start_and_execute() -> dict[str, Any]:
-            nonlocal started
-            with self._slots:
-                if running.cancelled.is_set():  # while it waited for a slot
-                    raise JobCancelled
-                started = utcnow()
-                return self._execute(running.spec, running.cancelled.is_set, running.report)
+            nonlocal started, held
+            if not held:
+                self._slots.acquire()
+                held = True
+            if running.cancelled.is_set():  # while it waited for a slot
+                raise JobCancelled
+            started = utcnow()
+            return self._execute(running.spec, running.cancelled.is_set, running.report)
 
-        outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
+        try:
+            outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
+        finally:
+            if held:
+                self._slots.release()
         final = JobRecord(
             job_id=job_id,
             spec=running.spec.without_secrets(),
