@@ -9,26 +9,29 @@ written once. Deletion renames the directory away before removing it.
 
 Durability: a committed file survives the process being killed at once. A
 ``durable`` write (uploads) is also fsynced (file, metadata, directory) before
-it is reported; any other (job results, which can be made again) is fsynced
-shortly afterwards by one flusher thread for every file committed meanwhile,
-off the job's path. A power cut inside that window can leave such a file short
+it is reported; any other (job results, which can be made again) is made
+durable shortly afterwards by one flusher thread for every file committed
+meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which
+costs a fraction of the CPU of three fsyncs per file. A power cut inside that window can leave such a file short
 or empty on disk: its size is checked against its metadata when it is opened,
 so it reads as absent (404), never as a truncated document.
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import logging
 import os
 import re
 import secrets
 import shutil
+import sys
 import tempfile
 import threading
 import time
 from collections import OrderedDict, deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
@@ -106,10 +109,22 @@ class _Flusher:
                 idle_rounds += 1
 
     def flush(self) -> None:
-        """fsync everything added so far (also callable from any thread)."""
-        parents = set()
+        """Make everything added so far durable (also callable from any thread)."""
+        directories: list[Path] = []
         while self._pending:
-            directory = self._pending.popleft()
+            directories.append(self._pending.popleft())
+        if not directories:
+            return
+        parents = {directory.parent for directory in directories}
+        if _SYNCFS is not None:
+            # One call per file system instead of three fsyncs per file: on a busy server
+            # the fsyncs cost more CPU than the jobs whose results they keep.
+            for parent in parents:
+                if not _sync_file_system(parent):
+                    break
+            else:
+                return
+        for directory in directories:
             try:
                 _fsync_path(directory / _CONTENT)
                 _fsync_path(directory / _META)
@@ -117,8 +132,6 @@ class _Flusher:
                 continue
             except OSError:
                 _log.exception("could not flush %s", directory)
-                continue
-            parents.add(directory.parent)
         for parent in parents:
             try:
                 _fsync_path(parent)
@@ -126,6 +139,37 @@ class _Flusher:
                 continue
             except OSError:
                 _log.exception("could not flush %s", parent)
+
+
+def _find_syncfs() -> Callable[[int], int] | None:
+    """Linux's ``syncfs(fd)``, which flushes one file system whole, where libc has it."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        call: Callable[[int], int] = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+    return call
+
+
+_SYNCFS = _find_syncfs()
+
+
+def _sync_file_system(directory: Path) -> bool:
+    """``syncfs`` on the file system holding ``directory``; ``False`` when it failed
+    (the caller then fsyncs file by file)."""
+    assert _SYNCFS is not None
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except FileNotFoundError:
+        return True  # the store itself is gone: nothing left to keep
+    try:
+        if _SYNCFS(descriptor) == 0:
+            return True
+        _log.warning("syncfs failed (%s); flushing file by file", os.strerror(ctypes.get_errno()))
+        return False
+    finally:
+        os.close(descriptor)
 
 
 _FLUSHER = _Flusher()

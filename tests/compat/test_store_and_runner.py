@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import sqlite3
 import threading
 from datetime import timedelta
@@ -15,6 +16,7 @@ import pytest
 from pdfbinder.compat.clock import utcnow
 from pdfbinder.compat.errors import ApiError
 from pdfbinder.compat.executor import JobExecutor
+from pdfbinder.compat.files import local as local_store
 from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
@@ -202,6 +204,54 @@ def test_a_result_cut_short_on_disk_reads_as_absent(tmp_path: Path) -> None:
     (tmp_path / file_id / "content").write_bytes(b"%PDF-1.7")
     assert store.open(file_id) is None
     assert LocalFileStore(tmp_path).open(file_id) is None  # after a restart too
+
+
+@pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-per-file"])
+def test_results_committed_meanwhile_are_flushed_in_one_round(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, syncfs: bool
+) -> None:
+    """The flusher makes a round's results durable with one syncfs per file system
+    (Linux), or fsyncs each file and directory where there is none."""
+    calls: list[int] = []
+    fsyncs: list[int] = []
+    real_syncfs, real_fsync = local_store._SYNCFS, os.fsync
+    if syncfs and real_syncfs is None:
+        pytest.skip("this libc has no syncfs")
+
+    def counted_syncfs(descriptor: int) -> int:
+        calls.append(descriptor)
+        assert real_syncfs is not None
+        return real_syncfs(descriptor)
+
+    def counted_fsync(descriptor: int) -> None:
+        fsyncs.append(descriptor)
+        real_fsync(descriptor)
+
+    monkeypatch.setattr(local_store, "_SYNCFS", counted_syncfs if syncfs else None)
+    monkeypatch.setattr(os, "fsync", counted_fsync)
+    flusher = local_store._Flusher()
+    flusher._thread = threading.Thread(target=print)  # never started: the test flushes
+    monkeypatch.setattr(local_store, "_FLUSHER", flusher)
+    stores = [LocalFileStore(tmp_path / "a"), LocalFileStore(tmp_path / "b")]
+    written = []
+    for number in range(6):
+        file_id = new_file_id()
+        with stores[number % 2].writer(
+            file_id, name="r.pdf", expires_at=LATER, durable=False
+        ) as sink:
+            sink.write(b"%PDF-1.7 result")
+        written.append((stores[number % 2], file_id))
+    flusher.flush()
+    assert not flusher._pending
+    if syncfs:
+        assert (len(calls), fsyncs) == (2, [])  # one per store directory, no fsync
+    else:
+        assert (calls, len(fsyncs)) == ([], 6 * 2 + 2)  # content + meta each, then 2 folders
+    for store, file_id in written:
+        opened = store.open(file_id)
+        assert opened is not None
+        with opened[1] as stream:
+            assert stream.read() == b"%PDF-1.7 result"
 
 
 def test_sync_jobs_are_recorded_only_once_their_client_stops_waiting(tmp_path: Path) -> None:
