@@ -12,9 +12,10 @@ Durability: a committed file survives the process being killed at once. A
 it is reported; any other (job results, which can be made again) is made
 durable shortly afterwards by one flusher thread for every file committed
 meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which
-costs a fraction of the CPU of three fsyncs per file. A power cut inside that window can leave such a file short
-or empty on disk: its size is checked against its metadata when it is opened,
-so it reads as absent (404), never as a truncated document.
+costs a fraction of the CPU of three fsyncs per file. A power cut inside that
+window can leave such a file short or empty on disk: its size is checked
+against its metadata when it is opened, so it reads as absent (404), never as
+a truncated document.
 """
 
 from __future__ import annotations
