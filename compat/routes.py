@@ -18,6 +18,7 @@ import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from fastapi.routing import APIRoute
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
@@ -190,6 +191,12 @@ def get_and_post(path: str, **options: Any) -> Callable[[Handler], Handler]:
     return register
 
 
+async def _run_here(work: Callable[[], None]) -> None:
+    """Run ``work`` on the event loop after the answer is out (a coroutine, so Starlette
+    does not hand it to a thread)."""
+    work()
+
+
 async def _job(request: Request, kind: str) -> JSONResponse:
     params = await _params(request)
     options = job_options(params, kind)  # first: its std_params override the parameters
@@ -210,7 +217,10 @@ async def _job(request: Request, kind: str) -> JSONResponse:
     # here: handing it to a thread and back would cost more than that.
     quick = service.start_quick_job(*asked)
     if quick is not None:
-        return success(**quick)
+        answer = success(**quick.answer)
+        if quick.then is not None:
+            answer.background = BackgroundTask(_run_here, quick.then)
+        return answer
     start = functools.partial(service.start_job, *asked)
     if job.asynchronous:
         return success(**await run_in_threadpool(start))
@@ -382,7 +392,13 @@ async def download(file_id: str, name: str, request: Request) -> Response:
     (see :mod:`~pdfbinder.compat.tenancy`); a file is served only until it expires.
     A store that offers direct links (S3 with redirects on) answers with a redirect.
     """
-    found = await run_in_threadpool(_find_download, service_of(request).store, file_id)
+    store = service_of(request).store
+    # A local file is found and (when small) read here: a hand-off to a thread and back
+    # costs more than that.
+    if store.local:
+        found = _find_download(store, file_id)
+    else:
+        found = await run_in_threadpool(_find_download, store, file_id)
     if isinstance(found, str):
         return RedirectResponse(found, status_code=302)
     if found is None:

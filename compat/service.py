@@ -93,6 +93,15 @@ class _PreparedJob:
     """Fields every answer carries (the notice of ignored parameters)."""
 
 
+@dataclass(frozen=True)
+class QuickStart:
+    """What :meth:`Service.start_quick_job` did: the answer, and any work left to do in
+    the same thread once the answer is out (running a small async job)."""
+
+    answer: dict[str, Any]
+    then: Callable[[], None] | None = None
+
+
 class Service:
     """Everything the routes ask for; owns the store, the runner and the senders."""
 
@@ -181,33 +190,39 @@ class Service:
 
     def start_quick_job(
         self, request: JobRequest, owner: str | None, base_url: str
-    ) -> dict[str, Any] | None:
+    ) -> QuickStart | None:
         """:meth:`start_job`'s answer when it can be given at once, without waiting for a
-        network, a worker or much work: every source on local disk, no callback to check,
-        and the runner takes the job at once (an async one into its queue; a sync one
-        runs here if a worker slot is free and it is small: at most
-        :data:`QUICK_JOB_BYTES` of input and no Office conversion). ``None`` otherwise,
-        with nothing started."""
+        network or a worker: every source on local disk, no callback to check, and the
+        runner takes the job at once. A small job (at most :data:`QUICK_JOB_BYTES` of
+        input, no Office conversion) runs in the calling thread: a sync one before the
+        answer, if a worker slot is free; an async one after it (:attr:`QuickStart.then`).
+        ``None`` otherwise, with nothing started."""
         if request.callback or not all(self.sources.is_local(url) for url in request.urls):
             return None
-        if not request.asynchronous and request.kind not in _QUICK_KINDS:
+        small = request.kind in _QUICK_KINDS
+        if not request.asynchronous and not small:
             return None
         job = self._prepare(request, owner, base_url)
-        if not request.asynchronous and job.input_bytes > QUICK_JOB_BYTES:
+        small = small and job.input_bytes <= QUICK_JOB_BYTES
+        if not request.asynchronous and not small:
             return None
         self.slots.acquire(job.output_id, owner)
+        then = None
         try:
-            if request.asynchronous:
-                record = self.runner.submit_now(job.spec, request.job_id)
-            else:
+            if not request.asynchronous:
                 record = self.runner.run_now(job.spec, request.job_id)
+            elif small:
+                queued = self.runner.submit_here(job.spec, request.job_id)
+                record, then = (queued.record, queued.start) if queued else (None, None)
+            else:
+                record = self.runner.submit_now(job.spec, request.job_id)
         except BaseException:
             self.slots.release(job.output_id)
             raise
         if record is None:  # the runner would have to wait: the caller's thread is not for that
             self.slots.release(job.output_id)
             return None
-        return self._answer(record, job)
+        return QuickStart(self._answer(record, job), then)
 
     def _answer(self, record: JobRecord | None, job: _PreparedJob) -> dict[str, Any]:
         """The answer to a job just queued (async) or run (sync)."""

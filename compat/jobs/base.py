@@ -73,6 +73,16 @@ class JobRecord:
     """How far a ``working`` job is, once its executor has said."""
 
 
+@dataclass(frozen=True)
+class QueuedHere:
+    """An async job recorded by :meth:`JobRunner.submit_here`, not started yet."""
+
+    record: JobRecord
+    start: Callable[[], None]
+    """Runs the job in the calling thread when a worker slot is free at once, else hands
+    it to a worker. Call it once, after the job's answer has gone out."""
+
+
 class JobCancelled(Exception):
     """Raised inside a job when its cancellation was requested."""
 
@@ -130,6 +140,12 @@ class JobRunner(ABC):
     def submit_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
         """:meth:`submit` when it takes no waiting for a network (a local queue), else
         ``None`` with nothing submitted."""
+        return None
+
+    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
+        """Record ``spec`` as ``working`` and leave starting it to the caller (see
+        :class:`QueuedHere`); ``None`` with nothing submitted when this runner only runs
+        jobs elsewhere."""
         return None
 
     def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:

@@ -32,7 +32,16 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import utcnow
-from .base import Executor, FinishHook, JobCancelled, JobRecord, JobRunner, JobSpec, JobState
+from .base import (
+    Executor,
+    FinishHook,
+    JobCancelled,
+    JobRecord,
+    JobRunner,
+    JobSpec,
+    JobState,
+    QueuedHere,
+)
 from .outcome import notify_finished, outcome_of
 from .progress import JobProgress
 
@@ -171,12 +180,31 @@ class LocalJobRunner(JobRunner):
         )
 
     def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
+        running = self._record(spec, job_id)
+        self._pool.submit(self._run, job_id, running)
+        return running.record(job_id)
+
+    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere:
+        running = self._record(spec, job_id)
+
+        def start() -> None:
+            if self._slots.acquire(blocking=False):
+                self._run(job_id, running, holding_slot=True)
+                return
+            try:
+                self._pool.submit(self._run, job_id, running)
+            except RuntimeError:  # shutting down: recorded as interrupted, like a queued job
+                _log.warning("job %s not started: the runner is closing", job_id)
+
+        return QueuedHere(running.record(job_id), start)
+
+    def _record(self, spec: JobSpec, job_id: str) -> _Running:
+        """Record an async job as working, and as this process's."""
         running = _Running(spec, utcnow(), recorded=True)
         with self._lock:
             self._insert(job_id, spec, running.created_at)
             self._running[job_id] = running
-        self._pool.submit(self._run, job_id, running)
-        return running.record(job_id)
+        return running
 
     def run_sync(self, spec: JobSpec, job_id: str, timeout: float) -> JobRecord | None:
         running = _Running(spec, utcnow(), recorded=False)

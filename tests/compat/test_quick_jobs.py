@@ -1,9 +1,10 @@
 """Quick jobs: a small sync job from local files runs in the thread that took its request.
 
 Handing such a job to a worker thread and back costs more than the job itself, so
-:meth:`Service.start_quick_job` runs it on the event loop, and queues an async job
-from local files there too. Anything that could make the loop wait (a remote source,
-a large input, LibreOffice, every worker slot taken) goes to a worker thread as before.
+:meth:`Service.start_quick_job` runs it on the event loop: a sync one before its
+answer, an async one right after. An async job from local files is queued there
+too. Anything that could make the loop wait (a remote source, a large input,
+LibreOffice, every worker slot taken) goes to a worker thread as before.
 These tests watch where the executor runs, through the real HTTP server.
 """
 
@@ -29,7 +30,7 @@ from pdfbinder.compat.jobs.progress import ProgressReport
 from pdfbinder.compat.service import QUICK_JOB_BYTES, Service
 from pdfbinder.compat.settings import Settings
 from tests.support.compat import MIRROR_HOST, ThreadServer, mirror_url, poll_job
-from tests.support.held_jobs import InputGate, gated_local_service
+from tests.support.held_jobs import InputGate
 
 
 def _on_event_loop() -> bool:
@@ -101,11 +102,16 @@ def test_small_local_jobs_run_on_the_loop_and_the_rest_in_workers(
             convert, params={"url": mirror_url("red.png"), "name": "queued.pdf", "async": "true"}
         ).json()
         finished = poll_job(server.url, queued["jobId"])
+        queued_large = httpx.get(
+            convert, params={"url": mirror_url(big_png), "name": "queued-large.pdf", "async": "1"}
+        ).json()
+        assert poll_job(server.url, queued_large["jobId"])["status"] == "success"
         assert where.on_loop == {
             "small.pdf": True,
             "large.pdf": False,
             "m.pdf": True,
-            "queued.pdf": False,  # queued on the loop, run by a worker
+            "queued.pdf": True,  # after its answer went out
+            "queued-large.pdf": False,
         }
         # At 96 dpi: red.png is 40 × 30 px, noise.png 160 × 160 px; then two.pdf + three.pdf.
         assert _pages(small.json()["url"]) == [(30.0, 22.5)]
@@ -114,29 +120,47 @@ def test_small_local_jobs_run_on_the_loop_and_the_rest_in_workers(
         assert finished["status"] == "success" and _pages(finished["url"]) == [(30.0, 22.5)]
 
 
-def test_a_small_job_waits_in_a_worker_while_every_slot_is_busy(
-    mirror: Path, tmp_path: Path
+def test_small_jobs_wait_in_workers_while_every_slot_is_busy(
+    mirror: Path, tmp_path: Path, big_png: str
 ) -> None:
     gate = InputGate(at_input=1)
-    settings = Settings(data_dir=tmp_path, url_map=mirror, workers=1)
+
+    def service(settings: Settings) -> Service:
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+
+        def runner(execute: Executor, on_finish: FinishHook) -> JobRunner:
+            return LocalJobRunner(
+                settings.data_dir / "jobs.sqlite3",
+                gate.wrap(execute),
+                workers=1,
+                on_finish=on_finish,
+            )
+
+        return Service(settings, LocalFileStore(settings.data_dir / "files"), runner)
+
     try:
-        with ThreadServer(settings, gated_local_service(gate)) as server:
+        with ThreadServer(Settings(data_dir=tmp_path, url_map=mirror), service) as server:
             convert = f"{server.url}/pdf/convert/from/image"
-            two_inputs = f"{mirror_url('red.png')},{mirror_url('blue.jpg')}"
+            # Too large to be quick, so a worker holds it: the only worker slot is taken.
+            two_inputs = f"{mirror_url(big_png)},{mirror_url('red.png')}"
             held = httpx.get(convert, params={"url": two_inputs, "async": "true"}).json()
-            gate.wait_reached()  # the only worker slot is taken until the gate opens
+            gate.wait_reached()
             with ThreadPoolExecutor(1) as pool:
                 small = pool.submit(
                     httpx.get, convert, params={"url": mirror_url("red.png")}, timeout=60
                 )
-                # The loop is not blocked by the small job waiting for the slot.
+                queued = httpx.get(
+                    convert, params={"url": mirror_url("red.png"), "async": "true"}
+                ).json()
+                # Neither small job holds the loop while it waits for the slot.
                 assert httpx.get(f"{server.url}/health", timeout=10).status_code == 200
-                check = httpx.get(f"{server.url}/job/check", params={"jobid": held["jobId"]})
+                check = httpx.get(f"{server.url}/job/check", params={"jobid": queued["jobId"]})
                 assert check.json()["status"] == "working"
                 gate.release()
                 answer = small.result(timeout=60).json()
             assert answer["error"] is False and _pages(answer["url"]) == [(30.0, 22.5)]
             assert poll_job(server.url, held["jobId"])["pageCount"] == 2
+            assert poll_job(server.url, queued["jobId"])["pageCount"] == 1
     finally:
         gate.release()
 

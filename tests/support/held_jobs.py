@@ -5,7 +5,8 @@ engine, and when it reports that it finished the inputs before ``at_input``
 and is on that one, the report goes through (to the runner and its job store)
 and the job then waits until the test releases it. Build the server with
 :func:`gated_local_service` (or wrap the executor given to any runner factory
-with :meth:`InputGate.wrap`).
+with :meth:`InputGate.wrap`; a job that can be held must then run in a worker
+thread, never on the event loop: see :class:`HeldJobRunner`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,15 @@ import threading
 from typing import Any
 
 from pdfbinder.compat.files.local import LocalFileStore
-from pdfbinder.compat.jobs.base import CancelCheck, Executor, FinishHook, JobRunner, JobSpec
+from pdfbinder.compat.jobs.base import (
+    CancelCheck,
+    Executor,
+    FinishHook,
+    JobRecord,
+    JobRunner,
+    JobSpec,
+    QueuedHere,
+)
 from pdfbinder.compat.jobs.local import LocalJobRunner
 from pdfbinder.compat.jobs.progress import JobProgress, ProgressReport
 from pdfbinder.compat.service import Service
@@ -52,6 +61,17 @@ class InputGate:
         self._open.set()
 
 
+class HeldJobRunner(LocalJobRunner):
+    """The embedded runner, except that it runs no job in the thread that took its
+    request: a job a test holds must not hold the event loop, and with it the server."""
+
+    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+        return None
+
+    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
+        return None
+
+
 def gated_local_service(gate: InputGate) -> Any:
     """A service factory: the embedded service, its job runner's executor held by ``gate``."""
 
@@ -60,7 +80,7 @@ def gated_local_service(gate: InputGate) -> Any:
         store = LocalFileStore(settings.data_dir / "files")
 
         def runner(execute: Executor, on_finish: FinishHook) -> JobRunner:
-            return LocalJobRunner(
+            return HeldJobRunner(
                 settings.data_dir / "jobs.sqlite3",
                 gate.wrap(execute),
                 workers=settings.workers,
