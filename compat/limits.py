@@ -32,6 +32,12 @@ def readable_size(count: int) -> str:
     return f"{size:.4g} GiB"
 
 
+def process_share(limit: int, processes: int) -> int:
+    """One server process's share of a server-wide admission limit, rounded up (so the
+    processes together admit at least ``limit``)."""
+    return -(-limit // processes)
+
+
 class JobSlots:
     """Admission of jobs: per-key and total counts of queued-or-running jobs.
 

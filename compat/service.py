@@ -27,9 +27,10 @@ from .executor import JobExecutor
 from .files.base import FileStore, new_file_id
 from .files.local import LocalFileStore
 from .jobs.base import Executor, FinishHook, JobRecord, JobRunner, JobSpec, JobState
-from .jobs.local import LocalJobRunner
+from .jobs.local import LEASES, LocalJobRunner
 from .jobs.progress import ProgressReport
-from .limits import JobBudget, JobSlots, check_input_count
+from .leases import ProcessLease
+from .limits import JobBudget, JobSlots, check_input_count, process_share
 from .netpolicy import NetPolicy, PolicyRefusal
 from .protocol import REMAINING_CREDITS, JobOptions, timestamp
 from .settings import Settings
@@ -113,8 +114,11 @@ class Service:
         *,
         slots: Admission | None = None,
         presign_secret: bytes | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """``lease``: this process's lease, released when the service closes."""
         self.settings = settings
+        self._lease = lease
         self.store = store
         url_map = UrlMap(settings.url_map) if settings.url_map is not None else None
         self.policy = NetPolicy(tuple(settings.allow_hosts), settings.allow_private_networks)
@@ -127,12 +131,16 @@ class Service:
             policy=self.policy,
         )
         self.callbacks = CallbackSender(allow_remote=settings.allow_remote, policy=self.policy)
+        # In-memory admission counts this process's jobs only: with several server
+        # processes each admits its share of the limits.
         self.slots: Admission = slots or JobSlots(
-            per_key=settings.max_jobs_per_key, capacity=settings.workers + settings.max_queued_jobs
+            per_key=process_share(settings.max_jobs_per_key, settings.processes),
+            capacity=settings.workers + process_share(settings.max_queued_jobs, settings.processes),
         )
-        # LibreOffice starts in whichever process runs jobs, at its first Office document.
+        # LibreOffice starts in whichever process runs jobs, at its first Office document;
+        # server processes share the LibreOffice processes asked for (~150 MB each).
         self.office = OfficePool(
-            processes=settings.office_processes,
+            processes=settings.office_processes_each,
             timeout=settings.office_timeout,
             soffice=settings.soffice,
         )
@@ -151,7 +159,10 @@ class Service:
     def local(cls, settings: Settings) -> Service:
         """The embedded default: files in ``data_dir/files``, jobs in ``data_dir/jobs.sqlite3``."""
         settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = LocalFileStore(settings.data_dir / "files")
+        # One lease marks this process's jobs and writes: the server's other processes
+        # (serve --processes) clean up after it once it is gone, never while it lives.
+        lease = ProcessLease(settings.data_dir / LEASES)
+        store = LocalFileStore(settings.data_dir / "files", lease=lease)
         store.remove_interrupted_writes()
 
         def runner(execute: Executor, on_finish: FinishHook) -> JobRunner:
@@ -160,18 +171,23 @@ class Service:
                 execute,
                 workers=settings.workers,
                 on_finish=on_finish,
+                lease=lease,
             )
 
-        return cls(settings, store, runner)
+        return cls(settings, store, runner, lease=lease)
 
     def close(self) -> None:
         self.runner.close()
         self.office.close()
         self.callbacks.close()
+        if self._lease is not None:
+            self._lease.release()
 
     def sweep(self) -> None:
-        """Remove expired files and forget old finished jobs."""
+        """Remove expired files, fail the jobs of processes that are gone, forget old
+        finished jobs."""
         self.store.sweep()
+        self.runner.recover()
         self.runner.purge(utcnow() - timedelta(minutes=self.settings.job_retention))
 
     def start_job(self, request: JobRequest, owner: str | None, base_url: str) -> dict[str, Any]:

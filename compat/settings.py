@@ -35,7 +35,15 @@ class Settings(BaseSettings):
     workers: int = Field(
         default_factory=lambda: os.cpu_count() or 2,
         ge=1,
-        description="Job worker threads in the server process.",
+        description="Job worker threads in each server process.",
+    )
+    processes: int = Field(
+        default=1,
+        ge=1,
+        description="Server processes sharing the port, the job database and the files (each "
+        "uses about one core). The admission limits (max_jobs_per_key, max_queued_jobs) are "
+        "divided between them, rounded up, and so are office_processes, rounded down (at "
+        "least one each).",
     )
     api_keys: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -122,12 +130,14 @@ class Settings(BaseSettings):
     max_jobs_per_key: int = Field(
         default=32,
         ge=1,
-        description="Jobs one API key may have queued or running at once; 429 past it.",
+        description="Jobs one API key may have queued or running at once; 429 past it "
+        "(with several processes, each admits its share).",
     )
     max_queued_jobs: int = Field(
         default=256,
         ge=0,
-        description="Jobs waiting for a worker, over all keys; 429 when full.",
+        description="Jobs waiting for a worker, over all keys; 429 when full (with several "
+        "processes, each queues its share).",
     )
     allow_hosts: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
@@ -145,7 +155,8 @@ class Settings(BaseSettings):
         default=2,
         ge=1,
         description="LibreOffice processes converting Office documents at once (each job-running "
-        "process has its own; started at the first document).",
+        "process has its own, its share of these with several server processes; started at "
+        "the first document).",
     )
     office_timeout: float = Field(
         default=120.0,
@@ -196,6 +207,11 @@ class Settings(BaseSettings):
         description="Seconds after which a job whose worker died is handed to another worker "
         "(running jobs keep theirs alive, so it never duplicates a live job).",
     )
+
+    @property
+    def office_processes_each(self) -> int:
+        """Each server process's share of ``office_processes``, rounded down (at least one)."""
+        return max(1, self.office_processes // self.processes)
 
     @field_validator("allow_hosts", mode="before")
     @classmethod

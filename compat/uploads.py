@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import hashlib
 import hmac
 import io
 import mimetypes
+import os
 import secrets
 import time
 from collections.abc import AsyncIterator
@@ -219,13 +221,26 @@ class Uploads:
 
 
 def _load_secret(path: Path) -> bytes:
-    """The key that signs presigned upload URLs, kept in the data dir across restarts."""
+    """The key that signs presigned upload URLs, kept in the data dir across restarts.
+
+    Made by whichever process needs it first: the server's processes may start
+    together, and each must sign with the same key, so the key is written whole
+    under a name of its own and linked into place, and a process that loses that
+    race reads the winner's.
+    """
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        secret = secrets.token_bytes(32)
-        temp = path.with_suffix(".tmp")
-        temp.write_bytes(secret)
-        temp.chmod(0o600)
-        temp.replace(path)
-        return path.read_bytes()
+        pass
+    temp = path.with_name(f"{path.name}.{secrets.token_hex(8)}.tmp")
+    try:
+        with open(temp, "xb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(secrets.token_bytes(32))
+            handle.flush()
+            os.fsync(handle.fileno())
+        with contextlib.suppress(FileExistsError):  # another process made it first: its key
+            os.link(temp, path)
+    finally:
+        temp.unlink(missing_ok=True)
+    return path.read_bytes()

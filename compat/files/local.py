@@ -3,9 +3,15 @@
 Layout under ``root``: ``<id>/content`` (the bytes) and ``<id>/meta.json``.
 A write fills a private directory under ``root/.tmp`` and is committed by one
 ``rename`` of that directory to ``root/<id>``, which is atomic on POSIX and
-fails if the id exists — so a crash leaves at most a stray temp directory
-(removed by :meth:`sweep`), never a half file behind a URL, and an id is
-written once. Deletion renames the directory away before removing it.
+fails if the id exists — so a crash leaves at most a stray temp directory,
+never a half file behind a URL, and an id is written once. Deletion renames
+the directory away before removing it.
+
+Several server processes may share the directory. Each temp directory's name
+starts with the token of its writer's :class:`~pdfbinder.compat.leases.ProcessLease`
+(when the store has one), so :meth:`remove_interrupted_writes` deletes only
+what a process that is gone left, never a live sibling's write in progress;
+:meth:`sweep` does it too, and removes any temp directory older than six hours.
 
 Durability: a committed file survives the process being killed at once. A
 ``durable`` write (uploads) is also fsynced (file, metadata, directory) before
@@ -39,12 +45,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..clock import utcnow
+from ..leases import ProcessLease, lease_alive
 from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter
 
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STALE_TEMP_SECONDS = 6 * 3600
 _CONTENT = "content"
 _META = "meta.json"
+_UNLEASED = "unleased"
+"""The writer token in temp names of a store without a lease (one process only)."""
 
 
 _REMEMBERED = 10_000
@@ -181,8 +190,11 @@ class LocalFileStore(FileStore):
 
     local = True
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, lease: ProcessLease | None = None) -> None:
+        """``lease``: the lease of this process when others may share ``root``."""
         self.root = root
+        self._lease = lease
+        self._writer = lease.token if lease is not None else _UNLEASED
         self._temp_root = root / ".tmp"
         self._temp_root.mkdir(parents=True, exist_ok=True)
         self._recent: OrderedDict[str, FileInfo] = OrderedDict()
@@ -208,7 +220,7 @@ class LocalFileStore(FileStore):
             original_name = None
         if target is None:
             raise ValueError(f"invalid file id {file_id!r}")
-        temp_dir = self._temp_root / f"put-{file_id}-{secrets.token_hex(4)}"
+        temp_dir = self._temp_root / f"{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
         temp_dir.mkdir()
         try:
             with open(temp_dir / _CONTENT, "wb") as handle:
@@ -265,7 +277,13 @@ class LocalFileStore(FileStore):
         directory = self._path(file_id)
         if directory is None:
             return None
-        info = self._recent.get(file_id) or self._read_info(file_id, directory)
+        info = self._recent.get(file_id)
+        if info is not None and not directory.is_dir():  # deleted by another process
+            with self._recent_lock:
+                self._recent.pop(file_id, None)
+            info = None
+        else:
+            info = info or self._read_info(file_id, directory)
         return None if info is None or info.expired() else info
 
     def open(self, file_id: str) -> tuple[FileInfo, BinaryIO] | None:
@@ -288,7 +306,7 @@ class LocalFileStore(FileStore):
             return False
         with self._recent_lock:
             self._recent.pop(file_id, None)
-        graveyard = Path(tempfile.mkdtemp(prefix="del-", dir=self._temp_root))
+        graveyard = Path(tempfile.mkdtemp(prefix=f"{self._writer}.del-", dir=self._temp_root))
         try:
             os.rename(directory, graveyard / file_id)
         except FileNotFoundError:
@@ -306,6 +324,8 @@ class LocalFileStore(FileStore):
             info = self._recent.get(entry.name) or self._read_info(entry.name, entry)
             if info is not None and info.expired(moment) and self.delete(entry.name):
                 removed += 1
+        if self._lease is not None:
+            self.remove_interrupted_writes()
         stale_before = time.time() - _STALE_TEMP_SECONDS
         for leftover in self._temp_root.iterdir():
             try:
@@ -317,6 +337,16 @@ class LocalFileStore(FileStore):
         return removed
 
     def remove_interrupted_writes(self) -> None:
-        """Delete every temp directory: call only when no writer can be running."""
+        """Delete the temp directories of writers that are gone.
+
+        With a lease, a writer is gone once its process is (this process's own writes and
+        a live sibling's are kept). Without one, every writer counts as gone: call it
+        only when none can be running.
+        """
         for leftover in self._temp_root.iterdir():
+            writer = leftover.name.partition(".")[0]  # older versions' names: no writer
+            if self._lease is not None and (
+                writer == self._writer or lease_alive(self._lease.directory, writer)
+            ):
+                continue
             shutil.rmtree(leftover, ignore_errors=True)

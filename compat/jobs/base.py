@@ -160,6 +160,13 @@ class JobRunner(ABC):
         if cancel:
             self.cancel(job_id)
 
+    def recover(self) -> int:
+        """Mark the jobs of processes that are gone as interrupted; return how many.
+
+        Runs at every sweep. A runner whose jobs outlive the process that took them
+        (a broker hands them to another worker) has nothing to do."""
+        return 0
+
     def recent(self, job_id: str) -> JobRecord | None:
         """The record of a job this process runs or ran lately, from memory without
         blocking, or ``None`` (then :meth:`status` knows)."""

@@ -1,11 +1,17 @@
 """``LocalJobRunner``: a worker pool in the server process, job records in SQLite.
 
 Records live in ``jobs.sqlite3`` (WAL mode) in the data directory, so
-``/job/check`` keeps answering across restarts. Crash recovery: a job cannot
-be resumed half-way, so on start-up every job still recorded as ``working``
-(the previous process died or was stopped with it queued or running) is
-marked ``failed`` with a message saying it was interrupted and should be
-submitted again. Its result file was never committed (the file store writes
+``/job/check`` keeps answering across restarts, and several server processes
+may share it (a writer waits for another's transaction instead of failing).
+
+Crash recovery: a job cannot be resumed half-way, so a job still recorded as
+``working`` whose process is gone (died, or was stopped with it queued or
+running) is marked ``failed`` with a message saying it was interrupted and
+should be submitted again. Each row carries the token of the process running
+it, which holds a :class:`~pdfbinder.compat.leases.ProcessLease` while it
+lives; the orphans are found at start-up, at every sweep and whenever a
+``/job/check`` reads one, so a sibling process's live jobs are never touched.
+An orphan's result file was never committed (the file store writes
 atomically), so its result URL answers 404 rather than a truncated document.
 Jobs are not re-run automatically: their sources may have expired and a
 client that saw the failure may already have resubmitted.
@@ -32,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..clock import utcnow
+from ..leases import ProcessLease, lease_alive, remove_dead_leases
 from .base import (
     Executor,
     FinishHook,
@@ -53,6 +60,10 @@ INTERRUPTED_MESSAGE = (
 _log = logging.getLogger("pdfbinder.jobs")
 _REMEMBERED = 10_000
 """Finished jobs whose records stay in memory for ``/job/check`` (about 1 KiB each)."""
+_BUSY_SECONDS = 30.0
+"""How long a write waits while another server process writes, before it fails."""
+LEASES = "processes"
+"""The folder, next to the database, of the leases of the processes running jobs."""
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
@@ -64,9 +75,12 @@ CREATE TABLE IF NOT EXISTS jobs (
     finished_at TEXT,
     result TEXT,
     error_code INTEGER,
-    message TEXT
+    message TEXT,
+    runner TEXT
 )
 """
+_RUNNER_COLUMN = "runner"
+"""The lease token of the process running a ``working`` job (added to older databases)."""
 
 
 def _time(text: str | None) -> datetime | None:
@@ -112,32 +126,74 @@ class LocalJobRunner(JobRunner):
         *,
         workers: int,
         on_finish: FinishHook | None = None,
+        lease: ProcessLease | None = None,
     ) -> None:
+        """``lease``: this process's lease, when something else (the service) holds it;
+        without one the runner takes its own, in ``processes/`` next to the database."""
         self._execute = execute
         self._on_finish = on_finish
         self._lock = threading.Lock()
-        self._db = sqlite3.connect(database, check_same_thread=False, isolation_level=None)
+        self._own_lease = lease is None
+        self._lease = lease or ProcessLease(database.parent / LEASES)
+        self._db = sqlite3.connect(
+            database, timeout=_BUSY_SECONDS, check_same_thread=False, isolation_level=None
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
+        self._create_schema()
         self._closed = False
         self._running: dict[str, _Running] = {}
         self._finished: OrderedDict[str, JobRecord] = OrderedDict()
         self._kept_early: OrderedDict[str, bool] = OrderedDict()
         """Sync jobs whose client stopped waiting before the job got here: id → cancel."""
         self._slots = threading.BoundedSemaphore(workers)
-        recovered = self._fail_unfinished()
-        if recovered:
-            _log.warning("marked %d interrupted job(s) as failed", recovered)
+        self.recover()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pdfbinder-job")
 
     def _sql(self, statement: str, args: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:
             return self._db.execute(statement, args).fetchall()
 
-    def _fail_unfinished(self) -> int:
-        """Mark every job still ``working`` as interrupted (and drop its secrets)."""
-        rows = self._sql("SELECT job_id, spec FROM jobs WHERE state=?", (JobState.WORKING.value,))
+    def _create_schema(self) -> None:
+        # In one transaction: processes starting together would each add the column.
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.execute(_SCHEMA)
+                columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
+                if _RUNNER_COLUMN not in columns:
+                    self._db.execute(f"ALTER TABLE jobs ADD COLUMN {_RUNNER_COLUMN} TEXT")
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+
+    def _orphaned(self, runner: str | None) -> bool:
+        """Whether a ``working`` job of process ``runner`` has lost its process."""
+        if runner == self._lease.token:
+            return False
+        return runner is None or not lease_alive(self._lease.directory, runner)
+
+    def recover(self) -> int:
+        """Mark the jobs of processes that are gone as interrupted; return how many."""
+        runners = self._sql(
+            "SELECT DISTINCT runner FROM jobs WHERE state=?", (JobState.WORKING.value,)
+        )
+        recovered = sum(
+            self._fail_working(runner) for (runner,) in runners if self._orphaned(runner)
+        )
+        remove_dead_leases(self._lease.directory)
+        if recovered:
+            _log.warning("marked %d interrupted job(s) as failed", recovered)
+        return recovered
+
+    def _fail_working(self, runner: str | None) -> int:
+        """Mark the jobs process ``runner`` left ``working`` as interrupted (and drop their
+        secrets)."""
+        rows = self._sql(
+            "SELECT job_id, spec FROM jobs WHERE state=? AND runner IS ?",
+            (JobState.WORKING.value, runner),
+        )
         for job_id, spec in rows:
             stored = JobSpec.from_json(json.loads(spec)).without_secrets()
             self._sql(
@@ -158,8 +214,14 @@ class LocalJobRunner(JobRunner):
     def _insert(self, job_id: str, spec: JobSpec, created: datetime) -> None:
         """Record a job as working (the caller holds the lock)."""
         self._db.execute(
-            "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
-            (job_id, json.dumps(spec.to_json()), JobState.WORKING.value, created.isoformat()),
+            "INSERT INTO jobs (job_id, spec, state, created_at, runner) VALUES (?, ?, ?, ?, ?)",
+            (
+                job_id,
+                json.dumps(spec.to_json()),
+                JobState.WORKING.value,
+                created.isoformat(),
+                self._lease.token,
+            ),
         )
 
     def _store_final(self, record: JobRecord) -> None:
@@ -247,12 +309,14 @@ class LocalJobRunner(JobRunner):
                 return
             # Ended just now, unrecorded: record it as it ended.
             self._db.execute(
-                "INSERT OR IGNORE INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO jobs (job_id, spec, state, created_at, runner) "
+                "VALUES (?, ?, ?, ?, ?)",
                 (
                     job_id,
                     json.dumps(final.spec.to_json()),
                     JobState.WORKING.value,
                     final.created_at.isoformat(),
+                    self._lease.token,
                 ),
             )
             self._store_final(final)
@@ -313,14 +377,14 @@ class LocalJobRunner(JobRunner):
         remembered = self.recent(job_id)
         if remembered is not None:
             return remembered
-        rows = self._sql(
-            "SELECT spec, state, created_at, started_at, finished_at, result, error_code, "
-            "message FROM jobs WHERE job_id=?",
-            (job_id,),
-        )
-        if not rows:
+        row = self._stored(job_id)
+        if row is not None and row[1] == JobState.WORKING.value and self._orphaned(row[-1]):
+            # Another process's job, and that process is gone: say so now, not at the sweep.
+            self.recover()
+            row = self._stored(job_id)
+        if row is None:
             return None
-        spec, state, created, started, finished, result, code, message = rows[0]
+        spec, state, created, started, finished, result, code, message, _ = row
         return JobRecord(
             job_id=job_id,
             spec=JobSpec.from_json(json.loads(spec)),
@@ -332,6 +396,14 @@ class LocalJobRunner(JobRunner):
             error_code=code,
             message=message,
         )
+
+    def _stored(self, job_id: str) -> tuple[Any, ...] | None:
+        rows = self._sql(
+            "SELECT spec, state, created_at, started_at, finished_at, result, error_code, "
+            "message, runner FROM jobs WHERE job_id=?",
+            (job_id,),
+        )
+        return rows[0] if rows else None
 
     def wait(self, job_id: str, timeout: float) -> JobRecord | None:
         running = self._running.get(job_id)
@@ -367,7 +439,9 @@ class LocalJobRunner(JobRunner):
         for running in list(self._running.values()):
             running.cancelled.set()
         self._pool.shutdown(wait=True, cancel_futures=True)
-        self._fail_unfinished()
+        self._fail_working(self._lease.token)  # other processes' jobs go on
         with self._lock:
             self._closed = True
             self._db.close()
+        if self._own_lease:
+            self._lease.release()

@@ -5,7 +5,10 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import threading
 from datetime import timedelta
 from pathlib import Path
@@ -20,8 +23,9 @@ from pdfbinder.compat.files import local as local_store
 from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
-from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LocalJobRunner
+from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LEASES, LocalJobRunner
 from pdfbinder.compat.jobs.progress import ProgressReport, ignore_progress
+from pdfbinder.compat.leases import ProcessLease, lease_alive
 from pdfbinder.compat.sources import Sources
 from pdfbinder.engine.office.pool import OfficePool
 from tests.support.compat import make_pdf, pdf_pages
@@ -136,22 +140,148 @@ def test_runner_states_persist_across_instances(tmp_path: Path) -> None:
 def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
     GATES["g1"], GATES["g2"] = threading.Event(), threading.Event()
-    runner = LocalJobRunner(database, _execute, workers=1)
+    lease = ProcessLease(tmp_path / LEASES)
+    runner = LocalJobRunner(database, _execute, workers=1, lease=lease)
     runner.submit(JobSpec("wait", [], {"gate": "g1"}), "running")
     runner.submit(JobSpec("wait", [], {"gate": "g2", "httppassword": "pw"}), "queued")
     assert runner.cancel("running")
     record = runner.wait("running", 10)
     assert record is not None and record.state is JobState.ABORTED
-    # A second runner on the same database stands in for the restarted process: the first
-    # one still has "queued" recorded as working, exactly what a SIGKILL leaves behind.
-    recovered = LocalJobRunner(database, _execute, workers=1)
-    queued = recovered.status("queued")
+    # A second runner on the same database stands in for another process: while the
+    # first one's lease is held its jobs are its own...
+    sibling = LocalJobRunner(database, _execute, workers=1)
+    queued = sibling.status("queued")
+    assert queued is not None and queued.state is JobState.WORKING
+    assert sibling.recover() == 0
+    # ...and once it is not (its process ended: the kernel drops the lock), "queued" is
+    # recorded as working, exactly what a SIGKILL leaves behind.
+    lease.release()
+    queued = sibling.status("queued")
     assert queued is not None and queued.state is JobState.FAILED
     assert queued.message == INTERRUPTED_MESSAGE and "httppassword" not in queued.spec.params
     GATES["g2"].set()
-    recovered.close()
+    sibling.close()
     runner.close()
     assert not runner.cancel("running")
+
+
+def test_runners_sharing_a_database_recover_only_what_a_dead_process_left(
+    tmp_path: Path,
+) -> None:
+    """A job of a process that was SIGKILLed fails as interrupted at the next start-up,
+    while a live sibling's job, in the same database, runs on to success."""
+    database = tmp_path / "jobs.sqlite3"
+    GATES["live"] = threading.Event()
+    live = LocalJobRunner(database, _execute, workers=1)
+    live.submit(JobSpec("wait", [], {"gate": "live"}), "live-job")
+    dead = subprocess.run(
+        [sys.executable, "-c", _DOOMED_RUNNER, str(database)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dead.returncode == -signal.SIGKILL, dead.stderr
+    late = LocalJobRunner(database, _execute, workers=1)  # a process started afterwards
+    doomed = late.status("doomed-job")
+    assert doomed is not None and doomed.state is JobState.FAILED
+    assert doomed.message == INTERRUPTED_MESSAGE
+    running = late.status("live-job")
+    assert running is not None and running.state is JobState.WORKING
+    assert "httppassword" not in doomed.spec.params
+    # The dead process's lease file is gone; the two live ones are held.
+    leases = sorted(path.stem for path in (tmp_path / LEASES).glob("*.lock"))
+    assert len(leases) == 2 and all(lease_alive(tmp_path / LEASES, token) for token in leases)
+    GATES["live"].set()
+    finished = live.wait("live-job", 30)
+    assert finished is not None and finished.state is JobState.SUCCESS
+    late.close()
+    live.close()
+    assert list((tmp_path / LEASES).iterdir()) == []
+
+
+_DOOMED_RUNNER = """
+import os, signal, sys, threading
+from pathlib import Path
+from pdfbinder.compat.jobs.base import JobSpec
+from pdfbinder.compat.jobs.local import LocalJobRunner
+
+def hold(spec, should_stop, progress):
+    threading.Event().wait()
+
+runner = LocalJobRunner(Path(sys.argv[1]), hold, workers=1)
+runner.submit(JobSpec("convert", ["a"], {"httppassword": "pw"}), "doomed-job")
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_shared_store_removes_only_what_a_dead_writer_left(tmp_path: Path) -> None:
+    root, leases = tmp_path / "files", tmp_path / LEASES
+    dead = subprocess.run(
+        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dead.returncode == -signal.SIGKILL, dead.stderr
+    (root / ".tmp" / "put-from-an-older-version").mkdir()
+    lease = ProcessLease(leases)
+    live = LocalFileStore(root, lease=lease)
+    file_id = new_file_id()
+    with live.writer(file_id, name="a.txt", expires_at=LATER) as sink:
+        sink.write(b"in flight")
+        (writing,) = (root / ".tmp").glob(f"{lease.token}.*")
+        assert len(list((root / ".tmp").iterdir())) == 3  # the dead one's, ours, the old one
+        # Another process of the server starts meanwhile (and later sweeps).
+        sibling = LocalFileStore(root, lease=ProcessLease(leases))
+        sibling.remove_interrupted_writes()
+        assert list((root / ".tmp").iterdir()) == [writing]
+        sibling.sweep()
+        assert list((root / ".tmp").iterdir()) == [writing]
+    opened = sibling.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"in flight"
+    # Deleted by one process: the other, which wrote it, no longer reports it either.
+    assert sibling.delete(file_id) and live.info(file_id) is None and live.open(file_id) is None
+
+
+_DOOMED_WRITER = """
+import os, signal, sys
+from datetime import datetime, timezone
+from pathlib import Path
+from pdfbinder.compat.files.local import LocalFileStore
+from pdfbinder.compat.leases import ProcessLease
+
+store = LocalFileStore(Path(sys.argv[1]), lease=ProcessLease(Path(sys.argv[2])))
+with store.writer("d" * 22, name="a.txt", expires_at=datetime.now(timezone.utc)) as sink:
+    sink.write(b"cut short")
+    os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def test_a_database_of_an_older_version_gets_the_runner_column(tmp_path: Path) -> None:
+    """Rows written before jobs carried their process's token: ``working`` ones were left by
+    a server that is gone (it was the only one), so they fail as interrupted."""
+    database = tmp_path / "jobs.sqlite3"
+    with contextlib.closing(sqlite3.connect(database)) as old:
+        old.execute(
+            "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT "
+            "NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, result TEXT, "
+            "error_code INTEGER, message TEXT)"
+        )
+        old.execute(
+            "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
+            ("old", '{"kind": "convert", "urls": [], "params": {}}', "working", LATER.isoformat()),
+        )
+        old.commit()
+    runner = LocalJobRunner(database, _execute, workers=1)
+    record = runner.status("old")
+    assert record is not None and record.state is JobState.FAILED
+    assert record.message == INTERRUPTED_MESSAGE
+    runner.submit(JobSpec("ok", ["a"]), "new")
+    done = runner.wait("new", 10)
+    assert done is not None and done.state is JobState.SUCCESS
+    runner.close()
 
 
 def test_a_rerun_of_a_job_whose_result_is_already_committed_succeeds(tmp_path: Path) -> None:
