@@ -59,7 +59,10 @@ def office_status(settings: Settings) -> str:
         install = find_office(settings.soffice)
     except OfficeUnavailable as error:
         return f"Office documents: {error.reason}"
+    at_once = f"{settings.office_processes_each} at a time"
+    if settings.processes > 1:
+        at_once += " in each server process"
     return (
         f"Office documents ({', '.join(DOCUMENT_EXTENSIONS)}): converted by LibreOffice "
-        f"({install.soffice}), {settings.office_processes} at a time; it starts at the first one"
+        f"({install.soffice}), {at_once}; it starts at the first one"
     )

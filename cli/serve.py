@@ -2,14 +2,18 @@
 
 Every option maps onto a field of :class:`~pdfbinder.compat.settings.Settings`;
 options left out keep the value from the ``PDFBINDER_*`` environment variables
-(or the default). One server process; ``--workers`` sets its job threads.
+(or the default). One server process, or ``--processes N`` of them under
+uvicorn's supervisor (which replaces one that dies): the parent resolves the
+settings once and hands them to every child whole, in one environment variable.
+``--workers`` sets each process's job threads.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -27,6 +31,15 @@ from .scale_options import (
     scale_settings,
 )
 from .settings_flags import check_cluster_flags, settings_from_flags
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+
+_SETTINGS_ENV = "PDFBINDER_RESOLVED_SETTINGS"
+"""The parent's settings, as JSON, for the server processes it starts."""
+_HEALTHCHECK_SECONDS = 30
+"""How long uvicorn's supervisor waits for a child's answer before it kills it as hung; a
+child busy with jobs on a loaded machine can take seconds to answer."""
 
 
 def configure_logging() -> None:
@@ -50,7 +63,15 @@ def serve(
         help="Stored files and job records [env PDFBINDER_DATA_DIR; "
         "$XDG_STATE_HOME/pdfbinder or ~/.local/state/pdfbinder].",
     ),
-    workers: int = typer.Option(None, help="Job worker threads [env PDFBINDER_WORKERS; CPUs]."),
+    workers: int = typer.Option(
+        None, help="Job worker threads in each process [env PDFBINDER_WORKERS; CPUs]."
+    ),
+    processes: int = typer.Option(
+        None,
+        help="Server processes sharing the port, jobs and files, each using about one core "
+        "[env PDFBINDER_PROCESSES; 1]. Each admits its share of --max-jobs-per-key and "
+        "--max-queue (rounded up) and runs its share of --office-processes (at least 1).",
+    ),
     api_key: list[str] = typer.Option(
         None,
         "--api-key",
@@ -144,6 +165,7 @@ def serve(
         "port": port,
         "data_dir": data_dir,
         "workers": workers,
+        "processes": processes,
         "api_keys": api_key or None,
         "allow_remote": allow_remote,
         "url_map": url_map,
@@ -195,21 +217,49 @@ def serve(
             bind_host = "localhost"
         typer.echo("\n".join(trust_lines(files)))
     scheme = "https" if https else "http"
+    several = f"; {settings.processes} processes" if settings.processes > 1 else ""
     typer.echo(
         f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
-        f"(data: {settings.data_dir}; {mode}; {remote}; {page})",
+        f"(data: {settings.data_dir}; {mode}; {remote}; {page}{several})",
         err=True,
     )
     if settings.broker:
         typer.echo("Office documents: converted by the workers (pdfbinder worker).", err=True)
     else:
         typer.echo(office_status(settings), err=True)
-    uvicorn.run(
-        create_app(settings),
-        host=bind_host,
-        port=settings.port,
-        log_level="warning",
-        access_log=False,
-        http=HttpProtocol,
+    server: dict[str, Any] = {
+        "host": bind_host,
+        "port": settings.port,
+        "log_level": "warning",
+        "access_log": False,
+        "http": HttpProtocol,
         **tls,
+    }
+    if settings.processes == 1:
+        uvicorn.run(create_app(settings), **server)
+        return
+    # The TLS files (above) and the data dir exist before any child starts; the children
+    # share what is in it (see compat/leases.py for how they clean up after one another).
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ[_SETTINGS_ENV] = settings.model_dump_json()
+    uvicorn.run(
+        f"{__name__}:server_process_app",
+        factory=True,
+        workers=settings.processes,
+        timeout_worker_healthcheck=_HEALTHCHECK_SECONDS,
+        **server,
     )
+
+
+def server_process_app() -> FastAPI:
+    """The application of one of ``serve --processes N``'s processes (uvicorn calls this
+    in each child), with the settings the parent resolved."""
+    from pdfbinder.compat.app import create_app
+    from pdfbinder.compat.settings import Settings
+
+    # Taken out of the environment: the job processes this one starts (LibreOffice)
+    # have no use for the API keys in it.
+    settings = Settings.model_validate_json(os.environ.pop(_SETTINGS_ENV))
+    configure_logging()
+    app: FastAPI = create_app(settings)
+    return app
