@@ -11,7 +11,9 @@ import io
 import json
 import os
 import signal
+import ssl
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -229,3 +231,30 @@ def test_each_process_admits_its_share_of_the_per_key_limit(tmp_path: Path) -> N
             second.close()
     finally:
         server.stop()
+
+
+def test_https_and_the_servers_own_http_handling_in_every_process(tmp_path: Path) -> None:
+    """--https with --processes 2: both children serve TLS with the certificate made once
+    before they started, and both answer an over-long request line with the API's 414."""
+    server = ServeProcess(tmp_path / "data", "--processes", "2", "--https")
+    server.launch()
+    try:
+        ca = server.data_dir / "tls" / "ca.pem"
+        deadline = time.monotonic() + START_TIMEOUT
+        while not ca.exists():  # written by the parent before any child starts
+            assert server.alive() and time.monotonic() < deadline, server.log()
+            time.sleep(0.1)
+        tls = ssl.create_default_context(cafile=str(ca))
+        wait_until_every_process_serves(server.port, server.pid, 2, START_TIMEOUT, tls)
+        connections = connections_on_every_process(server.port, server.pid, 2, tls=tls)
+        for connection in connections:
+            assert connection.get_json("/health") == {"status": "ok"}
+            connection.http.request("GET", "/pdf/merge?url=" + "a" * 100_000)
+            response = connection.http.getresponse()
+            assert response.status == 414
+            body = json.loads(response.read())
+            assert body["error"] is True and body["status"] == 414
+            connection.close()
+    finally:
+        server.stop()
+    assert len(list((server.data_dir / "tls").glob("*.pem"))) == 4  # one CA, one leaf

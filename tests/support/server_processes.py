@@ -12,6 +12,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import ssl
 import time
 from pathlib import Path
 from typing import Any
@@ -71,9 +72,13 @@ def socket_owner(server_port: int, client_port: int, pids: list[int]) -> int:
 class KeptConnection:
     """One keep-alive HTTP/1.1 connection to the server, and the process that accepted it."""
 
-    def __init__(self, port: int, parent: int) -> None:
+    def __init__(self, port: int, parent: int, tls: ssl.SSLContext | None = None) -> None:
         self.port = port
-        self.http = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+        self.http = (
+            http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+            if tls is None
+            else http.client.HTTPSConnection("127.0.0.1", port, timeout=120, context=tls)
+        )
         # A first request: once answered, the connection has been accepted by a child.
         assert self.get_json("/health") == {"status": "ok"}
         sock = self.http.sock
@@ -102,7 +107,7 @@ class KeptConnection:
 
 
 def wait_until_every_process_serves(
-    port: int, parent: int, processes: int, timeout: float
+    port: int, parent: int, processes: int, timeout: float, tls: ssl.SSLContext | None = None
 ) -> list[int]:
     """Return the children's pids once there are ``processes`` of them and each has
     answered a connection (a child is listed as soon as it starts, before it serves)."""
@@ -111,9 +116,13 @@ def wait_until_every_process_serves(
     while True:
         children = server_children(parent)
         if len(children) == processes:
-            probe = KeptConnection(port, parent)
-            answered.add(probe.pid)
-            probe.close()
+            try:
+                probe = KeptConnection(port, parent, tls)
+            except ConnectionRefusedError:  # the socket listens once a child serves
+                probe = None
+            if probe is not None:
+                answered.add(probe.pid)
+                probe.close()
             if answered >= set(children):
                 return children
         assert time.monotonic() < deadline, f"children {children}, answered {answered}"
@@ -121,7 +130,7 @@ def wait_until_every_process_serves(
 
 
 def connections_on_every_process(
-    port: int, parent: int, processes: int, most: int = 200
+    port: int, parent: int, processes: int, most: int = 200, tls: ssl.SSLContext | None = None
 ) -> list[KeptConnection]:
     """One keep-alive connection held by each of the ``processes`` serving children.
 
@@ -130,7 +139,7 @@ def connections_on_every_process(
     closes a connection idle for 5 s, so none is left waiting long)."""
     kept: dict[int, KeptConnection] = {}
     for _ in range(most):
-        connection = KeptConnection(port, parent)
+        connection = KeptConnection(port, parent, tls)
         if connection.pid in kept:
             connection.close()
             continue
