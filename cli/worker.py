@@ -84,6 +84,9 @@ def worker(
     given: dict[str, Any] = {
         "data_dir": data_dir,
         "workers": workers,
+        # One process whatever PDFBINDER_PROCESSES says (that is serve's): its LibreOffice
+        # processes are all its own.
+        "processes": 1,
         "url_map": url_map,
         "allow_remote": allow_remote,
         "allow_hosts": allow_host or None,
