@@ -260,6 +260,31 @@ def server_process_app() -> FastAPI:
     # Taken out of the environment: the job processes this one starts (LibreOffice)
     # have no use for the API keys in it.
     settings = Settings.model_validate_json(os.environ.pop(_SETTINGS_ENV))
+    _stop_with_parent()
     configure_logging()
     app: FastAPI = create_app(settings)
     return app
+
+
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_with_parent() -> None:
+    """Have the kernel send this child SIGTERM when its supervisor dies, however it dies.
+
+    Otherwise a SIGKILLed supervisor leaves its children serving on the port, unsupervised,
+    and a restarted server cannot bind it. SIGTERM stops a child as a clean stop would (its
+    queued jobs are recorded as interrupted). Linux only; elsewhere nothing changes.
+    """
+    import ctypes
+    import ctypes.util
+    import multiprocessing
+    import signal
+
+    parent = multiprocessing.parent_process()
+    if parent is None or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent.pid:  # it died before the request: no signal will come
+        os.kill(os.getpid(), signal.SIGTERM)

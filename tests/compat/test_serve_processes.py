@@ -35,6 +35,7 @@ from tests.support.server_processes import (
     connections_on_every_process,
     get_on_new_connection,
     poll_on_new_connections,
+    server_children,
     wait_until_every_process_serves,
 )
 
@@ -258,3 +259,41 @@ def test_https_and_the_servers_own_http_handling_in_every_process(tmp_path: Path
     finally:
         server.stop()
     assert len(list((server.data_dir / "tls").glob("*.pem"))) == 4  # one CA, one leaf
+
+
+def test_the_children_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """SIGKILL of the parent: its children stop too (none left serving unsupervised on the
+    port), their jobs end on record, and a new server on the data dir answers for them."""
+    data_dir = tmp_path / "data"
+    picture = make_jpeg(30, 20)
+    server = _start(data_dir, *HELD)
+    try:
+        with GatedOrigin({"held.jpg": picture}) as origin:
+            children = server_children(server.pid)
+            connections = connections_on_every_process(server.port, server.pid, 2)
+            held = [
+                connection.get_json(
+                    "/pdf/convert/from/image", url=origin.url_of("held.jpg"), **{"async": "true"}
+                )
+                for connection in connections
+            ]
+            origin.wait_for_requests(2)
+            server.kill()
+            # Each child stops as a clean stop would: its running job is asked to stop,
+            # which it does once its fetch returns.
+            origin.release()
+            deadline = time.monotonic() + START_TIMEOUT
+            while any(Path(f"/proc/{pid}").exists() for pid in children):
+                assert time.monotonic() < deadline, f"children {children} outlived their parent"
+                time.sleep(0.1)
+            for connection in connections:
+                connection.close()
+    finally:
+        server.stop()
+    with ServeProcess(data_dir, "--processes", "2") as restarted:
+        for job in held:
+            body = httpx.get(f"{restarted.url}/job/check", params={"jobid": job["jobId"]}).json()
+            # Never left working: stopped (aborted), finished first, or recorded as
+            # interrupted.
+            assert body["status"] in ("aborted", "success", "failed"), body
+            assert body["status"] != "failed" or body["message"] == INTERRUPTED_MESSAGE, body
