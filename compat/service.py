@@ -88,8 +88,6 @@ class _PreparedJob:
     url: str
     """The result's download URL."""
     began: float
-    input_bytes: int
-    """What the sources add up to, as far as known before reading them."""
     reported: dict[str, Any]
     """Fields every answer carries (the notice of ignored parameters)."""
 
@@ -213,15 +211,15 @@ class Service:
         input, no Office conversion) runs in the calling thread: a sync one before the
         answer, if a worker slot is free; an async one after it (:attr:`QuickStart.then`).
         ``None`` otherwise, with nothing started."""
-        if request.callback or not all(self.sources.is_local(url) for url in request.urls):
+        sizes = [self.sources.local_size(url) for url in request.urls]
+        if request.callback or None in sizes:
             return None
-        small = request.kind in _QUICK_KINDS
+        # Sized before the job is prepared, so a job too large to run here is not
+        # prepared twice (here, then in the worker thread it goes to).
+        small = request.kind in _QUICK_KINDS and sum(size or 0 for size in sizes) <= QUICK_JOB_BYTES
         if not request.asynchronous and not small:
             return None
         job = self._prepare(request, owner, base_url)
-        small = small and job.input_bytes <= QUICK_JOB_BYTES
-        if not request.asynchronous and not small:
-            return None
         self.slots.acquire(job.output_id, owner)
         then = None
         try:
@@ -299,7 +297,6 @@ class Service:
             output_id=output_id,
             url=file_url(base_url, output_id, request.name),
             began=began,
-            input_bytes=budget.used,
             reported={"message": notice} if notice else {},
         )
 

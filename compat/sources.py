@@ -106,12 +106,16 @@ class Sources:
         self._fetcher.check(url)
         return None
 
-    def is_local(self, url: str) -> bool:
-        """Whether ``url`` is read from this machine's disk (a file in a local store, or
-        URL-mapped): looking at it then never waits for a network."""
-        if own_file_id(url) is not None:
-            return self._store.local
-        return self._mapped(url) is not None
+    def local_size(self, url: str) -> int | None:
+        """The size of ``url``'s source when it is read from this machine's disk (a file
+        in a local store, or URL-mapped), found without waiting for a network; ``None``
+        otherwise (remote, in a remote store, or not there)."""
+        file_id = own_file_id(url)
+        if file_id is not None:
+            info = self._store.info(file_id) if self._store.local else None
+            return info.size if info is not None else None
+        mapped = self._mapped(url)
+        return mapped.stat().st_size if mapped is not None else None
 
     def _mapped(self, url: str) -> Path | None:
         """The URL map's local file for an http(s) ``url``, if it has one."""
