@@ -17,14 +17,19 @@ parse, including 16-bit samples that Pillow's own PNG plugin would narrow to
 from __future__ import annotations
 
 import struct
-import zlib
 from dataclasses import dataclass, field
+from typing import cast
+
+from zlib_ng import zlib_ng
 
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
 from .colorspace import Chromaticities
 from .exif import ExifFacts, read_exif, sane_dpi
 
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+# zlib-ng's type stub declares ``error`` as an instance; it is the class its inflaters raise.
+InflateError = cast("type[Exception]", zlib_ng.error)
 _VALID_DEPTHS = {0: (1, 2, 4, 8, 16), 2: (8, 16), 3: (1, 2, 4, 8), 4: (8, 16), 6: (8, 16)}
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
 _MAX_ICC = 16 << 20
@@ -92,7 +97,7 @@ def read_png(data: bytes) -> PngInfo:
         if body_end + 4 > len(data):
             raise CorruptInput(f"PNG is truncated inside its {_chunk_name(kind)} chunk")
         (crc,) = struct.unpack_from(">I", data, body_end)
-        if zlib.crc32(view[position + 4 : body_end]) != crc:
+        if zlib_ng.crc32(view[position + 4 : body_end]) != crc:
             raise CorruptInput(f"PNG {_chunk_name(kind)} chunk is damaged (bad checksum)")
         position = body_end + 4
         body = view[body_start:body_end]
@@ -186,10 +191,10 @@ def _check_text(kind: bytes, body: bytes) -> None:
         method, text = rest[0], rest[1:]
     if method != 0:
         raise CorruptInput(f"PNG {kind.decode()} chunk uses an unknown compression method")
-    inflater = zlib.decompressobj()
+    inflater = zlib_ng.decompressobj()
     try:
         inflater.decompress(text, _MAX_TEXT)
-    except zlib.error:
+    except InflateError:
         return  # damaged text only loses text nobody here reads
     if inflater.unconsumed_tail:
         raise TooLarge(f"PNG {kind.decode()} chunk inflates to over {_MAX_TEXT >> 20} MB")
@@ -202,10 +207,10 @@ def _icc_profile(body: bytes) -> bytes | None:
         return None
     if body[separator + 1] != 0:
         raise CorruptInput("PNG iCCP chunk uses an unknown compression method")
-    inflater = zlib.decompressobj()
+    inflater = zlib_ng.decompressobj()
     try:
         profile = inflater.decompress(body[separator + 2 :], _MAX_ICC)
-    except zlib.error:
+    except InflateError:
         return None
     return profile if inflater.eof and len(profile) >= 128 else None
 
@@ -218,14 +223,14 @@ def check_stream_start(info: PngInfo) -> None:
     """
     stride = info.row_bytes + 1
     expected = stride * info.height
-    inflater = zlib.decompressobj()
+    inflater = zlib_ng.decompressobj()
     rows = bytearray()
     try:
         for part in info.idat:
             rows += inflater.decompress(part, _CHECKED_PREFIX + 1 - len(rows))
             if len(rows) > _CHECKED_PREFIX or inflater.eof:
                 break
-    except zlib.error as error:
+    except InflateError as error:
         raise CorruptInput(f"PNG image data is damaged ({error})") from None
     if len(rows) > expected or (inflater.eof and len(rows) != expected):
         raise CorruptInput("PNG image data does not match the image size")

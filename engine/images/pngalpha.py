@@ -19,10 +19,10 @@ the header says.
 
 from __future__ import annotations
 
-import zlib
+from zlib_ng import zlib_ng
 
 from ..errors import CorruptInput
-from .png import CHANNELS, PngInfo, check_row_filters, split_lanes
+from .png import CHANNELS, InflateError, PngInfo, check_row_filters, split_lanes
 
 _BLOCK_BYTES = 1 << 20
 
@@ -36,7 +36,7 @@ def split_alpha_deflated(info: PngInfo) -> tuple[bytes, bytes]:
     stride = info.row_bytes + 1
     rows_per_block = max(1, _BLOCK_BYTES // stride)
     channels, sample_bytes = CHANNELS[info.color_type], info.bit_depth // 8
-    inflater = zlib.decompressobj()
+    inflater = zlib_ng.decompressobj()
     color_out, alpha_out = _RowDeflater(), _RowDeflater()
     pending: bytes = info.idat_bytes()
     done = 0
@@ -59,7 +59,7 @@ def split_alpha_deflated(info: PngInfo) -> tuple[bytes, bytes]:
             done += wanted // stride
         if inflater.decompress(pending, 1):
             raise CorruptInput("PNG image data is longer than its size says")
-    except zlib.error as error:
+    except InflateError as error:
         raise CorruptInput(f"PNG image data is damaged ({error})") from None
     if not inflater.eof:
         raise CorruptInput("PNG image data is truncated")
@@ -76,7 +76,7 @@ class _RowDeflater:
     """
 
     def __init__(self) -> None:
-        self._compressor = zlib.compressobj(1, zlib.DEFLATED, 15, 9, zlib.Z_RLE)
+        self._compressor = zlib_ng.compressobj(1, zlib_ng.DEFLATED, 15, 9, zlib_ng.Z_RLE)
         self._parts: list[bytes] = []
 
     def add(self, filters: bytes, samples: bytes) -> None:
