@@ -1,35 +1,30 @@
 """The ``pdfbinder`` command: one Typer app, one module per command.
 
-Start-up is most of what a one-file ``convert`` or ``merge`` costs, so the
-command modules import only Typer and the standard library at load time; each
-command imports the engine half (or the server stack) it uses when it runs.
+Start-up is most of what a one-file ``convert`` or ``merge`` costs, so a run
+imports the module of the command it names and no other; the command modules
+import only Typer and the standard library at load time, and each command
+imports the engine half (or the server stack) it uses when it runs.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from importlib import import_module
 from typing import Any
 
 import typer
 
 from pdfbinder.engine import __version__
 
-from .convert import convert
-from .demo import demo
-from .inspect import inspect
-from .merge import merge
-from .serve import serve
-from .worker import worker
+# Each command is the function of the same name in the module of the same name.
+COMMANDS = ("convert", "merge", "inspect", "serve", "worker", "demo")
 
-COMMANDS: dict[str, Callable[..., Any]] = {
-    "convert": convert,
-    "merge": merge,
-    "inspect": inspect,
-    "serve": serve,
-    "worker": worker,
-    "demo": demo,
-}
+
+def command(name: str) -> Callable[..., Any]:
+    """The function behind command ``name``, its module imported now."""
+    function: Callable[..., Any] = getattr(import_module(f"{__package__}.{name}"), name)
+    return function
 
 
 def _print_version(requested: bool) -> None:
@@ -62,11 +57,8 @@ def build_app(commands: Iterable[str] = COMMANDS) -> typer.Typer:
     )
     built.callback()(_options)
     for name in commands:
-        built.command(name)(COMMANDS[name])
+        built.command(name)(command(name))
     return built
-
-
-app = build_app()
 
 
 def main() -> None:

@@ -18,10 +18,14 @@ from __future__ import annotations
 import os
 from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from .common import EXIT_USAGE, emit_json, engine_errors, fail, progress_bar
+
+if TYPE_CHECKING:
+    from pdfbinder.engine.office.pool import OfficePool
 
 OUTLINE_CHOICES = ("keep", "nest", "drop")
 
@@ -92,7 +96,11 @@ def merge(
     """Merge PDFs, images, ZIPs and Office documents in order into one PDF, keeping every
     input's bookmarks, links, forms and labels."""
     from pdfbinder.engine import PdfInput, merge_any
-    from pdfbinder.engine.office.pool import OfficePool  # LibreOffice starts only if needed
+
+    def office() -> OfficePool:
+        from pdfbinder.engine.office.pool import OfficePool  # only a document needs it
+
+        return OfficePool(processes=1, timeout=office_timeout, soffice=soffice)
 
     if outline not in OUTLINE_CHOICES:
         fail(f"--outline must be one of {', '.join(OUTLINE_CHOICES)}, not {outline!r}", EXIT_USAGE)
@@ -106,7 +114,6 @@ def merge(
         items.append(PdfInput(path, pages=pages, password=own))
     with (
         engine_errors(),
-        OfficePool(processes=1, timeout=office_timeout, soffice=soffice) as office,
         progress_bar("Merging", enabled=progress) as on_progress,
     ):
         report = merge_any(

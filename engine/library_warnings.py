@@ -32,6 +32,7 @@ _collector: ContextVar[list[str] | None] = ContextVar("library_warnings", defaul
 _lock = threading.Lock()
 _captures = 0
 _passed_on: Callable[..., Any] | None = None
+_loggers_seen = 0  # how many loggers existed when pikepdf's last got the filter
 # Matches every message, and marks the entry as ours: an "always" filter ahead of the
 # others, so a repeated warning is reported each time and none is turned into an error.
 _MARK = re.compile("(?#pdfbinder)", re.IGNORECASE)  # as filterwarnings compiles it
@@ -80,10 +81,15 @@ def _library_loggers() -> list[logging.Logger]:
 
 
 def _install() -> None:
-    global _passed_on
-    for logger in _library_loggers():
-        if _log_filter not in logger.filters:
-            logger.addFilter(_log_filter)
+    global _passed_on, _loggers_seen
+    # Filters stay on once added, so only a logger made since the last look can lack
+    # one: the scan runs when the registry has grown, not at every capture.
+    registered = len(logging.root.manager.loggerDict)
+    if registered != _loggers_seen:
+        for logger in _library_loggers():
+            if _log_filter not in logger.filters:
+                logger.addFilter(_log_filter)
+        _loggers_seen = registered
     if warnings.showwarning is not _route:
         _passed_on = warnings.showwarning
         warnings.showwarning = _route

@@ -247,7 +247,7 @@ def merge_any(
     limits: ArchiveLimits = ArchiveLimits(),
     members: MemberFilter = MemberFilter(),
     max_pixels: int | None = DEFAULT_MAX_PIXELS,
-    office: OfficePool | None = None,
+    office: OfficePool | Callable[[], OfficePool] | None = None,
     title: str | None = None,
     author: str | None = None,
     subject: str | None = None,
@@ -258,9 +258,10 @@ def merge_any(
     Kinds are detected from content. Images go through ``images_to_pdf``
     (lossless, each refused above ``max_pixels`` as in ``images_to_pdf``);
     Office and text documents (see :mod:`pdfbinder.engine.office.detect`) are
-    converted by LibreOffice in ``office``'s processes (without one, a pool
-    of one process is started at the first document and closed at the end of
-    the call), each within ``limits`` before conversion; ZIP members are
+    converted by LibreOffice in ``office``'s processes, each within ``limits``
+    before conversion. ``office`` may also be a function making a pool: it is
+    called at the first document, and the pool it makes is closed at the end of
+    the call, as is the one-process pool made without any ``office``; ZIP members are
     merged in archive order under the policy in :mod:`.archives`, those
     ``members`` admits. The other options are :func:`merge_pdfs`'s; an
     archive counts as one input for ``pad_to_even`` and ``collate``. Anything
@@ -358,7 +359,7 @@ class _ExpandContext:
         members: MemberFilter,
         max_pixels: int | None,
         password: str | None,
-        office: OfficePool | None,
+        office: OfficePool | Callable[[], OfficePool] | None,
         *,
         dry_run: bool = False,
     ) -> None:
@@ -371,15 +372,15 @@ class _ExpandContext:
         self.digests: dict[int, InputDigest] = {}
         """Digests of inputs converted from images, taken from the bytes the conversion read."""
         self.unconverted: list[str] = []
-        self._office = office
+        # A pool is not callable; a function making one is.
+        self._office = None if callable(office) else office
+        self._make_office = office if callable(office) else None
         self._own_office: OfficePool | None = None
 
     def office(self) -> OfficePool:
-        """The caller's pool, or one of our own, started at the first document."""
+        """The caller's pool, or one of our own, made at the first document."""
         if self._office is None:
-            from ..office.pool import OfficePool  # only merges with a document need it
-
-            self._own_office = self._office = OfficePool(processes=1)
+            self._own_office = self._office = (self._make_office or _one_process_office)()
         return self._office
 
     def close(self) -> None:
@@ -478,6 +479,14 @@ class _ExpandContext:
 
 
 NOT_MERGEABLE = "is not a PDF, an image, an Office document or a ZIP archive of them"
+
+
+def _one_process_office() -> OfficePool:
+    from ..office.pool import OfficePool  # only merges with a document need it
+
+    return OfficePool(processes=1)
+
+
 MAYBE_DOCUMENT = ("zip", "office", "unknown")
 """Kinds of content that may be a document: ZIP-based formats, OLE2/RTF, text by name."""
 

@@ -112,6 +112,10 @@ def test_merge_loads_no_image_path(tmp_path: Path) -> None:
         assert len(pdf.pages) == 5
     assert "pikepdf" in loaded
     assert not loaded & {"PIL", "pdfbinder.engine.images.convert", *_NEVER_FOR_FILES}
+    # LibreOffice's pool is loaded for the first Office document, not for PDFs.
+    assert "pdfbinder.engine.office.pool" not in loaded
+    # Only the command named is loaded.
+    assert not loaded & {f"pdfbinder.cli.{name}" for name in ("convert", "serve", "demo")}
 
 
 def test_inspect_of_a_jpeg_for_convert_loads_neither_pillow_nor_pikepdf(
