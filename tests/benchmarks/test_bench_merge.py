@@ -21,6 +21,7 @@ benchmark section.
 
 from __future__ import annotations
 
+import functools
 import resource
 import shutil
 import subprocess
@@ -200,10 +201,7 @@ def test_merge_speed_ratios(document_set: tuple[list[Path], int], tmp_path: Path
     paths, total_pages = document_set
     seconds = _best_of_interleaved(
         7 if FULL else 1,
-        {
-            tool: lambda run=run, tool=tool: run(paths, tmp_path / tool)
-            for tool, run in TOOLS.items()
-        },
+        {tool: functools.partial(run, paths, tmp_path / tool) for tool, run in TOOLS.items()},
     )
     for tool in TOOLS:
         assert _page_count(tmp_path / tool) == total_pages

@@ -61,11 +61,19 @@ def https_serve(data_dir: Path) -> Iterator[tuple[int, list[str]]]:
         text=True,
     )
     lines: queue.Queue[str] = queue.Queue()
-    reader = threading.Thread(target=lambda: [lines.put(line) for line in process.stdout])
+    stdout = process.stdout
+    assert stdout is not None  # stdout=PIPE
+
+    def read() -> None:
+        for line in stdout:
+            lines.put(line)
+
+    reader = threading.Thread(target=read)
     reader.daemon = True
     reader.start()
     try:
-        printed, output, deadline = False, [], time.monotonic() + START_TIMEOUT
+        output: list[str] = []
+        printed, deadline = False, time.monotonic() + START_TIMEOUT
         while not printed or not _accepting(port):
             assert time.monotonic() < deadline, "server did not start:\n" + "".join(output)
             assert process.poll() is None, "server exited:\n" + "".join(output)
@@ -79,8 +87,7 @@ def https_serve(data_dir: Path) -> Iterator[tuple[int, list[str]]]:
         process.terminate()
         process.wait(timeout=15)
         reader.join(timeout=15)  # the pipe ends with the process; then it can be closed
-        assert process.stdout is not None
-        process.stdout.close()
+        stdout.close()
 
 
 @pytest.fixture
@@ -108,7 +115,9 @@ def make_pdf(path: Path, pages: int) -> None:
     pdf.save(path)
 
 
-def test_seed_merge_over_https_with_the_printed_trust_line(https_server, tmp_path):
+def test_seed_merge_over_https_with_the_printed_trust_line(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, printed, data_dir = https_server
     variables = dict(item.split("=", 1) for item in shlex.split(python_line(printed))[1:])
     assert variables["REQUESTS_CA_BUNDLE"] == variables["SSL_CERT_FILE"]
@@ -135,7 +144,9 @@ def test_seed_merge_over_https_with_the_printed_trust_line(https_server, tmp_pat
     qpdf_check(merged)
 
 
-def test_without_the_trust_line_verification_refuses(https_server, tmp_path):
+def test_without_the_trust_line_verification_refuses(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, _, _ = https_server
     (tmp_path / ".\\sample1.pdf").write_bytes(b"%PDF-1.4")
 
@@ -233,7 +244,9 @@ def run_node(tmp_path: Path, port: int, env: dict[str, str]) -> subprocess.Compl
     )
 
 
-def test_node_https_trusts_the_server_with_the_printed_line(https_server, tmp_path):
+def test_node_https_trusts_the_server_with_the_printed_line(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, printed, _ = https_server
     result = run_node(tmp_path, port, client_env(**exported(printed, "NODE_EXTRA_CA_CERTS")))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -242,7 +255,9 @@ def test_node_https_trusts_the_server_with_the_printed_line(https_server, tmp_pa
         assert len(pdf.pages) == 4
 
 
-def test_node_https_refuses_without_the_line(https_server, tmp_path):
+def test_node_https_refuses_without_the_line(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, _, _ = https_server
     result = run_node(tmp_path, port, client_env())
     assert result.returncode == 1
@@ -262,7 +277,9 @@ def run_curl(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.Comp
     )
 
 
-def test_curl_trusts_the_server_with_the_printed_line_or_cacert(https_server, tmp_path):
+def test_curl_trusts_the_server_with_the_printed_line_or_cacert(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, printed, _ = https_server
     base = f"https://localhost:{port}"
     make_pdf(tmp_path / "in.pdf", 3)
@@ -280,7 +297,9 @@ def test_curl_trusts_the_server_with_the_printed_line_or_cacert(https_server, tm
         assert len(pdf.pages) == 3
 
 
-def test_curl_refuses_without_the_ca(https_server, tmp_path):
+def test_curl_refuses_without_the_ca(
+    https_server: tuple[int, list[str], Path], tmp_path: Path
+) -> None:
     port, _, _ = https_server
     result = run_curl([f"https://localhost:{port}/health"], client_env(), tmp_path)
     assert result.returncode == 60  # peer certificate cannot be authenticated

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
 import requests
+
+from pdfbinder.compat.testing.testserver import PdfbinderServer
 
 API = "https://api.pdf.co/v1"
 
@@ -25,7 +28,7 @@ def make_pdf(path: Path, pages: int) -> Path:
 
 
 @pytest.fixture
-def uploaded(pdfco_mock, tmp_path: Path) -> list[str]:
+def uploaded(pdfco_mock: PdfbinderServer, tmp_path: Path) -> list[str]:
     """Two uploaded PDFs (2 + 1 pages) as the server's file URLs."""
     return [
         pdfco_mock.upload(make_pdf(tmp_path / "a.pdf", 2)),
@@ -33,15 +36,16 @@ def uploaded(pdfco_mock, tmp_path: Path) -> list[str]:
     ]
 
 
-def start_job(urls: list[str]) -> dict:
+def start_job(urls: list[str]) -> dict[str, Any]:
     response = requests.get(f"{API}/pdf/merge?async=True&name=out.pdf&url={','.join(urls)}")
     assert response.status_code == 200, response.text
-    return response.json()
+    job: dict[str, Any] = response.json()
+    return job
 
 
-def poll(job_id: str, limit: int = 500) -> list[dict]:
+def poll(job_id: str, limit: int = 500) -> list[dict[str, Any]]:
     """Every /job/check answer up to and including the first that is not ``working``."""
-    answers = []
+    answers: list[dict[str, Any]] = []
     for _ in range(limit):
         response = requests.get(f"{API}/job/check?jobid={job_id}")
         assert response.status_code == 200
@@ -53,7 +57,9 @@ def poll(job_id: str, limit: int = 500) -> list[dict]:
     raise AssertionError(f"job {job_id} still working after {limit} polls")
 
 
-def test_route_fails_next_n_calls_with_the_error_shape(pdfco_mock, uploaded):
+def test_route_fails_next_n_calls_with_the_error_shape(
+    pdfco_mock: PdfbinderServer, uploaded: list[str]
+) -> None:
     pdfco_mock.fail_next("/pdf/merge", status=442, message="Input 2 is damaged.", times=2)
 
     url = f"{API}/pdf/merge?name=out.pdf&url={','.join(uploaded)}"
@@ -69,7 +75,7 @@ def test_route_fails_next_n_calls_with_the_error_shape(pdfco_mock, uploaded):
     assert [r.status for r in pdfco_mock.requests_to("/pdf/merge")] == [442, 442, 200]
 
 
-def test_route_failure_has_a_fitting_default_message(pdfco_mock):
+def test_route_failure_has_a_fitting_default_message(pdfco_mock: PdfbinderServer) -> None:
     pdfco_mock.fail_next("/file/upload/get-presigned-url", status=429)
 
     answer = requests.get(f"{API}/file/upload/get-presigned-url?name=a.pdf").json()
@@ -78,19 +84,23 @@ def test_route_failure_has_a_fitting_default_message(pdfco_mock):
     assert "Too many requests" in answer["message"]
 
 
-def test_faults_do_not_leak_into_the_next_test(pdfco_mock, uploaded):
+def test_faults_do_not_leak_into_the_next_test(
+    pdfco_mock: PdfbinderServer, uploaded: list[str]
+) -> None:
     # The previous test's failures were consumed; this one sets a standing rule and leaves it.
     pdfco_mock.fail_next("/pdf/merge", status=500, times=None)
     assert requests.get(f"{API}/pdf/merge?url={uploaded[0]}").status_code == 500
 
 
-def test_standing_rule_was_reset(pdfco_mock, uploaded):
+def test_standing_rule_was_reset(pdfco_mock: PdfbinderServer, uploaded: list[str]) -> None:
     assert pdfco_mock.requests == []
     answer = requests.get(f"{API}/pdf/merge?name=out.pdf&url={uploaded[0]}").json()
     assert answer["status"] == 200 and answer["pageCount"] == 2
 
 
-def test_job_stays_working_for_exactly_three_polls_then_succeeds(pdfco_mock, uploaded):
+def test_job_stays_working_for_exactly_three_polls_then_succeeds(
+    pdfco_mock: PdfbinderServer, uploaded: list[str]
+) -> None:
     hold = pdfco_mock.hold_job(polls=3)
     job = start_job(uploaded)
 
@@ -106,7 +116,7 @@ def test_job_stays_working_for_exactly_three_polls_then_succeeds(pdfco_mock, upl
     assert download.content.startswith(b"%PDF-")
 
 
-def test_job_stays_working_for_a_duration(pdfco_mock, uploaded):
+def test_job_stays_working_for_a_duration(pdfco_mock: PdfbinderServer, uploaded: list[str]) -> None:
     pdfco_mock.hold_job(seconds=0.5)
     started = time.monotonic()
     job = start_job(uploaded)
@@ -117,7 +127,9 @@ def test_job_stays_working_for_a_duration(pdfco_mock, uploaded):
     assert answers[0]["status"] == "working" and answers[-1]["status"] == "success"
 
 
-def test_failed_job_answers_like_the_cloud_and_its_link_is_dead(pdfco_mock, uploaded):
+def test_failed_job_answers_like_the_cloud_and_its_link_is_dead(
+    pdfco_mock: PdfbinderServer, uploaded: list[str]
+) -> None:
     pdfco_mock.fail_job("Input 1 (a.pdf): the file is damaged.", after_polls=1)
     job = start_job(uploaded)
 
@@ -135,7 +147,7 @@ def test_failed_job_answers_like_the_cloud_and_its_link_is_dead(pdfco_mock, uplo
     assert dead.status_code == 404 and dead.json()["status"] == 404
 
 
-def test_aborted_job(pdfco_mock, uploaded):
+def test_aborted_job(pdfco_mock: PdfbinderServer, uploaded: list[str]) -> None:
     pdfco_mock.abort_job("Stopped.")
     job = start_job(uploaded)
 
@@ -151,7 +163,9 @@ def test_aborted_job(pdfco_mock, uploaded):
     }
 
 
-def test_fault_for_a_named_job_leaves_other_jobs_alone(pdfco_mock, uploaded):
+def test_fault_for_a_named_job_leaves_other_jobs_alone(
+    pdfco_mock: PdfbinderServer, uploaded: list[str]
+) -> None:
     first, second = start_job(uploaded), start_job(uploaded)
     pdfco_mock.fail_job("Boom.", job_id=second["jobId"])
 
@@ -159,7 +173,7 @@ def test_fault_for_a_named_job_leaves_other_jobs_alone(pdfco_mock, uploaded):
     assert poll(second["jobId"])[-1]["status"] == "failed"
 
 
-def test_one_download_link_expires(pdfco_mock, uploaded):
+def test_one_download_link_expires(pdfco_mock: PdfbinderServer, uploaded: list[str]) -> None:
     pdfco_mock.expire_downloads(uploaded[0])
 
     expired, kept = requests.get(uploaded[0]), requests.get(uploaded[1])
@@ -169,7 +183,7 @@ def test_one_download_link_expires(pdfco_mock, uploaded):
     assert kept.status_code == 200 and kept.content.startswith(b"%PDF-")
 
 
-def test_every_download_link_expires(pdfco_mock, uploaded):
+def test_every_download_link_expires(pdfco_mock: PdfbinderServer, uploaded: list[str]) -> None:
     job = start_job(uploaded)
     assert poll(job["jobId"])[-1]["status"] == "success"
     pdfco_mock.expire_downloads()

@@ -14,6 +14,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from pdfbinder.compat.testing import mock_pdfco
+from pdfbinder.compat.testing.testserver import PdfbinderServer
 
 RAW_QUERY = "async=True&name=.%5Cresult.pdf&url=http://h.example/a.pdf,http://h.example/b.pdf"
 
@@ -44,7 +45,7 @@ def other_server() -> Iterator[str]:
     server.server_close()
 
 
-def test_requests_call_arrives_with_path_and_query_untouched(pdfco_mock):
+def test_requests_call_arrives_with_path_and_query_untouched(pdfco_mock: PdfbinderServer) -> None:
     response = requests.get(f"https://api.pdf.co/v1/job/check?jobid=nope&{RAW_QUERY}")
 
     assert response.status_code == 200 and response.json()["status"] == "unknown"
@@ -55,7 +56,7 @@ def test_requests_call_arrives_with_path_and_query_untouched(pdfco_mock):
     assert seen.headers["host"] == "api.pdf.co"
 
 
-def test_secrets_are_redacted_in_the_record(pdfco_mock):
+def test_secrets_are_redacted_in_the_record(pdfco_mock: PdfbinderServer) -> None:
     url = "https://api.pdf.co/v1/job/check?jobid=x&x-api-key=k1"
     requests.get(url, headers={"x-api-key": "k2"})
 
@@ -64,7 +65,7 @@ def test_secrets_are_redacted_in_the_record(pdfco_mock):
     assert seen.query == "jobid=x&x-api-key=<redacted>" and seen.params["jobid"] == "x"
 
 
-def test_presigned_upload_round_trip_on_cloud_urls(pdfco_mock):
+def test_presigned_upload_round_trip_on_cloud_urls(pdfco_mock: PdfbinderServer) -> None:
     """The client sees https://api.pdf.co URLs, and following them is intercepted too."""
     with requests.Session() as session:
         answer = session.get(
@@ -77,7 +78,7 @@ def test_presigned_upload_round_trip_on_cloud_urls(pdfco_mock):
     assert [r.method for r in pdfco_mock.requests] == ["GET", "PUT", "GET"]
 
 
-def test_httpx_sync_and_async_are_routed(pdfco_mock):
+def test_httpx_sync_and_async_are_routed(pdfco_mock: PdfbinderServer) -> None:
     answer = httpx.get("https://api.pdf.co/v1/file/upload/get-presigned-url?name=s.bin").json()
     httpx.put(answer["presignedUrl"], content=b"sync bytes")
 
@@ -93,7 +94,7 @@ def test_httpx_sync_and_async_are_routed(pdfco_mock):
     ] * 3
 
 
-def test_other_hosts_pass_through(pdfco_mock, other_server):
+def test_other_hosts_pass_through(pdfco_mock: PdfbinderServer, other_server: str) -> None:
     assert requests.get(f"{other_server}/plain?a=1").text == "other"
     assert httpx.get(f"{other_server}/via-httpx").text == "other"
 
@@ -102,7 +103,7 @@ def test_other_hosts_pass_through(pdfco_mock, other_server):
 
 
 @pytest.mark.pdfco_mock("https://localhost", "http://pdfco.internal:8080")
-def test_extra_base_urls_from_the_marker(pdfco_mock):
+def test_extra_base_urls_from_the_marker(pdfco_mock: PdfbinderServer) -> None:
     for base in ("https://localhost", "http://pdfco.internal:8080"):
         assert requests.get(f"{base}/job/check?jobid=x").json()["status"] == "unknown"
     # Same host, other port: not an intercepted origin.
@@ -114,7 +115,7 @@ def test_extra_base_urls_from_the_marker(pdfco_mock):
     ]
 
 
-def test_patches_are_undone_when_the_mock_ends():
+def test_patches_are_undone_when_the_mock_ends() -> None:
     originals = (
         HTTPAdapter.send,
         httpx.HTTPTransport.handle_request,
@@ -131,7 +132,7 @@ def test_patches_are_undone_when_the_mock_ends():
     ) == originals
 
 
-def test_nested_mock_wins_and_outer_one_resumes(pdfco_mock):
+def test_nested_mock_wins_and_outer_one_resumes(pdfco_mock: PdfbinderServer) -> None:
     with mock_pdfco() as inner:
         requests.get("https://api.pdf.co/job/check?jobid=inner")
     requests.get("https://api.pdf.co/job/check?jobid=outer")
@@ -140,8 +141,9 @@ def test_nested_mock_wins_and_outer_one_resumes(pdfco_mock):
     assert [r.params["jobid"] for r in pdfco_mock.requests] == ["outer"]
 
 
-def test_decorator_on_async_function():
-    @mock_pdfco()
+def test_decorator_on_async_function() -> None:
+    # mock_pdfco is Any to mypy: it cannot follow the package-dir mapping of pdfbinder.*.
+    @mock_pdfco()  # type: ignore[untyped-decorator]
     async def client_code() -> int:
         async with httpx.AsyncClient() as client:
             response = await client.post("https://api.pdf.co/v1/job/check", json={"jobId": "x"})

@@ -19,7 +19,7 @@ def run(args: list[str], folder: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_fixtures_are_listed_without_any_conftest(tmp_path):
+def test_fixtures_are_listed_without_any_conftest(tmp_path: Path) -> None:
     (tmp_path / "test_empty.py").write_text("def test_nothing():\n    pass\n")
 
     result = run(["-m", "pytest", "--fixtures", "-p", "no:cacheprovider"], tmp_path)
@@ -30,7 +30,7 @@ def test_fixtures_are_listed_without_any_conftest(tmp_path):
     assert "Route every requests/httpx call aimed at https://api.pdf.co" in result.stdout
 
 
-def test_ini_option_adds_base_urls(tmp_path):
+def test_ini_option_adds_base_urls(tmp_path: Path) -> None:
     (tmp_path / "pytest.ini").write_text(
         "[pytest]\npdfco_mock_base_urls =\n    https://localhost\n"
     )
@@ -48,7 +48,7 @@ def test_ini_option_adds_base_urls(tmp_path):
     assert "1 passed" in result.stdout
 
 
-def test_example_test_file_passes_under_pytest_and_unittest(tmp_path):
+def test_example_test_file_passes_under_pytest_and_unittest(tmp_path: Path) -> None:
     for source in EXAMPLES.glob("*.py"):
         shutil.copy(source, tmp_path / source.name)
 

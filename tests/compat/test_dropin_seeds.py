@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import io
 import time
+from pathlib import Path
 
 import pikepdf
 import pytest
 from PIL import Image
 
+from pdfbinder.compat.testing.testserver import PdfbinderServer
 from tests.support.seeds import IMAGES_SEED, seed_code
 
 IMAGE_URLS = {
@@ -32,7 +34,9 @@ def image_bytes(kind: str, size: tuple[int, int]) -> bytes:
 
 
 @pytest.mark.pdfco_mock("https://localhost")
-def test_seed_converts_internet_images_from_the_url_map(pdfco_mock, tmp_path, monkeypatch):
+def test_seed_converts_internet_images_from_the_url_map(
+    pdfco_mock: PdfbinderServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     for url, (kind, size) in IMAGE_URLS.items():
         pdfco_mock.map_url(url, image_bytes(kind, size))
     monkeypatch.chdir(tmp_path)

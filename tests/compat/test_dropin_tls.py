@@ -6,17 +6,18 @@ import contextlib
 import datetime
 import ipaddress
 import ssl
+from pathlib import Path
 
 from cryptography import x509
 
 from pdfbinder.compat.testing.tls import ensure_tls, trust_lines
 
 
-def load(path) -> x509.Certificate:
+def load(path: Path) -> x509.Certificate:
     return x509.load_pem_x509_certificate(path.read_bytes())
 
 
-def test_certificate_names_every_loopback_spelling(tmp_path):
+def test_certificate_names_every_loopback_spelling(tmp_path: Path) -> None:
     files = ensure_tls(tmp_path)
 
     leaf, ca = load(files.server_cert), load(files.ca_cert)
@@ -32,7 +33,7 @@ def test_certificate_names_every_loopback_spelling(tmp_path):
     assert files.server_key.stat().st_mode & 0o077 == 0
 
 
-def test_python_ssl_accepts_the_chain_for_localhost(tmp_path):
+def test_python_ssl_accepts_the_chain_for_localhost(tmp_path: Path) -> None:
     files = ensure_tls(tmp_path)
     client = ssl.create_default_context(cafile=str(files.ca_cert))
     client.verify_flags |= ssl.VERIFY_X509_STRICT
@@ -46,10 +47,12 @@ def test_python_ssl_accepts_the_chain_for_localhost(tmp_path):
         for end in (tls_client, tls_server):
             with contextlib.suppress(ssl.SSLWantReadError):
                 end.do_handshake()
-    assert tls_client.getpeercert()["subject"] == ((("commonName", "localhost"),),)
+    peer = tls_client.getpeercert()
+    assert peer is not None, "the handshake did not finish"
+    assert peer["subject"] == ((("commonName", "localhost"),),)
 
 
-def test_files_are_reused_while_valid(tmp_path):
+def test_files_are_reused_while_valid(tmp_path: Path) -> None:
     first = ensure_tls(tmp_path)
     before = {path: path.read_bytes() for path in vars(first).values()}
 
@@ -58,7 +61,7 @@ def test_files_are_reused_while_valid(tmp_path):
     assert {path: path.read_bytes() for path in vars(second).values()} == before
 
 
-def test_missing_server_certificate_is_reissued_under_the_same_ca(tmp_path):
+def test_missing_server_certificate_is_reissued_under_the_same_ca(tmp_path: Path) -> None:
     files = ensure_tls(tmp_path)
     ca_before = files.ca_cert.read_bytes()
     old_leaf = files.server_cert.read_bytes()
@@ -71,7 +74,7 @@ def test_missing_server_certificate_is_reissued_under_the_same_ca(tmp_path):
     load(files.server_cert).verify_directly_issued_by(load(files.ca_cert))
 
 
-def test_damaged_ca_is_replaced(tmp_path):
+def test_damaged_ca_is_replaced(tmp_path: Path) -> None:
     files = ensure_tls(tmp_path)
     files.ca_cert.write_text("not a certificate")
 
@@ -82,7 +85,7 @@ def test_damaged_ca_is_replaced(tmp_path):
     load(files.server_cert).verify_directly_issued_by(ca)
 
 
-def test_trust_lines_name_the_ca_for_every_client(tmp_path):
+def test_trust_lines_name_the_ca_for_every_client(tmp_path: Path) -> None:
     files = ensure_tls(tmp_path)
     ca = files.ca_cert
     commands = [line for line in trust_lines(files) if not line.startswith("#")]

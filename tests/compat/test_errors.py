@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -130,7 +131,7 @@ def test_our_expired_or_unknown_file_url_is_404(server: ThreadServer) -> None:
     assert_error(httpx.get(f"{server.url}/pdf/merge", params={"url": "filetoken://nope"}), 404)
 
 
-def _gated_settings(data_dir: Path, **options: object) -> Settings:
+def _gated_settings(data_dir: Path, **options: Any) -> Settings:
     """A server that fetches its sources from a test's :class:`GatedOrigin` on loopback."""
     return Settings(data_dir=data_dir, allow_remote=True, allow_hosts=["127.0.0.1"], **options)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -23,12 +24,12 @@ def assert_safe_url(url: str) -> None:
     assert not URL_UNSAFE & set(url.split("://", 1)[1]), url
 
 
-def presign(server: ThreadServer, name: str) -> dict[str, str]:
+def presign(server: ThreadServer, name: str) -> dict[str, Any]:
     response = requests.get(
         f"{server.url}/file/upload/get-presigned-url",
         params={"contenttype": "application/octet-stream", "name": name},
     )
-    body: dict[str, str] = response.json()
+    body: dict[str, Any] = response.json()
     assert response.status_code == 200 and body["error"] is False and body["status"] == 200
     return body
 

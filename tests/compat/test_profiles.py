@@ -161,7 +161,7 @@ def test_deeply_nested_profiles_object_is_444(server: ThreadServer) -> None:
     assert_error(response, 444)
 
 
-def test_unknown_and_other_endpoint_keys_are_reported_in_the_message(server: ThreadServer):
+def test_unknown_and_other_endpoint_keys_are_reported_in_the_message(server: ThreadServer) -> None:
     url = upload(server, "one.pdf", make_pdf(1))
     profiles = "{ 'NoSuchKey': 1, 'PageSize': 'A4', 'generatebookmarks': false }"
     body = job(server, "/pdf/merge", url=url, profiles=profiles).json()
@@ -204,7 +204,7 @@ def test_async_job_message_reports_unknown_keys(server: ThreadServer) -> None:
         ),
     ],
 )
-def test_a_bad_value_is_400_naming_the_key(server: ThreadServer, profiles: str, key: str):
+def test_a_bad_value_is_400_naming_the_key(server: ThreadServer, profiles: str, key: str) -> None:
     url = upload(server, "one.pdf", make_pdf(1))
     body = assert_error(job(server, "/pdf/merge2", url=url, profiles=profiles), 400)
     assert f"'{key}'" in body["message"]
@@ -293,7 +293,7 @@ def test_error_messages_name_inputs_as_given(server: ThreadServer) -> None:
     assert body["message"].startswith("input 1 (my scan (old).pdf): ")
 
 
-def test_without_generate_bookmarks_outlines_are_kept_side_by_side(server: ThreadServer):
+def test_without_generate_bookmarks_outlines_are_kept_side_by_side(server: ThreadServer) -> None:
     first = upload(server, "chapters.pdf", outlined_pdf(2, ["One", "Two"]))
     body = job(server, "/pdf/merge", url=f"{first},{first}").json()
     with pikepdf.open(io.BytesIO(result(body))) as pdf:
@@ -391,7 +391,7 @@ def test_output_data_format_base64_sync_and_async(server: ThreadServer) -> None:
         ("AES256", "HelloThisKey1234abcdefghijklmnop"),
     ],
 )
-def test_output_is_encrypted_as_documented(server: ThreadServer, algorithm: str, key: str):
+def test_output_is_encrypted_as_documented(server: ThreadServer, algorithm: str, key: str) -> None:
     url = upload(server, "two.pdf", make_pdf(2))
     profiles = (
         f"{{ 'DataEncryptionAlgorithm': '{algorithm}', 'DataEncryptionKey': '{key}', "
@@ -411,7 +411,7 @@ def test_output_is_encrypted_as_documented(server: ThreadServer, algorithm: str,
     assert page_count(decrypt(merged, key)) == 4
 
 
-def test_the_vendor_sample_decrypts_inputs_and_encrypts_the_output(server: ThreadServer):
+def test_the_vendor_sample_decrypts_inputs_and_encrypts_the_output(server: ThreadServer) -> None:
     """The profile of the vendor's "Merge Encoded PDF Documents to Encoded Output" samples."""
     first = upload(server, "sample_encrypted_aes128.pdf", encrypt(make_pdf(1)))
     second = upload(server, "second.pdf", encrypt(make_pdf(2)))

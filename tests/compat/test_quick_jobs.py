@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -165,19 +165,21 @@ def test_small_jobs_wait_in_workers_while_every_slot_is_busy(
         gate.release()
 
 
-def test_sources_off_this_machine_are_never_looked_at_on_the_loop(tmp_path: Path) -> None:
+def test_sources_off_this_machine_are_never_looked_at_on_the_loop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A remote source (here refused offline) is checked in a worker thread: its name
     could need a DNS lookup, which would stall every other request meanwhile."""
     checked_on: list[bool] = []
     settings = Settings(data_dir=tmp_path)
     service = Service.local(settings)
-    check = service.sources.check
+    check: Callable[[str], int | None] = service.sources.check
 
     def noted(url: str) -> int | None:
         checked_on.append(_on_event_loop())
         return check(url)
 
-    service.sources.check = noted  # type: ignore[method-assign]
+    monkeypatch.setattr(service.sources, "check", noted)
     with ThreadServer(settings, lambda _: service) as server:
         answer = httpx.get(
             f"{server.url}/pdf/convert/from/image",

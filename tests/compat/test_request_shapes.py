@@ -97,7 +97,9 @@ def test_multipart_text_fields(server: ThreadServer) -> None:
         "name": (None, "mp.pdf"),
     }
     response = requests.post(f"{server.url}/pdf/merge2", files=fields)
-    assert response.request.headers["content-type"].startswith("multipart/form-data")
+    content_type = response.request.headers["content-type"]
+    assert isinstance(content_type, str), content_type  # requests keeps the str it made
+    assert content_type.startswith("multipart/form-data")
     assert_sync_success(response.json(), "mp.pdf", 3)
     assert pdf_pages(requests.get(response.json()["url"]).content) == [*TWO, PNG_PAGE]
 

@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -40,7 +41,7 @@ from tests.support.seeds import IMAGES_SEED, MERGE_SEED, run_seed, seed_code
 
 
 @pytest.fixture(scope="module")
-def seed_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+def seed_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServeProcess]:
     """``pdfbinder serve --url-map MIRROR`` where the mirror holds the first seed's images."""
     root = tmp_path_factory.mktemp("seed")
     folder = root / "mirror" / SEED_IMAGES

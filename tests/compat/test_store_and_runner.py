@@ -10,6 +10,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -350,7 +351,8 @@ def test_results_committed_meanwhile_are_flushed_in_one_round(
         path = os.readlink(f"/proc/self/fd/{descriptor}")
         return path if path.startswith(str(tmp_path)) else None
 
-    real_syncfs, real_fsync = local_store._SYNCFS, os.fsync
+    real_syncfs: Callable[[int], int] | None = local_store._SYNCFS
+    real_fsync = os.fsync
     if syncfs and real_syncfs is None:
         pytest.skip("this libc has no syncfs")
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import struct
 import zlib
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,7 +91,7 @@ def test_jpeg_profile_split_over_segments_becomes_iccbased_bytes_untouched(
 
     image = page_image(pdf.pages[0])
     assert image.read_raw_bytes() == data
-    assert report.inputs[0].methods == ["jpeg-passthrough"]  # type: ignore[attr-defined]
+    assert report.inputs[0].methods == ["jpeg-passthrough"]
     space = image.ColorSpace
     assert space[0] == "/ICCBased"
     assert space[1]["/N"] == 3
@@ -175,8 +176,8 @@ def _distance(a: tuple[int, int, int], b: tuple[int, int, int]) -> int:
 def _png(
     path: Path,
     mode: str = "RGB",
-    chunks: list[tuple[bytes, bytes]] = (),  # type: ignore[assignment]
-    **options: object,
+    chunks: Sequence[tuple[bytes, bytes]] = (),
+    **options: Any,
 ) -> Path:
     info = PngImagePlugin.PngInfo()
     for kind, body in chunks:
@@ -313,7 +314,7 @@ def test_every_png_route_carries_the_colour_space(tmp_path: Path) -> None:
 
     pdf, report = convert(tmp_path, paths)
 
-    methods = [m for item in report.inputs for m in item.methods]  # type: ignore[attr-defined]
+    methods = [m for item in report.inputs for m in item.methods]
     assert methods == ["png-idat-copy", "png-alpha-split", "png-decoded-flate"]
     for page in pdf.pages:
         image = page_image(page)

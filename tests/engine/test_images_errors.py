@@ -6,6 +6,7 @@ import struct
 import time
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image
@@ -109,9 +110,9 @@ def test_pixel_limit_is_configurable(tmp_path: Path) -> None:
         {"max_pixels": 0},
     ],
 )
-def test_invalid_options_are_refused(tmp_path: Path, options: dict[str, object]) -> None:
+def test_invalid_options_are_refused(tmp_path: Path, options: dict[str, Any]) -> None:
     with pytest.raises(InvalidOption):
-        images_to_pdf([_good_png(tmp_path)], tmp_path / "out.pdf", **options)  # type: ignore[arg-type]
+        images_to_pdf([_good_png(tmp_path)], tmp_path / "out.pdf", **options)
     assert not (tmp_path / "out.pdf").exists()
 
 

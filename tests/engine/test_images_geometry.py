@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pikepdf
 import pytest
 from PIL import Image, ImageChops, ImageOps, ImageStat
 
@@ -21,7 +22,7 @@ def _asymmetric(size: tuple[int, int] = (120, 80)) -> Image.Image:
     return image
 
 
-def _with_orientation(image: Image.Image, orientation: int) -> Image.Image.Exif:
+def _with_orientation(image: Image.Image, orientation: int) -> Image.Exif:
     exif = image.getexif()
     exif[0x0112] = orientation
     return exif
@@ -42,7 +43,7 @@ def test_exif_orientation_renders_upright_for_every_value(tmp_path: Path, orient
 
     pdf, report = convert(tmp_path, [path])
 
-    assert report.warnings == []  # type: ignore[attr-defined]
+    assert report.warnings == []
     # No re-encoding: the JPEG is still byte-identical, only the page matrix turns it.
     assert page_image(pdf.pages[0]).read_raw_bytes() == path.read_bytes()
     rendered = render(tmp_path / "out.pdf", tmp_path)
@@ -68,7 +69,7 @@ def test_invalid_orientation_is_ignored_with_a_warning(tmp_path: Path) -> None:
 
     pdf, report = convert(tmp_path, [path])
 
-    assert report.warnings == ["input 1 (odd.jpg): invalid EXIF orientation 12 ignored"]  # type: ignore[attr-defined]
+    assert report.warnings == ["input 1 (odd.jpg): invalid EXIF orientation 12 ignored"]
     assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 90, 60]
 
 
@@ -93,11 +94,9 @@ def test_images_without_dpi_are_96_dpi(tmp_path: Path) -> None:
     assert [float(v) for v in pdf.pages[0].MediaBox] == [0, 0, 72, 36]
 
 
-def _content_matrix(pdf_page: object) -> list[float]:
-    import pikepdf
-
-    operators = pikepdf.parse_content_stream(pdf_page)  # type: ignore[arg-type]
-    (cm,) = [operands for operands, operator in operators if str(operator) == "cm"]
+def _content_matrix(pdf_page: pikepdf.Page) -> list[float]:
+    operators = pikepdf.parse_content_stream(pdf_page)
+    (cm,) = [each.operands for each in operators if str(each.operator) == "cm"]
     return [float(v) for v in cm]
 
 

@@ -73,7 +73,7 @@ def test_heic_pixels_arrive_exactly(tmp_path: Path) -> None:
 
     pdf, report = convert(tmp_path, [path])
 
-    assert report.inputs[0].methods == ["flate"]  # type: ignore[attr-defined]
+    assert report.inputs[0].methods == ["flate"]
     image = page_image(pdf.pages[0])
     assert (int(image.Width), int(image.Height)) == source.size
     assert _samples(image) == source.tobytes()

@@ -56,7 +56,7 @@ def test_non_interlaced_png_idat_is_copied_unchanged(
     pdf, report = convert(tmp_path, [path])
 
     assert len(pdf.pages) == 1
-    assert report.inputs[0].methods == ["png-idat-copy"]  # type: ignore[attr-defined]
+    assert report.inputs[0].methods == ["png-idat-copy"]
     image = page_image(pdf.pages[0])
     assert image.read_raw_bytes() == idat
     assert image.read_bytes() == _packed(samples, bit_depth)
@@ -82,7 +82,7 @@ def test_png_alpha_becomes_lossless_smask(
 
     pdf, report = convert(tmp_path, [path])
 
-    assert report.inputs[0].methods == ["png-alpha-split"]  # type: ignore[attr-defined]
+    assert report.inputs[0].methods == ["png-alpha-split"]
     image = page_image(pdf.pages[0])
     assert int(image.BitsPerComponent) == bit_depth
     assert image.read_bytes() == _packed(_plane(samples, channels, slice(0, -1)), bit_depth)
@@ -114,7 +114,7 @@ def test_interlaced_png_is_decoded_losslessly(
 
     pdf, report = convert(tmp_path, [path])
 
-    assert report.inputs[0].methods == ["png-decoded-flate"]  # type: ignore[attr-defined]
+    assert report.inputs[0].methods == ["png-decoded-flate"]
     image = page_image(pdf.pages[0])
     assert image.read_bytes() == _packed(samples, bit_depth)
     assert int(image.BitsPerComponent) == bit_depth

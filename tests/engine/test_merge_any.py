@@ -35,6 +35,7 @@ def _zip(members: dict[str, bytes], method: int = zipfile.ZIP_DEFLATED) -> bytes
 
 def _page_pixels(page: pikepdf.Page) -> bytes:
     (image,) = page.get_images().values()
+    assert isinstance(image, pikepdf.Stream), image  # an image XObject is a stream
     return bytes(pikepdf.PdfImage(image).as_pil_image().convert("RGB").tobytes())
 
 

@@ -26,9 +26,12 @@ def _outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int | None]]:
     def walk(items: list[pikepdf.OutlineItem], depth: int) -> None:
         for item in items:
             destination = item.destination
+            # A page number stands for a destination only in an outline built in memory.
+            assert not isinstance(destination, int), destination
+            target: pikepdf.Object | None = destination
             if isinstance(destination, (str, pikepdf.String)):
-                destination = pikepdf.NameTree(pdf.Root.Names.Dests)[str(destination)]
-            page = _page_number(pdf, destination[0]) if destination is not None else None
+                target = pikepdf.NameTree(pdf.Root.Names.Dests)[str(destination)]
+            page = _page_number(pdf, target[0]) if target is not None else None
             found.append((depth, item.title, page))
             walk(list(item.children), depth + 1)
 
@@ -40,7 +43,7 @@ def _outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int | None]]:
 def _link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, int | None]]:
     """(page the link is on, page it lands on or None) for every link annotation."""
     names = pikepdf.NameTree(pdf.Root.Names.Dests)
-    found = []
+    found: list[tuple[int, int | None]] = []
     for number, page in enumerate(pdf.pages, start=1):
         for annot in page.obj.get("/Annots", Array()):
             if annot.Subtype != Name.Link:

@@ -24,11 +24,11 @@ def merged_form(tmp_path: Path, fields: str, *, second_city_check_box: bool = Fa
     return pikepdf.open(output)
 
 
-def _by_name(fields: pikepdf.Array) -> dict[str, pikepdf.Object]:
+def _by_name(fields: pikepdf.Object) -> dict[str, pikepdf.Object]:
     return {str(field.T): field for field in fields}
 
 
-def test_join_makes_one_field_per_name_with_the_first_value(tmp_path):
+def test_join_makes_one_field_per_name_with_the_first_value(tmp_path: Path) -> None:
     with merged_form(tmp_path, "join") as pdf:
         fields = _by_name(pdf.Root.AcroForm.Fields)
         assert set(fields) == {"name", "agree", "address"}
@@ -43,14 +43,14 @@ def test_join_makes_one_field_per_name_with_the_first_value(tmp_path):
         assert pdf.Root.AcroForm.NeedAppearances is True  # "Bob"'s widget must be redrawn
 
 
-def test_join_shows_the_kept_value_on_every_check_box(tmp_path):
+def test_join_shows_the_kept_value_on_every_check_box(tmp_path: Path) -> None:
     with merged_form(tmp_path, "join") as pdf:
         agree = _by_name(pdf.Root.AcroForm.Fields)["agree"]
         assert str(agree.V) == "/Yes"
         assert [w.AS for w in agree.Kids] == [Name.Yes, Name.Yes]
 
 
-def test_join_merges_hierarchies_level_by_level(tmp_path):
+def test_join_merges_hierarchies_level_by_level(tmp_path: Path) -> None:
     with merged_form(tmp_path, "join") as pdf:
         address = _by_name(pdf.Root.AcroForm.Fields)["address"]
         (city,) = address.Kids
@@ -60,7 +60,7 @@ def test_join_merges_hierarchies_level_by_level(tmp_path):
         assert all(w.Parent.objgen == city.objgen for w in city.Kids)
 
 
-def test_fields_of_other_types_are_renamed_not_joined(tmp_path):
+def test_fields_of_other_types_are_renamed_not_joined(tmp_path: Path) -> None:
     with merged_form(tmp_path, "join", second_city_check_box=True) as pdf:
         address = _by_name(pdf.Root.AcroForm.Fields)["address"]
         kids = _by_name(address.Kids)
@@ -68,7 +68,7 @@ def test_fields_of_other_types_are_renamed_not_joined(tmp_path):
         assert [str(kids["city"].FT), str(kids["city_2"].FT)] == ["/Tx", "/Btn"]
 
 
-def test_rename_stays_the_default(tmp_path):
+def test_rename_stays_the_default(tmp_path: Path) -> None:
     with merged_form(tmp_path, "rename") as pdf:
         names = sorted(str(field.T) for field in pdf.Root.AcroForm.Fields)
         assert names == ["address", "address_2", "agree", "agree_2", "name", "name_2"]

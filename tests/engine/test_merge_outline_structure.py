@@ -21,6 +21,10 @@ _LIMIT = 10_000
 """More items than any test document has: a longer chain is a loop."""
 
 
+_Tree = list[tuple[str, "_Tree"]]
+"""(title, children) of each outline item, in order."""
+
+
 def _siblings(parent: pikepdf.Object) -> list[pikepdf.Object]:
     """``parent``'s children by /First and /Next, checking every link on the way."""
     items: list[pikepdf.Object] = []
@@ -40,7 +44,7 @@ def _siblings(parent: pikepdf.Object) -> list[pikepdf.Object]:
     return items
 
 
-def _tree(parent: pikepdf.Object) -> list[tuple[str, list]]:
+def _tree(parent: pikepdf.Object) -> _Tree:
     """(title, children) of every item below ``parent``, links checked at every level."""
     return [(str(item.Title), _tree(item)) for item in _siblings(parent)]
 

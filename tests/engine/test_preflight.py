@@ -60,6 +60,8 @@ def _outline(path: Path) -> list[tuple[str, int | None, list[Any]]]:
             found = []
             for item in items:
                 destination = item.destination
+                # The engine writes explicit destinations (an array naming the page).
+                assert destination is None or isinstance(destination, pikepdf.Array), destination
                 page = pages.get(destination[0].objgen) if destination is not None else None
                 found.append((item.title, page, tree(item.children)))
             return found
@@ -275,9 +277,10 @@ def test_nested_bookmarks_and_page_ranges_in_the_plan(tmp_path: Path) -> None:
 
 def test_pad_to_even_and_collate_are_planned_by_the_merge(tmp_path: Path) -> None:
     a, b = pair_a_b(tmp_path)  # 3 pages and 2 pages
-    for options in ({"pad_to_even": True}, {"collate": True}):
-        report = inspect_inputs([a, b], operation="merge_pdfs", **options)  # type: ignore[arg-type]
-        merge_pdfs([a, b], tmp_path / "out.pdf", **options)  # type: ignore[arg-type]
+    variants: list[dict[str, Any]] = [{"pad_to_even": True}, {"collate": True}]
+    for options in variants:
+        report = inspect_inputs([a, b], operation="merge_pdfs", **options)
+        merge_pdfs([a, b], tmp_path / "out.pdf", **options)
         with pikepdf.open(tmp_path / "out.pdf") as pdf:
             assert report.plan.page_count == len(pdf.pages)
         assert _planned(report.plan.bookmarks) == _outline(tmp_path / "out.pdf")

@@ -7,6 +7,7 @@ import io
 import os
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import httpx
 import pytest
@@ -120,7 +121,7 @@ def test_large_file_goes_up_in_parts_and_comes_back_whole(store: S3FileStore) ->
         assert body.read() == data
 
 
-def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path: Path) -> None:
     flags = [
         "--store",
         f"s3://{BUCKET}/redirect",
@@ -142,7 +143,7 @@ def test_downloads_redirect_to_presigned_s3_urls(s3: MotoS3Server, tmp_path) -> 
         assert httpx.get(f"{api.url}/files/{new_file_id()}/x.pdf").status_code == 404
 
 
-def test_bad_scale_flags_are_one_line_usage_errors(tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_bad_scale_flags_are_one_line_usage_errors(tmp_path: Path) -> None:
     import subprocess
 
     for args in (

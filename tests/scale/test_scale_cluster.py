@@ -169,7 +169,9 @@ def test_sigkill_of_a_worker_mid_job_reruns_it_on_the_other(cluster: Cluster) ->
         origin.wait_for_requests(1)  # a worker claimed the job and is fetching its sources
         holder = jobs.holder(job_id)
         assert holder is not None, "the fetching worker holds no claim"
-        assert jobs.get(job_id).state.value == "working"  # type: ignore[union-attr]
+        record = jobs.get(job_id)
+        assert record is not None, "the job has no record"
+        assert record.state.value == "working"
         (victim,) = [worker for worker in cluster.workers if worker.pid == holder.pid]
         (survivor,) = [worker for worker in cluster.workers if worker is not victim]
         victim.kill()

@@ -169,7 +169,8 @@ async def _load(
     assets: dict[str, str],
     probe: ProcessProbe,
 ) -> tuple[Tally, list[tuple[float, int, int]]]:
-    tally, samples, stop = Tally(), [], asyncio.Event()
+    tally, stop = Tally(), asyncio.Event()
+    samples: list[tuple[float, int, int]] = []
     # Built before the clock starts: each client loads the CA bundle, which takes a
     # while on a loaded machine and would leave the warm-up window without samples.
     clients = [Client(base, assets, tally, SEED * 1000 + n) for n in range(CLIENTS)]

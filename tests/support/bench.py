@@ -64,7 +64,10 @@ class RatioTable:
 
     def render(self, reference: str = "pdfbinder") -> str:
         """A markdown table: median time per peer and how many times pdfbinder's it is."""
-        rows = [*self.medians.values(), *self.notes.values()]
+        rows: list[dict[str, float] | dict[str, str]] = [
+            *self.medians.values(),
+            *self.notes.values(),
+        ]
         peers = sorted(
             {peer for row in rows for peer in row}, key=lambda peer: (peer != reference, peer)
         )

@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pikepdf
@@ -140,6 +140,9 @@ class ThreadServer:
         self._server.stop()
 
 
+_Process = TypeVar("_Process", bound="LoggedProcess")
+
+
 class LoggedProcess:
     """A subprocess logging to a file, stopped (TERM, then KILL) by its own handle."""
 
@@ -160,9 +163,11 @@ class LoggedProcess:
         """Return once the process serves (subclasses know what that means), failing after
         ``timeout`` seconds."""
 
-    def start(self) -> None:
+    def start(self: _Process) -> _Process:
+        """Launch, wait until ready; the process itself, for ``x = Process(...).start()``."""
         self.launch()
         self.wait_until_ready()
+        return self
 
     @property
     def pid(self) -> int:
@@ -219,10 +224,6 @@ class ServeProcess(LoggedProcess):
             data_dir.parent / f"serve-{self.port}.log",
             env,
         )
-
-    def start(self) -> ServeProcess:  # type: ignore[override]
-        super().start()
-        return self
 
     def wait_until_ready(self, timeout: float = START_TIMEOUT) -> None:
         deadline = time.monotonic() + timeout

@@ -18,11 +18,11 @@ import re
 import struct
 import zlib
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from hypothesis import strategies as st
 
-Draw = Callable[[st.SearchStrategy[Any]], Any]
+Draw = st.DrawFn
 Mutator = Callable[[Draw, bytes], bytes]
 
 INTERESTING = (
@@ -75,7 +75,7 @@ def overwrite_number(draw: Draw, data: bytes) -> bytes:
         return flip_bits(draw, data)
     width = draw(st.sampled_from((1, 2, 4)))
     at = draw(st.integers(0, len(data) - width))
-    order = draw(st.sampled_from(("big", "little")))
+    order: Literal["big", "little"] = draw(st.sampled_from(("big", "little")))
     value = interesting_number(draw, int.from_bytes(data[at : at + width], order), 8 * width)
     return data[:at] + value.to_bytes(width, order) + data[at + width :]
 

@@ -27,8 +27,10 @@ HOSTILE: dict[str, dict[str, Any]] = {
     "400kb-query": {"query": {"url": "https://files.example.test/" + "a" * 400_000}},
 }
 
+Operation = schemathesis.APIOperation[Any, Any, Any, Any]
 
-def hostile_cases(operation: schemathesis.APIOperation) -> dict[str, schemathesis.Case]:
+
+def hostile_cases(operation: Operation) -> dict[str, schemathesis.Case[Operation]]:
     """Each hostile request, aimed at ``operation`` (its path parameters filled in)."""
     path = {parameter.name: "x" for parameter in operation.path_parameters}
     return {

@@ -12,12 +12,15 @@ import io
 import struct
 import subprocess
 import zlib
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from PIL import Image
 
-from pdfbinder.engine import images_to_pdf
+from pdfbinder.engine import NamedSource, Source, images_to_pdf
+from pdfbinder.engine.images.convert import ImagesReport
 from tests.support.qpdf import qpdf_check
 
 CHANNELS = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}
@@ -118,17 +121,20 @@ def encode_png(
     return idat
 
 
-def convert(tmp_path: Path, inputs: list[Path], **options: object) -> tuple[pikepdf.Pdf, object]:
+def convert(
+    tmp_path: Path, inputs: Iterable[Source | NamedSource], **options: Any
+) -> tuple[pikepdf.Pdf, ImagesReport]:
     """Convert ``inputs``, check the result with qpdf, return the opened PDF and the report."""
     output = tmp_path / "out.pdf"
-    report = images_to_pdf(inputs, output, **options)  # type: ignore[arg-type]
+    report = images_to_pdf(inputs, output, **options)
     qpdf_check(output)
     return pikepdf.open(output), report
 
 
-def page_image(page: pikepdf.Page) -> pikepdf.Object:
+def page_image(page: pikepdf.Page) -> pikepdf.Stream:
     """The single image XObject drawn on ``page``."""
     (image,) = list(page.Resources.XObject.values())
+    assert isinstance(image, pikepdf.Stream), image  # an XObject is a stream
     return image
 
 
@@ -152,7 +158,10 @@ def render(pdf_path: Path, tmp_path: Path, dpi: int = 96, page: int = 1) -> Imag
         check=True,
         capture_output=True,
     )
-    with Image.open(prefix.with_suffix(".png")) as image:
+    # Not ``with Image.open(...) as image``: Pillow types ``__enter__`` as returning
+    # ``typing.Self``, which is Any to a Python 3.10 type check.
+    image = Image.open(prefix.with_suffix(".png"))
+    with image:
         return image.convert("RGB")
 
 

@@ -36,7 +36,7 @@ class HeldQueue:
         self.held_key = f"{QUEUE}-held-by-benchmark"
 
     def length(self) -> int:
-        return int(self.client.llen(QUEUE))  # type: ignore[arg-type]
+        return int(self.client.llen(QUEUE))
 
     def hold(self) -> None:
         self.client.rename(QUEUE, self.held_key)
