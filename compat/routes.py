@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import functools
 import hmac
+import inspect
 import mimetypes
+import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, BinaryIO
 
@@ -133,22 +135,32 @@ def require_api_key(request: Request) -> None:
 
 
 class PublicRoute(APIRoute):
-    """A route that closes its request's uploaded parts once it is done with them.
+    """A route whose handler is called directly, then its request's uploads closed.
+
+    Every handler here reads its parameters itself (:func:`~.protocol.read_params`
+    takes PDF.co's lenient shapes, which no declared parameter could) and returns a
+    response, so FastAPI's per-request work (solving parameters and dependencies,
+    serialising a return value) has nothing to do, yet it costs more than some whole
+    requests: the handler gets the request and its path parameters, nothing else.
+    FastAPI still reads the routes for the OpenAPI schema.
 
     Starlette spools each multipart file part to a temporary file and leaves closing it
     to the application; unclosed, every upload's file lingers until garbage collection.
-    Done by wrapping the handler, not by a dependency: FastAPI resolves dependencies on
-    every request, and here that costs more than some whole requests.
     """
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
+        endpoint = self.endpoint
+        wants_request = _direct_parameters(endpoint, self.path_format)
         guard = self.guard
 
         async def guarded(request: Request) -> Response:
             try:
                 guard(request)
-                return await handler(request)
+                arguments = dict(request.path_params)
+                if wants_request:
+                    arguments["request"] = request
+                response: Response = await endpoint(**arguments)
+                return response
             finally:
                 await request.close()
 
@@ -163,6 +175,18 @@ class ApiRoute(PublicRoute):
     """A :class:`PublicRoute` that requires an API key (see :func:`require_api_key`)."""
 
     guard = staticmethod(require_api_key)
+
+
+def _direct_parameters(endpoint: Callable[..., Any], path: str) -> bool:
+    """Whether ``endpoint`` takes the request; a :class:`TypeError` at start-up unless it
+    is a coroutine function taking nothing but ``request`` and ``path``'s parameters."""
+    if not inspect.iscoroutinefunction(endpoint):
+        raise TypeError(f"{endpoint.__name__}: route handlers here are coroutine functions")
+    names = set(inspect.signature(endpoint).parameters)
+    unknown = names - {"request"} - {name for name in re.findall(r"{(\w+)", path)}
+    if unknown:
+        raise TypeError(f"{endpoint.__name__}: parameters {sorted(unknown)} are not in {path}")
+    return "request" in names
 
 
 api = APIRouter(route_class=ApiRoute)
