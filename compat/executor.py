@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from contextlib import ExitStack
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
 from pdfbinder.engine import (
     EngineError,
@@ -112,10 +112,10 @@ class JobExecutor:
                 if should_stop():
                     raise JobCancelled
                 if options.dry_run:
-                    report = self._preflight(spec.kind, inputs, params, options)
+                    preflight = self._preflight(spec.kind, inputs, params, options)
                     return {
-                        "pageCount": report.plan.page_count or 0,
-                        "dryRun": report.to_dict(),
+                        "pageCount": preflight.plan.page_count or 0,
+                        "dryRun": preflight.to_dict(),
                         "jobDuration": round((time.monotonic() - started) * 1000),
                     }
                 working_on(0)
@@ -282,10 +282,14 @@ def _with_choices(inputs: list[Any], options: JobOptions) -> list[Any]:
 
 def _decrypted(source: NamedSource, key: AesKey, position: int, stack: ExitStack) -> NamedSource:
     """``source`` decrypted (user-controlled AES) into a spooled file the job's stack closes."""
-    plain = stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY))  # noqa: SIM115
+    # typeshed types a SpooledTemporaryFile as IO[bytes] only; it is a binary file all the same.
+    plain = cast(
+        "BinaryIO",
+        stack.enter_context(tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)),  # noqa: SIM115
+    )
     try:
         with open_binary(source) as encrypted:
-            decrypt_stream(encrypted, plain, key)  # type: ignore[arg-type]
+            decrypt_stream(encrypted, plain, key)
     except DecryptionFailed as error:
         raise ApiError(
             442,

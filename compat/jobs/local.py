@@ -246,7 +246,7 @@ class LocalJobRunner(JobRunner):
         self._pool.submit(self._run, job_id, running)
         return running.record(job_id)
 
-    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere:
+    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
         running = self._record(spec, job_id)
 
         def start() -> None:

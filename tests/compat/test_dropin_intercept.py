@@ -142,8 +142,7 @@ def test_nested_mock_wins_and_outer_one_resumes(pdfco_mock: PdfbinderServer) -> 
 
 
 def test_decorator_on_async_function() -> None:
-    # mock_pdfco is Any to mypy: it cannot follow the package-dir mapping of pdfbinder.*.
-    @mock_pdfco()  # type: ignore[untyped-decorator]
+    @mock_pdfco()
     async def client_code() -> int:
         async with httpx.AsyncClient() as client:
             response = await client.post("https://api.pdf.co/v1/job/check", json={"jobId": "x"})

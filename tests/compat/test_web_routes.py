@@ -15,6 +15,7 @@ from PIL import Image
 from pdfbinder.compat.settings import Settings
 from pdfbinder.compat.web import STATIC_DIR
 from tests.support.compat import ThreadServer, assert_error, make_jpeg, make_pdf, make_png
+from tests.support.environment import read_pyproject
 
 
 def coloured_pdf(pages: int, rgb: tuple[float, float, float], size: tuple[int, int]) -> bytes:
@@ -168,9 +169,7 @@ def test_openapi_documents_the_thumbnail_route(server: ThreadServer) -> None:
 
 def test_the_package_data_ships_every_page_file() -> None:
     """A plain (non-editable) install must carry the page: every static file is package data."""
-    import tomllib
-
-    config = tomllib.loads((STATIC_DIR.parents[2] / "pyproject.toml").read_text())["tool"]
+    config = read_pyproject()["tool"]
     assert "pdfbinder.compat.web" in config["setuptools"]["packages"]
     patterns = config["setuptools"]["package-data"]["pdfbinder.compat.web"]
     for path in STATIC_DIR.iterdir():

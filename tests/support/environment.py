@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from packaging.requirements import Requirement
 
@@ -17,6 +18,12 @@ PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 TEST_EXTRAS = ("test", "scale")
 
 
+def read_pyproject(pyproject: Path = PYPROJECT) -> dict[str, Any]:
+    """The project's pyproject.toml, parsed."""
+    parsed: dict[str, Any] = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    return parsed
+
+
 def unmet_requirements(
     pyproject: Path = PYPROJECT, extras: tuple[str, ...] = TEST_EXTRAS
 ) -> list[str]:
@@ -25,7 +32,7 @@ def unmet_requirements(
     Read from pyproject.toml itself, not from the installed package's metadata: an install
     made before a dependency was added still carries the old list.
     """
-    project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
+    project = read_pyproject(pyproject)["project"]
     wanted = list(project["dependencies"])
     for extra in extras:
         wanted += project["optional-dependencies"][extra]

@@ -61,9 +61,7 @@ class InputGate:
         self._open.set()
 
 
-# misc: mypy cannot follow the package-dir mapping of pdfbinder.* (setuptools' editable
-# finder is an import hook), so LocalJobRunner is Any to it here.
-class HeldJobRunner(LocalJobRunner):  # type: ignore[misc]
+class HeldJobRunner(LocalJobRunner):
     """The embedded runner, except that it runs no job in the thread that took its
     request: a job a test holds must not hold the event loop, and with it the server."""
 
