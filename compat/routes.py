@@ -11,7 +11,6 @@ import functools
 import hmac
 import inspect
 import mimetypes
-import re
 from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from typing import Any, BinaryIO
 
@@ -150,7 +149,7 @@ class PublicRoute(APIRoute):
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         endpoint = self.endpoint
-        wants_request = _direct_parameters(endpoint, self.path_format)
+        wants_request = _direct_parameters(endpoint, self.path_format, set(self.param_convertors))
         guard = self.guard
 
         async def guarded(request: Request) -> Response:
@@ -177,13 +176,13 @@ class ApiRoute(PublicRoute):
     guard = staticmethod(require_api_key)
 
 
-def _direct_parameters(endpoint: Callable[..., Any], path: str) -> bool:
+def _direct_parameters(endpoint: Callable[..., Any], path: str, path_params: set[str]) -> bool:
     """Whether ``endpoint`` takes the request; a :class:`TypeError` at start-up unless it
     is a coroutine function taking nothing but ``request`` and ``path``'s parameters."""
     if not inspect.iscoroutinefunction(endpoint):
         raise TypeError(f"{endpoint.__name__}: route handlers here are coroutine functions")
     names = set(inspect.signature(endpoint).parameters)
-    unknown = names - {"request"} - {name for name in re.findall(r"{(\w+)", path)}
+    unknown = names - {"request"} - path_params
     if unknown:
         raise TypeError(f"{endpoint.__name__}: parameters {sorted(unknown)} are not in {path}")
     return "request" in names
