@@ -219,7 +219,7 @@ class Service:
         small = request.kind in _QUICK_KINDS and sum(size or 0 for size in sizes) <= QUICK_JOB_BYTES
         if not request.asynchronous and not small:
             return None
-        job = self._prepare(request, owner, base_url)
+        job = self._prepare(request, owner, base_url, sizes)
         self.slots.acquire(job.output_id, owner)
         then = None
         try:
@@ -257,15 +257,25 @@ class Service:
             **job.reported,
         }
 
-    def _prepare(self, request: JobRequest, owner: str | None, base_url: str) -> _PreparedJob:
-        """Check a job request (400, 403, 404, 413 …) and make its spec."""
+    def _prepare(
+        self,
+        request: JobRequest,
+        owner: str | None,
+        base_url: str,
+        local_sizes: list[int | None] | None = None,
+    ) -> _PreparedJob:
+        """Check a job request (400, 403, 404, 413 …) and make its spec.
+
+        ``local_sizes``: the sources' sizes from :meth:`Sources.local_size`, each found
+        there, so they are not looked up again."""
         began = time.monotonic()
         if not request.urls:
             raise ApiError(400, "Missing parameter 'url': give one or more source URLs.")
         check_input_count(len(request.urls), self.settings.max_inputs_per_job)
         budget = JobBudget(self.settings.max_job_bytes)
-        for url in request.urls:
-            budget.add(self.sources.check(url), url)
+        for position, url in enumerate(request.urls):
+            size = self.sources.check(url) if local_sizes is None else local_sizes[position]
+            budget.add(size, url)
         if request.callback and not request.callback.lower().startswith(("http://", "https://")):
             raise ApiError(400, "Parameter 'callback' must be an http(s) URL.")
         if request.callback:
