@@ -22,10 +22,11 @@ from starlette.exceptions import HTTPException
 from pdfbinder.engine import __version__
 
 from .cluster import build_service
+from .dispatch import RouteTable
 from .errors import ApiError
 from .middleware import AccessLog, BodyLimit, BodyLimits
 from .protocol import error_answer
-from .routes import add_routes
+from .routes import add_routes, declared_routes
 from .service import Service
 from .settings import Settings
 from .web import add_web_page
@@ -83,6 +84,10 @@ def create_app(
     if config.web_ui:
         add_web_page(app)
     _add_error_handlers(app)
+    # Innermost: it sees requests after the access log and the body limit have.
+    app.add_middleware(
+        RouteTable, routes=declared_routes(), exception_handlers=app.exception_handlers
+    )
     app.add_middleware(
         BodyLimit,
         limits=BodyLimits(file_bytes=config.max_file_bytes, memory_bytes=config.max_body_bytes),

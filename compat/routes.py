@@ -534,6 +534,11 @@ async def health() -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+def declared_routes() -> list[APIRoute]:
+    """Every route as declared, before it is mounted at each prefix."""
+    return [route for route in (*api.routes, *public.routes) if isinstance(route, APIRoute)]
+
+
 def add_routes(app: FastAPI) -> None:
     """Mount the API at ``/`` and ``/v1``; file URLs too, so ``/v1/files/...`` also works."""
     for prefix in MOUNT_PREFIXES:
