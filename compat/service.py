@@ -92,15 +92,6 @@ class _PreparedJob:
     """Fields every answer carries (the notice of ignored parameters)."""
 
 
-@dataclass(frozen=True)
-class QuickStart:
-    """What :meth:`Service.start_quick_job` did: the answer, and any work left to do in
-    the same thread once the answer is out (running a small async job)."""
-
-    answer: dict[str, Any]
-    then: Callable[[], None] | None = None
-
-
 class Service:
     """Everything the routes ask for; owns the store, the runner and the senders."""
 
@@ -204,12 +195,12 @@ class Service:
 
     def start_quick_job(
         self, request: JobRequest, owner: str | None, base_url: str
-    ) -> QuickStart | None:
+    ) -> dict[str, Any] | None:
         """:meth:`start_job`'s answer when it can be given at once, without waiting for a
         network or a worker: every source on local disk, no callback to check, and the
         runner takes the job at once. A small job (at most :data:`QUICK_JOB_BYTES` of
-        input, no Office conversion) runs in the calling thread: a sync one before the
-        answer, if a worker slot is free; an async one after it (:attr:`QuickStart.then`).
+        input, no Office conversion) runs in the calling thread before the answer, sync
+        or async, if a worker slot is free; an async job that does not is queued.
         ``None`` otherwise, with nothing started."""
         sizes = [self.sources.local_size(url) for url in request.urls]
         if request.callback or None in sizes:
@@ -221,14 +212,15 @@ class Service:
             return None
         job = self._prepare(request, owner, base_url, sizes)
         self.slots.acquire(job.output_id, owner)
-        then = None
         try:
-            if not request.asynchronous:
-                record = self.runner.run_now(job.spec, request.job_id)
-            elif small:
-                queued = self.runner.submit_here(job.spec, request.job_id)
-                record, then = (queued.record, queued.start) if queued else (None, None)
-            else:
+            record = None
+            if small:
+                # An async job run here is over before its answer: /job/check then finds
+                # it done, and its record is written once instead of twice.
+                record = self.runner.run_now(
+                    job.spec, request.job_id, asynchronous=request.asynchronous
+                )
+            if record is None and request.asynchronous:
                 record = self.runner.submit_now(job.spec, request.job_id)
         except BaseException:
             self.slots.release(job.output_id)
@@ -236,7 +228,7 @@ class Service:
         if record is None:  # the runner would have to wait: the caller's thread is not for that
             self.slots.release(job.output_id)
             return None
-        return QuickStart(self._answer(record, job), then)
+        return self._answer(record, job)
 
     def _answer(self, record: JobRecord | None, job: _PreparedJob) -> dict[str, Any]:
         """The answer to a job just queued (async) or run (sync)."""

@@ -73,16 +73,6 @@ class JobRecord:
     """How far a ``working`` job is, once its executor has said."""
 
 
-@dataclass(frozen=True)
-class QueuedHere:
-    """An async job recorded by :meth:`JobRunner.submit_here`, not started yet."""
-
-    record: JobRecord
-    start: Callable[[], None]
-    """Runs the job in the calling thread when a worker slot is free at once, else hands
-    it to a worker. Call it once, after the job's answer has gone out."""
-
-
 class JobCancelled(Exception):
     """Raised inside a job when its cancellation was requested."""
 
@@ -142,16 +132,14 @@ class JobRunner(ABC):
         ``None`` with nothing submitted."""
         return None
 
-    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
-        """Record ``spec`` as ``working`` and leave starting it to the caller (see
-        :class:`QueuedHere`); ``None`` with nothing submitted when this runner only runs
-        jobs elsewhere."""
-        return None
-
-    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
-        """Run a sync job in the calling thread if a worker slot is free this instant: its
+    def run_now(
+        self, spec: JobSpec, job_id: str, *, asynchronous: bool = False
+    ) -> JobRecord | None:
+        """Run a job in the calling thread if a worker slot is free this instant: its
         final record; ``None`` (nothing started) when it would have to wait or when this
-        runner only runs jobs elsewhere."""
+        runner only runs jobs elsewhere. An ``asynchronous`` job is one its client will
+        poll for: its final record is stored before this returns (one write, with no
+        ``working`` record before it: nobody has its id yet)."""
         return None
 
     def keep(self, job_id: str, cancel: bool) -> None:

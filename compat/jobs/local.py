@@ -19,8 +19,9 @@ client that saw the failure may already have resubmitted.
 A sync job runs in the thread of the request that waits for it (no hand-off to
 a worker and back) and is recorded only if its client stops waiting (past the
 sync time limit, when its id is handed out): until then no one else knows its
-id. A small one may run in the thread that took its request (:meth:`run_now`) when a
-slot is free at once. Both kinds share ``workers`` execution slots. ``/job/check`` of a job this
+id. A small job, sync or async, may run in the thread that took its request
+(:meth:`run_now`) when a slot is free at once; an async one is then recorded once, as
+it ended. Both kinds share ``workers`` execution slots. ``/job/check`` of a job this
 process runs, or finished lately, is answered from memory.
 """
 
@@ -32,7 +33,7 @@ import sqlite3
 import threading
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,7 +48,6 @@ from .base import (
     JobRunner,
     JobSpec,
     JobState,
-    QueuedHere,
 )
 from .outcome import notify_finished, outcome_of
 from .progress import JobProgress
@@ -97,11 +97,20 @@ class _Running:
     recorded: bool
     """Whether the database has the job (async jobs from the start; a sync job once
     its client stopped waiting)."""
-    done: threading.Event = field(default_factory=threading.Event)
-    cancelled: threading.Event = field(default_factory=threading.Event)
+    recorded_at_end: bool = False
+    """An async job run before its answer: recorded once, as it ended."""
+    done: threading.Event | None = None
+    """Made by the first request that waits for the job (under the runner's lock, which
+    the job's end holds too); most jobs end with nobody waiting."""
+    cancel_asked: bool = False
+    """Set from any thread; read by the job between steps (a plain flag: an ``Event``
+    would cost more to make than a small job costs to run)."""
     final: JobRecord | None = None
     progress: JobProgress | None = None
     """The executor's latest report, kept here: only this process answers for the job."""
+
+    def cancelled(self) -> bool:
+        return self.cancel_asked
 
     def report(self, progress: JobProgress) -> None:
         self.progress = progress
@@ -241,24 +250,31 @@ class LocalJobRunner(JobRunner):
             ),
         )
 
+    def _insert_final(self, record: JobRecord) -> None:
+        """Record a job that has ended and was not recorded yet, in one write (the caller
+        holds the lock)."""
+        self._db.execute(
+            "INSERT OR REPLACE INTO jobs (job_id, spec, state, created_at, started_at, "
+            "finished_at, result, error_code, message, runner) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                record.job_id,
+                json.dumps(record.spec.to_json()),
+                record.state.value,
+                record.created_at.isoformat(),
+                record.started_at.isoformat() if record.started_at else None,
+                record.finished_at.isoformat() if record.finished_at else None,
+                json.dumps(record.result) if record.result is not None else None,
+                record.error_code,
+                record.message,
+                self._lease.token,
+            ),
+        )
+
     def submit(self, spec: JobSpec, job_id: str) -> JobRecord:
         running = self._record(spec, job_id)
         self._pool.submit(self._run, job_id, running)
         return running.record(job_id)
-
-    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
-        running = self._record(spec, job_id)
-
-        def start() -> None:
-            if self._slots.acquire(blocking=False):
-                self._run(job_id, running, holding_slot=True)
-                return
-            try:
-                self._pool.submit(self._run, job_id, running)
-            except RuntimeError:  # shutting down: recorded as interrupted, like a queued job
-                _log.warning("job %s not started: the runner is closing", job_id)
-
-        return QueuedHere(running.record(job_id), start)
 
     def _record(self, spec: JobSpec, job_id: str) -> _Running:
         """Record an async job as working, and as this process's."""
@@ -280,10 +296,12 @@ class LocalJobRunner(JobRunner):
     def submit_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
         return self.submit(spec, job_id)
 
-    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
+    def run_now(
+        self, spec: JobSpec, job_id: str, *, asynchronous: bool = False
+    ) -> JobRecord | None:
         if not self._slots.acquire(blocking=False):
             return None
-        running = _Running(spec, utcnow(), recorded=False)
+        running = _Running(spec, utcnow(), recorded=False, recorded_at_end=asynchronous)
         with self._lock:
             self._running[job_id] = running
         return self._run(job_id, running, holding_slot=True)
@@ -293,7 +311,7 @@ class LocalJobRunner(JobRunner):
             self._insert(job_id, running.spec, running.created_at)
             running.recorded = True
         if cancel:
-            running.cancelled.set()
+            running.cancel_asked = True
 
     def keep(self, job_id: str, cancel: bool) -> None:
         with self._lock:
@@ -308,18 +326,7 @@ class LocalJobRunner(JobRunner):
                     self._kept_early.popitem(last=False)
                 return
             # Ended just now, unrecorded: record it as it ended.
-            self._db.execute(
-                "INSERT OR IGNORE INTO jobs (job_id, spec, state, created_at, runner) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (
-                    job_id,
-                    json.dumps(final.spec.to_json()),
-                    JobState.WORKING.value,
-                    final.created_at.isoformat(),
-                    self._lease.token,
-                ),
-            )
-            self._store_final(final)
+            self._insert_final(final)
 
     def _run(self, job_id: str, running: _Running, holding_slot: bool = False) -> JobRecord:
         # One write when the job ends (its start time included), not one more when it
@@ -332,13 +339,13 @@ class LocalJobRunner(JobRunner):
             if not held:
                 self._slots.acquire()
                 held = True
-            if running.cancelled.is_set():  # while it waited for a slot
+            if running.cancel_asked:  # while it waited for a slot
                 raise JobCancelled
             started = utcnow()
-            return self._execute(running.spec, running.cancelled.is_set, running.report)
+            return self._execute(running.spec, running.cancelled, running.report)
 
         try:
-            outcome = outcome_of(job_id, running.cancelled.is_set, start_and_execute)
+            outcome = outcome_of(job_id, running.cancelled, start_and_execute)
         finally:
             if held:
                 self._slots.release()
@@ -356,12 +363,16 @@ class LocalJobRunner(JobRunner):
         with self._lock:
             if running.recorded and not self._closed:
                 self._store_final(final)
+            elif running.recorded_at_end and not self._closed:
+                self._insert_final(final)
             running.final = final
             self._finished[job_id] = final
             while len(self._finished) > _REMEMBERED:
                 self._finished.popitem(last=False)
             del self._running[job_id]
-        running.done.set()
+            done = running.done
+        if done is not None:
+            done.set()
         notify_finished(self._on_finish, final, running.spec)
         return final
 
@@ -406,9 +417,13 @@ class LocalJobRunner(JobRunner):
         return rows[0] if rows else None
 
     def wait(self, job_id: str, timeout: float) -> JobRecord | None:
-        running = self._running.get(job_id)
+        with self._lock:
+            running = self._running.get(job_id)
+            if running is not None and running.final is None and running.done is None:
+                running.done = threading.Event()
         if running is not None:
-            running.done.wait(timeout)
+            if running.done is not None:
+                running.done.wait(timeout)
             if running.final is not None:
                 return running.final
         return self.status(job_id)
@@ -417,7 +432,7 @@ class LocalJobRunner(JobRunner):
         running = self._running.get(job_id)
         if running is None:
             return False
-        running.cancelled.set()
+        running.cancel_asked = True
         return True
 
     def purge(self, finished_before: datetime) -> int:
@@ -437,7 +452,7 @@ class LocalJobRunner(JobRunner):
         """Cancel running jobs (they end ``aborted``), drop queued ones (recorded as
         interrupted, like after a crash) and close the database."""
         for running in list(self._running.values()):
-            running.cancelled.set()
+            running.cancel_asked = True
         self._pool.shutdown(wait=True, cancel_futures=True)
         self._fail_working(self._lease.token)  # other processes' jobs go on
         with self._lock:

@@ -1,10 +1,10 @@
 """Quick jobs: a small sync job from local files runs in the thread that took its request.
 
 Handing such a job to a worker thread and back costs more than the job itself, so
-:meth:`Service.start_quick_job` runs it on the event loop: a sync one before its
-answer, an async one right after. An async job from local files is queued there
-too. Anything that could make the loop wait (a remote source, a large input,
-LibreOffice, every worker slot taken) goes to a worker thread as before.
+:meth:`Service.start_quick_job` runs it on the event loop before its answer, sync or
+async. An async job from local files is queued there too. Anything that could make
+the loop wait (a remote source, a large input, LibreOffice, every worker slot taken)
+goes to a worker thread as before.
 These tests watch where the executor runs, through the real HTTP server.
 """
 
@@ -110,7 +110,7 @@ def test_small_local_jobs_run_on_the_loop_and_the_rest_in_workers(
             "small.pdf": True,
             "large.pdf": False,
             "m.pdf": True,
-            "queued.pdf": True,  # after its answer went out
+            "queued.pdf": True,  # before its answer went out
             "queued-large.pdf": False,
         }
         # At 96 dpi: red.png is 40 × 30 px, noise.png 160 × 160 px; then two.pdf + three.pdf.

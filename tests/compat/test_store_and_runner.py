@@ -138,6 +138,22 @@ def test_runner_states_persist_across_instances(tmp_path: Path) -> None:
     again.close()
 
 
+def test_jobs_run_in_the_calling_thread_are_recorded_only_when_async(tmp_path: Path) -> None:
+    database = tmp_path / "jobs.sqlite3"
+    runner = LocalJobRunner(database, _execute, workers=1)
+    spec = JobSpec("ok", ["a", "b"], {"password": "p"})
+    polled = runner.run_now(spec, "j-async", asynchronous=True)
+    answered = runner.run_now(spec, "j-sync")
+    assert polled is not None and polled.state is JobState.SUCCESS
+    assert answered is not None and answered.result == {"pageCount": 2}
+    runner.close()
+    again = LocalJobRunner(database, _execute, workers=1)
+    # The async one answers /job/check from any process and after a restart; the sync
+    # one was answered already, and its id was never handed out.
+    assert again.status("j-async") == polled and again.status("j-sync") is None
+    again.close()
+
+
 def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
     GATES["g1"], GATES["g2"] = threading.Event(), threading.Event()
@@ -372,6 +388,7 @@ def test_results_committed_meanwhile_are_flushed_in_one_round(
     flusher = local_store._Flusher()
     flusher._thread = threading.Thread(target=print)  # never started: the test flushes
     monkeypatch.setattr(local_store, "_FLUSHER", flusher)
+    monkeypatch.setattr(local_store, "in_memory", lambda directory: False)  # tmp on tmpfs
     stores = [LocalFileStore(tmp_path / "a"), LocalFileStore(tmp_path / "b")]
     written = []
     for number in range(6):
@@ -392,6 +409,40 @@ def test_results_committed_meanwhile_are_flushed_in_one_round(
         assert opened is not None
         with opened[1] as stream:
             assert stream.read() == b"%PDF-1.7 result"
+
+
+def test_a_store_in_memory_gives_the_flusher_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flusher = local_store._Flusher()
+    flusher._thread = threading.Thread(target=print)  # never started
+    monkeypatch.setattr(local_store, "_FLUSHER", flusher)
+    monkeypatch.setattr(local_store, "in_memory", lambda directory: True)
+    store = LocalFileStore(tmp_path / "shm")
+    file_id = new_file_id()
+    with store.writer(file_id, name="r.pdf", expires_at=LATER, durable=False) as sink:
+        sink.write(b"%PDF-1.7 result")
+    assert not flusher._pending
+    opened = store.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"%PDF-1.7 result"
+
+
+def test_the_file_system_of_a_path_comes_from_the_mount_table() -> None:
+    mounts = (
+        "/dev/sda1 / ext4 rw 0 0\n"
+        "tmpfs /dev/shm tmpfs rw 0 0\n"
+        "/dev/sdb1 /srv/my\\040data xfs rw 0 0\n"
+        "tmpfs /srv/my\\040data/cache tmpfs rw 0 0\n"
+        "overlay /dev/shm overlay rw 0 0\n"
+    )
+    assert local_store.mount_type("/var/lib/pdfbinder", mounts) == "ext4"
+    assert local_store.mount_type("/srv/my data/files", mounts) == "xfs"
+    assert local_store.mount_type("/srv/my data/cache/files", mounts) == "tmpfs"
+    assert local_store.mount_type("/srv/my data/cachet", mounts) == "xfs"
+    assert local_store.mount_type("/dev/shm/files", mounts) == "overlay"  # mounted over
+    assert local_store.mount_type("/dev/shmem", mounts) == "ext4"
 
 
 def test_sync_jobs_are_recorded_only_once_their_client_stops_waiting(tmp_path: Path) -> None:

@@ -22,7 +22,6 @@ from pdfbinder.compat.jobs.base import (
     JobRecord,
     JobRunner,
     JobSpec,
-    QueuedHere,
 )
 from pdfbinder.compat.jobs.local import LocalJobRunner
 from pdfbinder.compat.jobs.progress import JobProgress, ProgressReport
@@ -65,10 +64,9 @@ class HeldJobRunner(LocalJobRunner):
     """The embedded runner, except that it runs no job in the thread that took its
     request: a job a test holds must not hold the event loop, and with it the server."""
 
-    def run_now(self, spec: JobSpec, job_id: str) -> JobRecord | None:
-        return None
-
-    def submit_here(self, spec: JobSpec, job_id: str) -> QueuedHere | None:
+    def run_now(
+        self, spec: JobSpec, job_id: str, *, asynchronous: bool = False
+    ) -> JobRecord | None:
         return None
 
 
