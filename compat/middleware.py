@@ -17,7 +17,7 @@ import re
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import parse_qsl, urlencode
+from urllib.parse import unquote_plus
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -37,14 +37,17 @@ _FILE_ROUTES = ("/file/upload", "/upload/")
 
 
 def loggable_target(path: str, query: str) -> tuple[str, str]:
-    """The path and query with presign tokens, keys and passwords replaced by ``***``."""
-    safe_path = _UPLOAD_TOKEN.sub(r"\1***", path)
-    pairs = parse_qsl(query, keep_blank_values=True)
-    safe_query = urlencode(
-        [(key, "***" if key.lower() in SECRET_PARAMS else value) for key, value in pairs],
-        safe=":/,*",
-    )
-    return safe_path, safe_query
+    """The path and query with presign tokens, keys and passwords replaced by ``***``;
+    the rest of the query stays as the client wrote it."""
+    safe_path = _UPLOAD_TOKEN.sub(r"\1***", path) if "/upload/" in path else path
+    pairs = query.split("&")
+    for position, pair in enumerate(pairs):
+        name, _, value = pair.partition("=")
+        if "%" in name or "+" in name:
+            name = unquote_plus(name)
+        if value and name.lower() in SECRET_PARAMS:
+            pairs[position] = f"{pair[: len(pair) - len(value)]}***"
+    return safe_path, "&".join(pairs)
 
 
 class AccessLog:

@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import tempfile
 from contextlib import ExitStack
@@ -58,8 +59,10 @@ def own_file_id(url: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=1024)
 def url_file_name(url: str) -> str:
-    """The name an ``http(s)`` source goes by: its URL path's last part, decoded."""
+    """The name an ``http(s)`` source goes by: its URL path's last part, decoded
+    (remembered: a job asks for it while it fetches, reports and names each input)."""
     path = urlsplit(url).path
     return original_name(unquote(path.rsplit("/", 1)[-1])) or original_name(url) or "file"
 
@@ -96,7 +99,7 @@ class Sources:
             raise ApiError(400, f"Unsupported source URL (need http, https or filetoken): {url}")
         mapped = self._mapped(url)
         if mapped is not None:
-            return mapped.stat().st_size
+            return mapped[1]
         if not self._allow_remote:
             raise ApiError(
                 403,
@@ -115,13 +118,13 @@ class Sources:
             info = self._store.info(file_id) if self._store.local else None
             return info.size if info is not None else None
         mapped = self._mapped(url)
-        return mapped.stat().st_size if mapped is not None else None
+        return mapped[1] if mapped is not None else None
 
-    def _mapped(self, url: str) -> Path | None:
-        """The URL map's local file for an http(s) ``url``, if it has one."""
+    def _mapped(self, url: str) -> tuple[Path, int] | None:
+        """The URL map's local file for an http(s) ``url`` and its size, if it has one."""
         if self._url_map is None or urlsplit(url).scheme.lower() not in _REMOTE_SCHEMES:
             return None
-        return self._url_map.lookup(url)
+        return self._url_map.find(url)
 
     def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
         """An engine input for ``url``; streams opened here are closed by ``stack``."""
@@ -134,7 +137,7 @@ class Sources:
             return NamedSource(stack.enter_context(stream), info.shown_name)
         mapped = self._mapped(url)
         if mapped is not None:
-            return NamedSource(str(mapped), url_file_name(url))
+            return NamedSource(str(mapped[0]), url_file_name(url))
         self.check(url)  # what is left is remote: the scheme, offline mode and the policy
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         stack.enter_context(spool)

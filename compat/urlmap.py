@@ -13,9 +13,9 @@ to fetch it from the network.
 
 A URL can only name files inside the mirror: a host or path segment that is
 ``.`` or ``..``, or that decodes to one holding ``/`` or NUL, matches nothing.
-That is checked on the URL's text, so a lookup costs one ``stat``: it runs for
-every source of every job. Symbolic links inside the mirror are followed, as
-the operator who put them there meant.
+That is checked on the URL's text, so a lookup costs one ``stat`` (which also gives
+the file's size): it runs for every source of every job. Symbolic links inside the
+mirror are followed, as the operator who put them there meant.
 """
 
 from __future__ import annotations
@@ -47,23 +47,41 @@ class UrlMap:
 
     def lookup(self, url: str) -> Path | None:
         """The local file for ``url``, or ``None`` when the map has no entry for it."""
+        found = self.find(url)
+        return found[0] if found is not None else None
+
+    def find(self, url: str) -> tuple[Path, int] | None:
+        """:meth:`lookup`'s file with its size in bytes, found by the same ``stat``."""
         if self._table is not None:
             path = self._table.get(url)
-            return path if path is not None and path.is_file() else None
+            if path is None:
+                return None
+            return _regular(str(path), _file_status(str(path)))
         parts = urlsplit(url)
         names = [(parts.hostname or "").lower()]
         names += [unquote(piece) for piece in parts.path.split("/") if piece]
         if not names[0] or any(_unsafe(name) for name in names):
             return None
         candidate = os.path.join(self._root, *names)
-        try:
-            mode = os.stat(candidate).st_mode
-            if stat.S_ISDIR(mode):
-                candidate = os.path.join(candidate, "index.html")
-                mode = os.stat(candidate).st_mode
-        except (OSError, ValueError):  # missing, or a name the file system cannot take
-            return None
-        return Path(candidate) if stat.S_ISREG(mode) else None
+        found = _file_status(candidate)
+        if found is not None and stat.S_ISDIR(found.st_mode):
+            candidate = os.path.join(candidate, "index.html")
+            found = _file_status(candidate)
+        return _regular(candidate, found)
+
+
+def _file_status(path: str) -> os.stat_result | None:
+    try:
+        return os.stat(path)
+    except (OSError, ValueError):  # missing, or a name the file system cannot take
+        return None
+
+
+def _regular(path: str, status: os.stat_result | None) -> tuple[Path, int] | None:
+    """``path`` and its size when ``status`` says it is a regular file (links followed)."""
+    if status is None or not stat.S_ISREG(status.st_mode):
+        return None
+    return Path(path), status.st_size
 
 
 def _unsafe(name: str) -> bool:

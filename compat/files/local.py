@@ -18,7 +18,8 @@ Durability: a committed file survives the process being killed at once. A
 it is reported; any other (job results, which can be made again) is made
 durable shortly afterwards by one flusher thread for every file committed
 meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which
-costs a fraction of the CPU of three fsyncs per file. A power cut inside that
+costs a fraction of the CPU of three fsyncs per file (none at all on a file system in
+memory, such as tmpfs, which has no disk to flush to). A power cut inside that
 window can leave such a file short or empty on disk: its size is checked
 against its metadata when it is opened, so it reads as absent (404), never as
 a truncated document.
@@ -62,7 +63,22 @@ input then reads no ``meta.json``)."""
 _FLUSH_INTERVAL = 0.02
 """Seconds between the flusher's rounds: commits gather meanwhile into one round of fsyncs."""
 _FLUSH_PARK_ROUNDS = 50
+_WRITE_BUFFER = 64 * 1024
+"""A result file's write buffer (given, so opening it asks nothing of the terminal)."""
 _log = logging.getLogger("pdfbinder.files")
+
+
+def _write_whole(path: str, data: bytes, *, durable: bool) -> None:
+    """Create ``path`` holding ``data`` (fsynced when ``durable``)."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(descriptor, view) :]
+        if durable:
+            os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def _fsync_path(path: Path) -> None:
@@ -184,6 +200,34 @@ def _sync_file_system(directory: Path) -> bool:
 
 _FLUSHER = _Flusher()
 
+_MEMORY_FILE_SYSTEMS = frozenset({"tmpfs", "ramfs"})
+
+
+def in_memory(directory: Path) -> bool:
+    """Whether ``directory`` is on a file system held in memory (Linux's tmpfs, ramfs),
+    where a flush has nothing to write; ``False`` wherever that cannot be told."""
+    try:
+        mounts = Path("/proc/self/mounts").read_text(encoding="utf-8")
+    except OSError:
+        return False
+    return mount_type(os.path.realpath(directory), mounts) in _MEMORY_FILE_SYSTEMS
+
+
+def mount_type(place: str, mounts: str) -> str | None:
+    """The type of the file system holding the absolute path ``place``, by a mount table
+    in ``/proc/self/mounts``'s format (the last mount at a point hides earlier ones)."""
+    best, best_type = "", None
+    for line in mounts.splitlines():
+        fields = line.split()
+        if len(fields) < 3:
+            continue
+        # Spaces and the like in a mount point are written as octal escapes.
+        point = re.sub(r"\\([0-7]{3})", lambda code: chr(int(code.group(1), 8)), fields[1])
+        inside = place == point or place.startswith(point.rstrip("/") + "/")
+        if inside and len(point) >= len(best):
+            best, best_type = point, fields[2]
+    return best_type
+
 
 class LocalFileStore(FileStore):
     """A :class:`FileStore` in a local directory (created if missing)."""
@@ -197,6 +241,8 @@ class LocalFileStore(FileStore):
         self._writer = lease.token if lease is not None else _UNLEASED
         self._temp_root = root / ".tmp"
         self._temp_root.mkdir(parents=True, exist_ok=True)
+        self._temp_root_name = str(self._temp_root)
+        self._flushed = not in_memory(root)
         self._recent: OrderedDict[str, FileInfo] = OrderedDict()
         self._recent_lock = threading.Lock()
 
@@ -220,10 +266,12 @@ class LocalFileStore(FileStore):
             original_name = None
         if target is None:
             raise ValueError(f"invalid file id {file_id!r}")
-        temp_dir = self._temp_root / f"{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
-        temp_dir.mkdir()
+        # Plain strings and os calls: a small job's result is written in about the time
+        # pathlib and io's layers would take to get there.
+        temp_dir = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
+        os.mkdir(temp_dir)
         try:
-            with open(temp_dir / _CONTENT, "wb") as handle:
+            with open(f"{temp_dir}/{_CONTENT}", "wb", buffering=_WRITE_BUFFER) as handle:
                 sink = CountingWriter(handle, max_bytes)
                 yield sink
                 handle.flush()
@@ -237,11 +285,7 @@ class LocalFileStore(FileStore):
                 "owner": owner,
                 "original_name": original_name,
             }
-            with open(temp_dir / _META, "w", encoding="utf-8") as meta_file:
-                meta_file.write(json.dumps(meta))
-                if durable:
-                    meta_file.flush()
-                    os.fsync(meta_file.fileno())
+            _write_whole(f"{temp_dir}/{_META}", json.dumps(meta).encode(), durable=durable)
             try:
                 os.rename(temp_dir, target)
             except OSError as error:
@@ -251,7 +295,7 @@ class LocalFileStore(FileStore):
             raise
         if durable:
             _fsync_path(self.root)  # the rename itself, durable before we answer 200
-        else:
+        elif self._flushed:
             _FLUSHER.add(target)
         sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
         with self._recent_lock:
