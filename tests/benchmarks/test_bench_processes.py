@@ -54,6 +54,7 @@ def _one_turn(root: Path, processes: int, turn: int) -> tuple[float, float]:
     data = root / f"data-{processes}-{turn}"
     args = ("--url-map", str(root / "mirror"), "--workers", "2", "--processes", str(processes))
     with ServeProcess(data, *args) as serve:
+        serve.wait_for_processes(processes)
         answer = httpx.get(serve.url + JOB, timeout=60).json()
         with pikepdf.open(io.BytesIO(httpx.get(answer["url"]).content)) as pdf:
             (image,) = pdf.pages[0].get_images().values()

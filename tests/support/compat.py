@@ -24,6 +24,7 @@ import pikepdf
 from PIL import Image
 
 from pdfbinder.compat.app import create_app
+from pdfbinder.compat.jobs.local import LEASES
 from pdfbinder.compat.service import Service
 from pdfbinder.compat.settings import Settings
 from pdfbinder.compat.testing.background import BackgroundServer
@@ -240,6 +241,17 @@ class ServeProcess(LoggedProcess):
         except BaseException:
             self.stop()  # no server left running behind a failed start
             raise
+
+    def wait_for_processes(self, count: int, timeout: float = START_TIMEOUT) -> None:
+        """Wait until ``count`` server processes have started their service (each holds a
+        lease): the first one up would otherwise take every connection a client opens."""
+        leases = self.data_dir / LEASES
+        deadline = time.monotonic() + timeout
+        while len(list(leases.glob("*.lock"))) < count:
+            assert self.alive(), f"server exited:\n{self.log()}"
+            assert time.monotonic() < deadline, f"{count} processes did not start:\n{self.log()}"
+            time.sleep(0.1)
+        time.sleep(0.5)  # from its lease to its first accept, a process has little left to do
 
     def __enter__(self) -> ServeProcess:
         return self.start()
