@@ -68,9 +68,10 @@ def create_app(
             daemon=True,
         )
         sweeper.start()
-        # What start-up made (modules, routes, the service) lives as long as the process:
+        # What start-up made (modules, routes, the service) lives as long as the server:
         # out of the collector's way, a full collection no longer walks it every time
-        # (one took as long as thirty small jobs).
+        # (one took as long as thirty small jobs). Given back at shutdown, for a process
+        # that goes on without the server (tests, an application embedding it).
         gc.freeze()
         try:
             yield
@@ -78,6 +79,7 @@ def create_app(
             stop.set()
             sweeper.join()
             service.close()
+            gc.unfreeze()
 
     app = FastAPI(
         title="pdfbinder",
