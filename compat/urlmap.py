@@ -45,13 +45,9 @@ class UrlMap:
         elif not location.is_dir():
             raise ValueError(f"{location}: URL map not found (expected a directory or JSON file)")
 
-    def lookup(self, url: str) -> Path | None:
-        """The local file for ``url``, or ``None`` when the map has no entry for it."""
-        found = self.find(url)
-        return found[0] if found is not None else None
-
     def find(self, url: str) -> tuple[Path, int] | None:
-        """:meth:`lookup`'s file with its size in bytes, found by the same ``stat``."""
+        """The local file for ``url`` and its size in bytes (from the same ``stat``), or
+        ``None`` when the map has no entry for it."""
         if self._table is not None:
             path = self._table.get(url)
             if path is None:

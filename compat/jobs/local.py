@@ -83,6 +83,23 @@ _RUNNER_COLUMN = "runner"
 """The lease token of the process running a ``working`` job (added to older databases)."""
 
 
+_FINAL_COLUMNS = ("spec", "state", "started_at", "finished_at", "result", "error_code", "message")
+"""What a job's end writes, in :func:`_final_values`' order."""
+
+
+def _final_values(record: JobRecord) -> tuple[Any, ...]:
+    """The values of :data:`_FINAL_COLUMNS` for an ended job's ``record``."""
+    return (
+        json.dumps(record.spec.to_json()),
+        record.state.value,
+        record.started_at.isoformat() if record.started_at else None,
+        record.finished_at.isoformat() if record.finished_at else None,
+        json.dumps(record.result) if record.result is not None else None,
+        record.error_code,
+        record.message,
+    )
+
+
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -236,38 +253,22 @@ class LocalJobRunner(JobRunner):
     def _store_final(self, record: JobRecord) -> None:
         """Write a job's final record over its working one (the caller holds the lock)."""
         self._db.execute(
-            "UPDATE jobs SET spec=?, state=?, started_at=?, finished_at=?, result=?, "
-            "error_code=?, message=? WHERE job_id=?",
-            (
-                json.dumps(record.spec.to_json()),
-                record.state.value,
-                record.started_at.isoformat() if record.started_at else None,
-                record.finished_at.isoformat() if record.finished_at else None,
-                json.dumps(record.result) if record.result is not None else None,
-                record.error_code,
-                record.message,
-                record.job_id,
-            ),
+            f"UPDATE jobs SET {', '.join(f'{name}=?' for name in _FINAL_COLUMNS)} WHERE job_id=?",
+            (*_final_values(record), record.job_id),
         )
 
     def _insert_final(self, record: JobRecord) -> None:
         """Record a job that has ended and was not recorded yet, in one write (the caller
         holds the lock)."""
+        columns = ("job_id", "created_at", "runner", *_FINAL_COLUMNS)
         self._db.execute(
-            "INSERT OR REPLACE INTO jobs (job_id, spec, state, created_at, started_at, "
-            "finished_at, result, error_code, message, runner) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            f"INSERT OR REPLACE INTO jobs ({', '.join(columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})",
             (
                 record.job_id,
-                json.dumps(record.spec.to_json()),
-                record.state.value,
                 record.created_at.isoformat(),
-                record.started_at.isoformat() if record.started_at else None,
-                record.finished_at.isoformat() if record.finished_at else None,
-                json.dumps(record.result) if record.result is not None else None,
-                record.error_code,
-                record.message,
                 self._lease.token,
+                *_final_values(record),
             ),
         )
 
@@ -363,7 +364,7 @@ class LocalJobRunner(JobRunner):
         with self._lock:
             if running.recorded and not self._closed:
                 self._store_final(final)
-            elif running.recorded_at_end and not self._closed:
+            elif running.recorded_at_end and not self._closed:  # never recorded working
                 self._insert_final(final)
             running.final = final
             self._finished[job_id] = final

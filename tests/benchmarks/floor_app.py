@@ -22,8 +22,6 @@ SOURCE = os.environ.get("FLOOR_SOURCE", "")
 RESULTS = os.environ.get("FLOOR_RESULTS", "")
 READY = os.environ.get("FLOOR_READY", "")
 
-Message = dict[str, Any]
-
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     if scope["type"] == "lifespan":

@@ -54,7 +54,7 @@ from PIL import Image
 
 from pdfbinder.engine import images_to_pdf
 from tests.support.bench import FULL, REPO
-from tests.support.compat import START_TIMEOUT, LoggedProcess, ServeProcess, free_port
+from tests.support.compat import LoggedProcess, ServeProcess, free_port
 
 SECONDS = 10 if FULL else 1
 HOST = "bench.example.test"
@@ -335,12 +335,7 @@ def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process = LoggedProcess(command, root / "floor.log", env)
     process.launch()
     try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while len(list((root / "ready").iterdir())) < CPUS:
-            assert process.alive(), process.log()
-            assert time.monotonic() < deadline, f"the floor app did not start:\n{process.log()}"
-            time.sleep(0.1)
-        time.sleep(0.5)  # from its start-up to its first accept
+        process.wait_for_files(root / "ready", "*", CPUS)
         yield Server(f"http://127.0.0.1:{port}", process.pid, buffer.getvalue(), "floor")
     finally:
         process.stop()

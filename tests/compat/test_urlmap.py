@@ -23,13 +23,13 @@ def mirror(tmp_path: Path) -> Path:
 
 def test_urls_name_files_under_their_host(mirror: Path) -> None:
     urls = UrlMap(mirror)
-    found = urls.lookup("https://H.example/docs/a%20b.png?v=2")
-    assert found is not None and found.read_bytes() == b"png"
-    index = urls.lookup("http://h.example/site/")
-    assert index is not None and index.read_bytes() == b"<p>"
-    assert urls.lookup("https://h.example/docs/missing.png") is None
-    assert urls.lookup("https://h.example/docs") is None  # a folder with no index.html
-    assert urls.lookup("https://other.example/docs/a%20b.png") is None
+    found = urls.find("https://H.example/docs/a%20b.png?v=2")
+    assert found is not None and (found[0].read_bytes(), found[1]) == (b"png", 3)
+    index = urls.find("http://h.example/site/")
+    assert index is not None and (index[0].read_bytes(), index[1]) == (b"<p>", 3)
+    assert urls.find("https://h.example/docs/missing.png") is None
+    assert urls.find("https://h.example/docs") is None  # a folder with no index.html
+    assert urls.find("https://other.example/docs/a%20b.png") is None
 
 
 @pytest.mark.parametrize(
@@ -47,4 +47,4 @@ def test_urls_name_files_under_their_host(mirror: Path) -> None:
     ],
 )
 def test_no_url_steps_out_of_its_host_folder(mirror: Path, url: str) -> None:
-    assert UrlMap(mirror).lookup(url) is None
+    assert UrlMap(mirror).find(url) is None

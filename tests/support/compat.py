@@ -178,6 +178,18 @@ class LoggedProcess:
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
+    def wait_for_files(
+        self, directory: Path, pattern: str, count: int, timeout: float = START_TIMEOUT
+    ) -> None:
+        """Wait until ``directory`` holds ``count`` files matching ``pattern``, one per
+        process of this server once it has started, then for those processes to accept."""
+        deadline = time.monotonic() + timeout
+        while len(list(directory.glob(pattern))) < count:
+            assert self.alive(), f"process exited:\n{self.log()}"
+            assert time.monotonic() < deadline, f"{count} processes did not start:\n{self.log()}"
+            time.sleep(0.1)
+        time.sleep(0.5)  # from its start-up to its first accept, a process has little left to do
+
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
@@ -242,16 +254,10 @@ class ServeProcess(LoggedProcess):
             self.stop()  # no server left running behind a failed start
             raise
 
-    def wait_for_processes(self, count: int, timeout: float = START_TIMEOUT) -> None:
+    def wait_for_processes(self, count: int) -> None:
         """Wait until ``count`` server processes have started their service (each holds a
         lease): the first one up would otherwise take every connection a client opens."""
-        leases = self.data_dir / LEASES
-        deadline = time.monotonic() + timeout
-        while len(list(leases.glob("*.lock"))) < count:
-            assert self.alive(), f"server exited:\n{self.log()}"
-            assert time.monotonic() < deadline, f"{count} processes did not start:\n{self.log()}"
-            time.sleep(0.1)
-        time.sleep(0.5)  # from its lease to its first accept, a process has little left to do
+        self.wait_for_files(self.data_dir / LEASES, "*.lock", count)
 
     def __enter__(self) -> ServeProcess:
         return self.start()
