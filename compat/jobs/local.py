@@ -31,6 +31,7 @@ import json
 import logging
 import sqlite3
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -100,6 +101,28 @@ def _final_values(record: JobRecord) -> tuple[Any, ...]:
     )
 
 
+_WAL_RETRY_SECONDS = 0.02
+
+
+def _use_wal(database: sqlite3.Connection) -> None:
+    """Put ``database`` in WAL mode (it stays so once switched).
+
+    While another connection holds a write lock (a second server process creating the
+    schema of a new database), SQLite refuses the switch at once, "database is locked",
+    without waiting for the lock as it does for other statements: so the switch is
+    tried again until the same busy timeout as they have.
+    """
+    deadline = time.monotonic() + _BUSY_SECONDS
+    while True:
+        try:
+            database.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() >= deadline:
+                raise
+        time.sleep(_WAL_RETRY_SECONDS)
+
+
 def _time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
@@ -164,7 +187,7 @@ class LocalJobRunner(JobRunner):
         self._db = sqlite3.connect(
             database, timeout=_BUSY_SECONDS, check_same_thread=False, isolation_level=None
         )
-        self._db.execute("PRAGMA journal_mode=WAL")
+        _use_wal(self._db)
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._create_schema()
         self._closed = False

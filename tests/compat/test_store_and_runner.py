@@ -154,6 +154,37 @@ def test_jobs_run_in_the_calling_thread_are_recorded_only_when_async(tmp_path: P
     again.close()
 
 
+def test_a_runner_opens_a_new_database_while_another_process_writes_its_schema(
+    tmp_path: Path,
+) -> None:
+    """Two server processes starting on a new data directory: one is in the schema's
+    write transaction while the other switches the database to WAL, which SQLite refuses
+    at once rather than waiting. The second runner waits for the lock instead of failing
+    its process's start-up."""
+    database = tmp_path / "jobs.sqlite3"
+    other = sqlite3.connect(database, isolation_level=None, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")
+    opened: list[LocalJobRunner] = []
+    failed: list[BaseException] = []
+
+    def open_runner() -> None:
+        try:
+            opened.append(LocalJobRunner(database, _execute, workers=1))
+        except BaseException as error:
+            failed.append(error)
+
+    opening = threading.Thread(target=open_runner)
+    opening.start()
+    opening.join(timeout=0.5)
+    assert not failed, failed  # still waiting for the lock, not refused
+    other.execute("COMMIT")
+    other.close()
+    opening.join(timeout=60)
+    assert not failed and len(opened) == 1
+    assert opened[0].run_now(JobSpec("ok", ["a"]), "j-after") is not None
+    opened[0].close()
+
+
 def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
     GATES["g1"], GATES["g2"] = threading.Event(), threading.Event()
