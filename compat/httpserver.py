@@ -1,4 +1,11 @@
-"""The HTTP/1.1 connection handler: uvicorn's, answering what it refuses in the error shape.
+"""The HTTP/1.1 connection handler: uvicorn's, answering what it refuses in the error shape,
+and sending each answer's head and body in one write.
+
+uvicorn writes an answer's head and its body to the socket separately: two
+system calls, and two wake-ups of the client, for every answer. Here the head is
+held until the body's first bytes, which follow it at once, and both go out in
+one write (:class:`HeadWithBody`); a head with no body right behind it (a
+streamed answer waiting for its first piece) is sent when the event loop turns.
 
 uvicorn refuses a request it cannot parse before the application sees it,
 with a plain-text 400, and closes the connection at once. A request target
@@ -13,7 +20,9 @@ instead of the answer.
 
 from __future__ import annotations
 
+import asyncio
 import json
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
@@ -25,6 +34,88 @@ MAX_TARGET_BYTES = 64 * 1024
 _MAX_DRAINED_BYTES = 16 * 1024 * 1024
 _DRAIN_SECONDS = 10.0
 _HEAD_END = b"\r\n\r\n"
+_HEAD_START = b"HTTP/"
+
+
+class HeadWithBody(asyncio.Transport):
+    """A connection's transport that sends an answer's head together with its body.
+
+    A write that is a whole response head (the status line through the blank line)
+    is held; the next write goes out with it in one ``writelines``. Whatever is held
+    is sent when the event loop turns, or before the connection closes.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
+        self._transport = transport
+        self._loop = loop
+        self._head: bytes | None = None
+
+    def write(self, data: bytes | bytearray | memoryview) -> None:
+        head = self._head
+        if head is not None:
+            self._head = None
+            self._transport.writelines((head, data))
+        elif isinstance(data, bytes) and data.startswith(_HEAD_START) and data.endswith(_HEAD_END):
+            self._head = data
+            self._loop.call_soon(self.flush)
+        else:
+            self._transport.write(data)
+
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
+        self.flush()
+        self._transport.writelines(list_of_data)
+
+    def flush(self) -> None:
+        """Send a head still held (called when the loop turns)."""
+        head = self._head
+        if head is not None:
+            self._head = None
+            if not self._transport.is_closing():
+                self._transport.write(head)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._head = None
+        self._transport.abort()
+
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return self._transport.get_extra_info(name, default)
+
+    def pause_reading(self) -> None:
+        self._transport.pause_reading()
+
+    def resume_reading(self) -> None:
+        self._transport.resume_reading()
+
+    def is_reading(self) -> bool:
+        return self._transport.is_reading()
+
+    def set_protocol(self, protocol: asyncio.BaseProtocol) -> None:
+        self._transport.set_protocol(protocol)
+
+    def get_protocol(self) -> asyncio.BaseProtocol:
+        return self._transport.get_protocol()
+
+    def get_write_buffer_size(self) -> int:
+        held = len(self._head) if self._head is not None else 0
+        return self._transport.get_write_buffer_size() + held
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        self._transport.set_write_buffer_limits(high, low)
+
+    def can_write_eof(self) -> bool:
+        return self._transport.can_write_eof()
+
+    def write_eof(self) -> None:
+        self.flush()
+        self._transport.write_eof()
 
 
 class _TargetTooLong(Exception):
@@ -32,7 +123,8 @@ class _TargetTooLong(Exception):
 
 
 class HttpProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol with 414 for long targets and JSON refusals."""
+    """uvicorn's httptools protocol with 414 for long targets, JSON refusals, and each
+    answer's head and body in one write."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -41,6 +133,9 @@ class HttpProtocol(HttpToolsProtocol):
         self._draining = False
         self._drained = 0
         self._tail = b""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(HeadWithBody(transport, self.loop))
 
     def data_received(self, data: bytes) -> None:
         if self._draining:
