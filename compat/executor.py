@@ -34,7 +34,7 @@ from .errors import ApiError
 from .files.base import FileExists, FileStore
 from .jobs.base import CancelCheck, JobCancelled, JobSpec
 from .jobs.progress import JobProgress, ProgressReport, ignore_progress
-from .limits import JobBudget, check_page_count, source_size
+from .limits import JobBudget, check_page_count
 from .protocol import JobOptions, timestamp
 from .sources import FetchAuth, Sources, url_file_name
 
@@ -104,8 +104,8 @@ class JobExecutor:
                 budget = JobBudget(self._max_job_bytes)
                 for position, url in enumerate(spec.urls):
                     working_on(position)  # fetching it
-                    opened = self._sources.open(url, stack, auth)
-                    budget.add(source_size(opened.source), url)
+                    opened, size = self._sources.open(url, stack, auth)
+                    budget.add(size, url)
                     if options.decrypt_inputs is not None:
                         opened = _decrypted(opened, options.decrypt_inputs, position, stack)
                     inputs.append(opened)

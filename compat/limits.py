@@ -13,11 +13,8 @@ bodies are bounded before any of this, by
 
 from __future__ import annotations
 
-import os
 import threading
 from collections import Counter
-
-from pdfbinder.engine import Source
 
 from .errors import ApiError
 
@@ -100,21 +97,6 @@ def check_page_count(count: int, limit: int) -> None:
         raise ApiError(
             413, f"The result would have {count} pages, over the limit of {limit} pages per job."
         )
-
-
-def source_size(source: Source) -> int | None:
-    """Bytes in a path, bytes or seekable stream (position kept); ``None`` when unknowable."""
-    if isinstance(source, (bytes, bytearray, memoryview)):
-        return len(source)
-    if isinstance(source, (str, os.PathLike)):
-        return os.path.getsize(source)
-    try:
-        position = source.tell()
-        size = source.seek(0, os.SEEK_END)
-        source.seek(position)
-        return int(size)
-    except (OSError, ValueError, AttributeError):
-        return None
 
 
 class JobBudget:

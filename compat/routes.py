@@ -473,7 +473,7 @@ def _find_download(
     if info.size > _READ_WHOLE:
         return info, stream
     with stream:
-        return info, stream.read()
+        return info, stream.read(info.size)  # the size is known: no look for the end
 
 
 @public.put("/upload/{token}/{name}")

@@ -20,7 +20,7 @@ import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, cast
+from typing import BinaryIO, NamedTuple, cast
 from urllib.parse import unquote, urlsplit
 
 import httpx
@@ -37,6 +37,14 @@ from .urlmap import UrlMap
 _OWN_PATH = re.compile(r"/files/([A-Za-z0-9_-]{32})/[^/]+")
 _SPOOL_IN_MEMORY = 8 * 1024 * 1024
 _REMOTE_SCHEMES = {"http", "https"}
+
+
+class OpenedSource(NamedTuple):
+    """An engine input and its size in bytes (known once it is open: a job's byte
+    budget is counted without another look at the file)."""
+
+    source: NamedSource
+    size: int
 
 
 @dataclass(frozen=True)
@@ -126,25 +134,29 @@ class Sources:
             return None
         return self._url_map.find(url)
 
-    def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> NamedSource:
-        """An engine input for ``url``; streams opened here are closed by ``stack``."""
+    def open(self, url: str, stack: ExitStack, auth: FetchAuth | None = None) -> OpenedSource:
+        """An engine input for ``url``, and its size; streams opened here are closed by
+        ``stack``."""
         file_id = own_file_id(url)
         if file_id is not None:
             opened = self._store.open(file_id)
             if opened is None:
                 raise ApiError(404, f"File not found or expired: {url}")
             info, stream = opened
-            return NamedSource(stack.enter_context(stream), info.shown_name)
+            source = NamedSource(stack.enter_context(stream), info.shown_name)
+            return OpenedSource(source, info.size)
         mapped = self._mapped(url)
         if mapped is not None:
-            return NamedSource(str(mapped[0]), url_file_name(url))
+            path, size = mapped
+            return OpenedSource(NamedSource(str(path), url_file_name(url)), size)
         self.check(url)  # what is left is remote: the scheme, offline mode and the policy
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         stack.enter_context(spool)
         stream = cast(BinaryIO, spool)  # a full binary file object since Python 3.11
         self.fetch(url, stream, auth)
+        size = stream.tell()
         stream.seek(0)
-        return NamedSource(stream, url_file_name(url))
+        return OpenedSource(NamedSource(stream, url_file_name(url)), size)
 
     def fetch(self, url: str, target: BinaryIO, auth: FetchAuth | None = None) -> None:
         """Download ``url`` into ``target`` under the address policy and the limits."""

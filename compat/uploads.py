@@ -188,7 +188,7 @@ class Uploads:
         if not url:
             raise ApiError(400, "Missing parameter 'url'.")
         with ExitStack() as stack:
-            source = self.sources.open(url, stack, auth)
+            source = self.sources.open(url, stack, auth).source
             raw = source.source
             stream = stack.enter_context(open(raw, "rb")) if isinstance(raw, str) else raw
             given = raw_name or source.name

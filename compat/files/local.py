@@ -63,8 +63,9 @@ input then reads no ``meta.json``)."""
 _FLUSH_INTERVAL = 0.02
 """Seconds between the flusher's rounds: commits gather meanwhile into one round of fsyncs."""
 _FLUSH_PARK_ROUNDS = 50
-_WRITE_BUFFER = 64 * 1024
-"""A result file's write buffer (given, so opening it asks nothing of the terminal)."""
+_BUFFER = 64 * 1024
+"""A stored file's buffer, given so that opening it asks nothing of the terminal or the
+file system (without it, each open costs an ``isatty`` and an ``fstat``)."""
 _log = logging.getLogger("pdfbinder.files")
 
 
@@ -271,7 +272,7 @@ class LocalFileStore(FileStore):
         temp_dir = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
         os.mkdir(temp_dir)
         try:
-            with open(f"{temp_dir}/{_CONTENT}", "wb", buffering=_WRITE_BUFFER) as handle:
+            with open(f"{temp_dir}/{_CONTENT}", "wb", buffering=_BUFFER) as handle:
                 sink = CountingWriter(handle, max_bytes)
                 yield sink
                 handle.flush()
@@ -336,7 +337,8 @@ class LocalFileStore(FileStore):
         if info is None or directory is None:
             return None
         try:
-            stream = open(directory / _CONTENT, "rb")  # noqa: SIM115 - the caller closes it
+            # The caller closes it.
+            stream = open(directory / _CONTENT, "rb", buffering=_BUFFER)  # noqa: SIM115
         except FileNotFoundError:  # deleted meanwhile (here or by another process)
             return None
         if os.fstat(stream.fileno()).st_size != info.size:  # cut short by a power loss
