@@ -3,9 +3,12 @@
 A bare ASGI callable, served by the same uvicorn (httptools, uvloop, one process
 per CPU) as ``pdfbinder serve``: ``/job`` converts the one image at ``SOURCE`` with
 the engine into a new file under ``RESULTS`` and answers a PDF.co-shaped JSON line;
-``/health`` answers at once. No framework, no parameters, no job records, no file
-store layout, no access log: whatever the server spends beyond this, its design
-spends. Each process writes a file into ``READY`` when it starts serving.
+``/health`` answers at once. With ``async=true`` in its query, ``/job`` also answers
+a ``jobId``, which ``/job/check`` then reports a success for, and the result is
+downloaded from its ``url`` (``/files/<id>/one.pdf``), as a PDF.co client does.
+No framework, no parameters, no job records kept past the process, no file store
+layout, no access log: whatever the server spends beyond this, its design spends.
+Each process writes a file into ``READY`` when it starts serving.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from pdfbinder.engine import NamedSource, images_to_pdf
 SOURCE = os.environ.get("FLOOR_SOURCE", "")
 RESULTS = os.environ.get("FLOOR_RESULTS", "")
 READY = os.environ.get("FLOOR_READY", "")
+_FINISHED: set[str] = set()
+_JSON = [(b"content-type", b"application/json")]
 
 
 async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -30,13 +35,26 @@ async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
             await send({"type": "lifespan.startup.complete"})
         await send({"type": "lifespan.shutdown.complete"})
         return
-    body = b'{"status": "ok"}'
-    if scope["path"] == "/job":
+    body, headers = b'{"status": "ok"}', _JSON
+    path = scope["path"]
+    if path == "/job":
         file_id = secrets.token_urlsafe(24)
         with open(os.path.join(RESULTS, file_id), "wb") as result:
             report = images_to_pdf([NamedSource(SOURCE, "one.png")], result)
-        answer = {"url": f"/files/{file_id}/one.pdf", "pageCount": report.page_count}
-        body = json.dumps({**answer, "error": False, "status": 200}).encode()
-    headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        answer: dict[str, Any] = {"pageCount": report.page_count, "error": False, "status": 200}
+        host = dict(scope["headers"]).get(b"host", b"").decode()
+        answer["url"] = f"http://{host}/files/{file_id}/one.pdf"
+        if b"async=true" in scope["query_string"]:
+            answer["jobId"] = file_id
+            _FINISHED.add(file_id)
+        body = json.dumps(answer, separators=(",", ":")).encode()
+    elif path == "/job/check":
+        job_id = scope["query_string"].decode().partition("jobid=")[2]
+        state = "success" if job_id in _FINISHED else "unknown"
+        body = json.dumps({"status": state}, separators=(",", ":")).encode()
+    elif path.startswith("/files/"):
+        with open(os.path.join(RESULTS, path.split("/")[2]), "rb") as result:
+            body, headers = result.read(), [(b"content-type", b"application/pdf")]
+    headers = [*headers, (b"content-length", b"%d" % len(body))]
     await send({"type": "http.response.start", "status": 200, "headers": headers})
     await send({"type": "http.response.body", "body": body})

@@ -76,10 +76,15 @@ done = function(summary, latency, requests)
 end
 """
 _SYNC = _REPORT
-# One connection per wrk thread, so each thread's Lua state follows one job at a time:
-# submit, poll until success, download, count, submit the next.
-_ASYNC_END_TO_END = (
+
+
+def _async_end_to_end(job: str) -> str:
+    """A wrk script for async jobs at ``job`` (a path with a query string).
+
+    One connection per wrk thread, so each thread's Lua state follows one job at a time:
+    submit, poll until success, download, count, submit the next.
     """
+    script = """
 threads = {}
 setup = function(thread) table.insert(threads, thread) end
 init = function(args) jobs = 0; step = "submit" end
@@ -101,9 +106,11 @@ response = function(status, headers, body)
     step = "submit"
   end
 end
-""".replace("JOB_PATH", JOB)
-    + _REPORT
-)
+"""
+    return script.replace("JOB_PATH", job) + _REPORT
+
+
+_ASYNC_END_TO_END = _async_end_to_end(JOB)
 
 
 CPUS = os.cpu_count() or 1
@@ -351,11 +358,18 @@ def test_the_floor_beside_the_engine(floor: Server, tmp_path: Path) -> None:
     rate = sync["requests"] / sync["seconds"]
     health = _wrk(floor, _SYNC, "/health", 1, tmp_path)
     lone = _wrk(floor, _SYNC, "/job", 1, tmp_path)
+    script = _async_end_to_end("/job?name=one.pdf")
+    end_to_end = _wrk(floor, script, "/", 8, tmp_path, max(SECONDS, 5))
+    jobs = end_to_end["jobs"]
+    assert jobs > 0
     engine_ms = statistics.median(engine) * 1000
     _RESULTS[f"floor: the job in a bare ASGI app, same uvicorn, {CPUS} processes, tmpfs"] = (
         f"{rate:.0f} jobs/s at 8 connections = {rate / engine_rate:.2f}× the engine alone "
         f"({engine_rate:.0f}/s); server CPU {sync['server_cpu'] / sync['requests'] * 1000:.2f} "
         f"ms/job. Alone: p50 {lone['p50_ms']:.2f} ms = engine {engine_ms:.2f} ms + "
-        f"{lone['p50_ms'] - engine_ms:.2f} ms; a lone /health {health['p50_ms']:.2f} ms"
+        f"{lone['p50_ms'] - engine_ms:.2f} ms; a lone /health {health['p50_ms']:.2f} ms. "
+        f"Async end to end: {jobs / end_to_end['seconds']:.0f} jobs/s, server CPU "
+        f"{end_to_end['server_cpu'] / jobs * 1000:.2f} ms/job, wrk "
+        f"{end_to_end['client_cpu'] / jobs * 1000:.3f} ms/job"
     )
     print("\n", _RESULTS)
