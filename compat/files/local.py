@@ -1,39 +1,46 @@
-"""``LocalFileStore``: files in a directory, one sub-directory per id.
+"""``LocalFileStore``: files in a directory, one file per id.
 
-Layout under ``root``: ``<id>/content`` (the bytes) and ``<id>/meta.json``.
-A write fills a private directory under ``root/.tmp`` and is committed by one
-``rename`` of that directory to ``root/<id>``, which is atomic on POSIX and
-fails if the id exists — so a crash leaves at most a stray temp directory,
-never a half file behind a URL, and an id is written once. Deletion renames
-the directory away before removing it.
+Layout under ``root``: ``<id>``, one file holding the document's bytes, then its
+metadata (JSON), then a 16-byte footer: the metadata's length (8 bytes,
+big-endian) and the 8 bytes ``pdfbmeta``. A reader is given the document's bytes
+only. A write fills a private file under ``root/.tmp`` and is committed by one
+``link`` of it to ``root/<id>``, which is atomic on POSIX and fails if the id
+exists — so a crash leaves at most a stray temp file, never a half file behind a
+URL, and an id is written once. Deletion renames the file away before removing it.
 
-Several server processes may share the directory. Each temp directory's name
-starts with the token of its writer's :class:`~pdfbinder.compat.leases.ProcessLease`
+Versions before 0.2 wrote a directory per id (``<id>/content`` and
+``<id>/meta.json``, committed by renaming the directory): such files are read,
+swept and deleted as they always were, so a data directory carries over.
+
+Several server processes may share the directory. Each temp file's name starts
+with the token of its writer's :class:`~pdfbinder.compat.leases.ProcessLease`
 (when the store has one), so :meth:`remove_interrupted_writes` deletes only
 what a process that is gone left, never a live sibling's write in progress;
-:meth:`sweep` does it too, and removes any temp directory older than six hours.
+:meth:`sweep` does it too, and removes any temp file older than six hours.
 
 Durability: a committed file survives the process being killed at once. A
-``durable`` write (uploads) is also fsynced (file, metadata, directory) before
-it is reported; any other (job results, which can be made again) is made
-durable shortly afterwards by one flusher thread for every file committed
-meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which
-costs a fraction of the CPU of three fsyncs per file (none at all on a file system in
-memory, such as tmpfs, which has no disk to flush to). A power cut inside that
-window can leave such a file short or empty on disk: its size is checked
-against its metadata when it is opened, so it reads as absent (404), never as
-a truncated document.
+``durable`` write (uploads) is also fsynced (file and directory) before it is
+reported; any other (job results, which can be made again) is made durable
+shortly afterwards by one flusher thread for every file committed meanwhile, off
+the job's path: on Linux with one ``syncfs`` per round, which costs a fraction of
+the CPU of an fsync per file (none at all on a file system in memory, such as
+tmpfs, which has no disk to flush to). A power cut inside that window can leave
+such a file short or empty on disk: its footer and size are checked when it is
+opened, so it reads as absent (404), never as a truncated document, and the sweep
+removes it once it is as old as a stale temp file.
 """
 
 from __future__ import annotations
 
 import ctypes
+import io
 import json
 import logging
 import os
 import re
 import secrets
 import shutil
+import struct
 import sys
 import tempfile
 import threading
@@ -43,16 +50,22 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..clock import utcnow
 from ..leases import ProcessLease, lease_alive
 from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter
 
+if TYPE_CHECKING:
+    from _typeshed import WriteableBuffer
+
 _VALID_ID = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _STALE_TEMP_SECONDS = 6 * 3600
-_CONTENT = "content"
-_META = "meta.json"
+_FOOTER = struct.Struct(">Q8s")
+_MAGIC = b"pdfbmeta"
+_OLD_CONTENT = "content"
+_OLD_META = "meta.json"
+"""The two files of a directory written by a version before 0.2."""
 _UNLEASED = "unleased"
 """The writer token in temp names of a store without a lease (one process only)."""
 
@@ -67,19 +80,6 @@ _BUFFER = 64 * 1024
 """A stored file's buffer, given so that opening it asks nothing of the terminal or the
 file system (without it, each open costs an ``isatty`` and an ``fstat``)."""
 _log = logging.getLogger("pdfbinder.files")
-
-
-def _write_whole(path: str, data: bytes, *, durable: bool) -> None:
-    """Create ``path`` holding ``data`` (fsynced when ``durable``)."""
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(descriptor, view) :]
-        if durable:
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
 
 
 def _fsync_path(path: Path) -> None:
@@ -106,8 +106,8 @@ class _Flusher:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def add(self, directory: Path) -> None:
-        self._pending.append(directory)
+    def add(self, path: Path) -> None:
+        self._pending.append(path)
         if self._thread is None:
             with self._lock:
                 if self._thread is None:
@@ -137,28 +137,27 @@ class _Flusher:
 
     def flush(self) -> None:
         """Make everything added so far durable (also callable from any thread)."""
-        directories: list[Path] = []
+        files: list[Path] = []
         while self._pending:
-            directories.append(self._pending.popleft())
-        if not directories:
+            files.append(self._pending.popleft())
+        if not files:
             return
-        parents = {directory.parent for directory in directories}
+        parents = {path.parent for path in files}
         if _SYNCFS is not None:
-            # One call per file system instead of three fsyncs per file: on a busy server
-            # the fsyncs cost more CPU than the jobs whose results they keep.
+            # One call per file system instead of an fsync per file and directory: on a busy
+            # server the fsyncs cost more CPU than the jobs whose results they keep.
             for parent in parents:
                 if not _sync_file_system(parent):
                     break
             else:
                 return
-        for directory in directories:
+        for path in files:
             try:
-                _fsync_path(directory / _CONTENT)
-                _fsync_path(directory / _META)
+                _fsync_path(path)
             except FileNotFoundError:  # deleted meanwhile: nothing left to keep
                 continue
             except OSError:
-                _log.exception("could not flush %s", directory)
+                _log.exception("could not flush %s", path)
         for parent in parents:
             try:
                 _fsync_path(parent)
@@ -230,6 +229,86 @@ def mount_type(place: str, mounts: str) -> str | None:
     return best_type
 
 
+def _remove(path: str) -> None:
+    """Delete the file or directory at ``path``, if it is there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    except (IsADirectoryError, PermissionError):  # a directory (some systems say EPERM)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _info_of(file_id: str, meta: dict[str, Any]) -> FileInfo:
+    return FileInfo(
+        file_id=file_id,
+        name=meta["name"],
+        size=meta["size"],
+        expires_at=datetime.fromisoformat(meta["expires_at"]),
+        owner=meta.get("owner"),
+        original_name=meta.get("original_name"),
+    )
+
+
+def _read_footer(file_id: str, raw: io.FileIO, length: int) -> FileInfo | None:
+    """The info in the metadata of the stored file ``raw`` (``length`` bytes long);
+    ``None`` unless its footer, metadata and document's size add up to that length."""
+    if length < _FOOTER.size:
+        return None
+    raw.seek(length - _FOOTER.size)
+    meta_length, magic = _FOOTER.unpack(raw.read(_FOOTER.size))
+    if magic != _MAGIC or meta_length > length - _FOOTER.size:
+        return None
+    raw.seek(length - _FOOTER.size - meta_length)
+    try:
+        info = _info_of(file_id, json.loads(raw.read(meta_length)))
+    except (ValueError, KeyError, TypeError):
+        return None
+    if info.size + meta_length + _FOOTER.size != length:
+        return None
+    return info
+
+
+class _Document(io.RawIOBase):
+    """The document part of an open stored file: its first ``size`` bytes, seekable, with
+    the metadata behind them out of reach."""
+
+    def __init__(self, raw: io.FileIO, size: int) -> None:
+        super().__init__()
+        self._raw = raw
+        self._size = size
+        self._position = 0  # the file's own position, kept here to ask the system less
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        wanted = min(view.nbytes, self._size - self._position)
+        if wanted <= 0:
+            return 0
+        count = self._raw.readinto(view[:wanted]) or 0
+        self._position += count
+        return count
+
+    def seek(self, offset: int, whence: int = os.SEEK_SET) -> int:
+        base = {os.SEEK_SET: 0, os.SEEK_CUR: self._position, os.SEEK_END: self._size}[whence]
+        if base + offset < 0:
+            raise ValueError(f"negative seek position {base + offset}")
+        self._position = self._raw.seek(base + offset)
+        return self._position
+
+    def tell(self) -> int:
+        return self._position
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
+
+
 class LocalFileStore(FileStore):
     """A :class:`FileStore` in a local directory (created if missing)."""
 
@@ -244,11 +323,13 @@ class LocalFileStore(FileStore):
         self._temp_root.mkdir(parents=True, exist_ok=True)
         self._temp_root_name = str(self._temp_root)
         self._flushed = not in_memory(root)
-        self._recent: OrderedDict[str, FileInfo] = OrderedDict()
+        self._root_name = str(root)
+        # file id → its info and its length on disk, for files this process committed.
+        self._recent: OrderedDict[str, tuple[FileInfo, int]] = OrderedDict()
         self._recent_lock = threading.Lock()
 
-    def _path(self, file_id: str) -> Path | None:
-        return self.root / file_id if _VALID_ID.fullmatch(file_id) else None
+    def _path(self, file_id: str) -> str | None:
+        return f"{self._root_name}/{file_id}" if _VALID_ID.fullmatch(file_id) else None
 
     @contextmanager
     def writer(
@@ -268,93 +349,112 @@ class LocalFileStore(FileStore):
         if target is None:
             raise ValueError(f"invalid file id {file_id!r}")
         # Plain strings and os calls: a small job's result is written in about the time
-        # pathlib and io's layers would take to get there.
-        temp_dir = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
-        os.mkdir(temp_dir)
+        # pathlib's layers would take to get there.
+        temp = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
         try:
-            with open(f"{temp_dir}/{_CONTENT}", "wb", buffering=_BUFFER) as handle:
+            with open(temp, "xb", buffering=_BUFFER) as handle:
                 sink = CountingWriter(handle, max_bytes)
                 yield sink
+                size = handle.tell()
+                meta = json.dumps(
+                    {
+                        "name": name,
+                        "size": size,
+                        "expires_at": expires_at.isoformat(),
+                        "owner": owner,
+                        "original_name": original_name,
+                    }
+                ).encode()
+                handle.write(meta + _FOOTER.pack(len(meta), _MAGIC))
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
-                size = handle.tell()
-            meta = {
-                "name": name,
-                "size": size,
-                "expires_at": expires_at.isoformat(),
-                "owner": owner,
-                "original_name": original_name,
-            }
-            _write_whole(f"{temp_dir}/{_META}", json.dumps(meta).encode(), durable=durable)
             try:
-                os.rename(temp_dir, target)
-            except OSError as error:
+                os.link(temp, target)
+            except FileExistsError as error:
                 raise FileExists(file_id) from error
-        except BaseException:
-            shutil.rmtree(temp_dir, ignore_errors=True)
-            raise
+        finally:
+            _remove(temp)  # committed under its id, or given up
         if durable:
-            _fsync_path(self.root)  # the rename itself, durable before we answer 200
+            _fsync_path(self.root)  # the link itself, durable before we answer 200
         elif self._flushed:
-            _FLUSHER.add(target)
+            _FLUSHER.add(Path(target))
         sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
         with self._recent_lock:
-            self._recent[file_id] = sink.info
+            self._recent[file_id] = (sink.info, size + len(meta) + _FOOTER.size)
             while len(self._recent) > _REMEMBERED:
                 self._recent.popitem(last=False)
 
-    def _read_info(self, file_id: str, directory: Path) -> FileInfo | None:
-        try:
-            meta = json.loads((directory / _META).read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        return FileInfo(
-            file_id=file_id,
-            name=meta["name"],
-            size=meta["size"],
-            expires_at=datetime.fromisoformat(meta["expires_at"]),
-            owner=meta.get("owner"),
-            original_name=meta.get("original_name"),
-        )
-
     def info(self, file_id: str) -> FileInfo | None:
-        directory = self._path(file_id)
-        if directory is None:
+        opened = self._open(file_id)
+        if opened is None:
             return None
-        info = self._recent.get(file_id)
-        if info is not None and not directory.is_dir():  # deleted by another process
-            with self._recent_lock:
-                self._recent.pop(file_id, None)
-            info = None
-        else:
-            info = info or self._read_info(file_id, directory)
-        return None if info is None or info.expired() else info
+        info, raw = opened
+        raw.close()
+        return None if info.expired() else info
 
     def open(self, file_id: str) -> tuple[FileInfo, BinaryIO] | None:
-        info = self.info(file_id)
-        directory = self._path(file_id)
-        if info is None or directory is None:
+        opened = self._open(file_id)
+        if opened is None:
+            return None
+        info, raw = opened
+        if info.expired():
+            raw.close()
+            return None
+        return info, io.BufferedReader(_Document(raw, info.size), buffer_size=_BUFFER)
+
+    def _open(self, file_id: str) -> tuple[FileInfo, io.FileIO] | None:
+        """A stored file's info (expired or not) and the file, open at its start; ``None``
+        when it is not there or not whole (cut short by a power loss)."""
+        path = self._path(file_id)
+        if path is None:
             return None
         try:
-            # The caller closes it.
-            stream = open(directory / _CONTENT, "rb", buffering=_BUFFER)  # noqa: SIM115
-        except FileNotFoundError:  # deleted meanwhile (here or by another process)
+            raw = io.FileIO(path, "r")
+        except IsADirectoryError:
+            return self._open_old(file_id, path)
+        except OSError:  # not there, or deleted by another process
+            with self._recent_lock:
+                self._recent.pop(file_id, None)
             return None
-        if os.fstat(stream.fileno()).st_size != info.size:  # cut short by a power loss
-            stream.close()
+        try:
+            remembered = self._recent.get(file_id)
+            length = os.fstat(raw.fileno()).st_size
+            if remembered is not None and remembered[1] == length:
+                info: FileInfo | None = remembered[0]
+            else:
+                info = _read_footer(file_id, raw, length)
+                raw.seek(0)
+        except BaseException:
+            raw.close()
+            raise
+        if info is None:
+            raw.close()
             return None
-        return info, stream
+        return info, raw
+
+    def _open_old(self, file_id: str, directory: str) -> tuple[FileInfo, io.FileIO] | None:
+        """:meth:`_open` for a file stored by a version before 0.2 (a directory)."""
+        try:
+            with open(f"{directory}/{_OLD_META}", "rb") as meta_file:
+                info = _info_of(file_id, json.loads(meta_file.read()))
+            raw = io.FileIO(f"{directory}/{_OLD_CONTENT}", "r")
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        if os.fstat(raw.fileno()).st_size != info.size:  # cut short by a power loss
+            raw.close()
+            return None
+        return info, raw
 
     def delete(self, file_id: str) -> bool:
-        directory = self._path(file_id)
-        if directory is None:
+        path = self._path(file_id)
+        if path is None:
             return False
         with self._recent_lock:
             self._recent.pop(file_id, None)
         graveyard = Path(tempfile.mkdtemp(prefix=f"{self._writer}.del-", dir=self._temp_root))
         try:
-            os.rename(directory, graveyard / file_id)
+            os.rename(path, graveyard / file_id)
         except FileNotFoundError:
             return False
         finally:
@@ -363,27 +463,39 @@ class LocalFileStore(FileStore):
 
     def sweep(self, now: datetime | None = None) -> int:
         moment = now or utcnow()
+        stale_before = time.time() - _STALE_TEMP_SECONDS
         removed = 0
-        for entry in self.root.iterdir():
-            if entry.name == self._temp_root.name or not entry.is_dir():
+        for entry in os.scandir(self.root):
+            if entry.name == self._temp_root.name or not _VALID_ID.fullmatch(entry.name):
                 continue
-            info = self._recent.get(entry.name) or self._read_info(entry.name, entry)
-            if info is not None and info.expired(moment) and self.delete(entry.name):
+            opened = self._open(entry.name)
+            if opened is not None:
+                opened[1].close()
+                info = opened[0]
+                if info.expired(moment) and self.delete(entry.name):
+                    removed += 1
+                continue
+            try:
+                old = entry.stat(follow_symlinks=False).st_mtime < stale_before
+            except FileNotFoundError:  # deleted meanwhile
+                continue
+            # Expired, or not whole (cut short by a power loss): gone once it is as old as a
+            # stale temp file, so that a file another process is deleting is left to it.
+            if old and self.delete(entry.name):
                 removed += 1
         if self._lease is not None:
             self.remove_interrupted_writes()
-        stale_before = time.time() - _STALE_TEMP_SECONDS
         for leftover in self._temp_root.iterdir():
             try:
                 stale = leftover.stat().st_mtime < stale_before
             except FileNotFoundError:  # a writer committed or gave up meanwhile
                 continue
             if stale:
-                shutil.rmtree(leftover, ignore_errors=True)
+                _remove(str(leftover))
         return removed
 
     def remove_interrupted_writes(self) -> None:
-        """Delete the temp directories of writers that are gone.
+        """Delete the temp files of writers that are gone.
 
         With a lease, a writer is gone once its process is (this process's own writes and
         a live sibling's are kept). Without one, every writer counts as gone: call it
@@ -395,4 +507,4 @@ class LocalFileStore(FileStore):
                 writer == self._writer or lease_alive(self._lease.directory, writer)
             ):
                 continue
-            shutil.rmtree(leftover, ignore_errors=True)
+            _remove(str(leftover))

@@ -147,7 +147,7 @@ def test_expired_files_answer_404_and_are_swept(server: ThreadServer) -> None:
     file_id = new_file_id()
     with store.writer(file_id, name="old.pdf", expires_at=utcnow() - timedelta(seconds=1)) as sink:
         sink.write(make_pdf(1))
-    assert (server.settings.data_dir / "files" / file_id).is_dir()
+    assert (server.settings.data_dir / "files" / file_id).is_file()
     url = f"{server.url}/files/{file_id}/old.pdf"
     assert_error(requests.get(url), 404)
     assert_error(requests.get(f"{server.url}/pdf/merge", params={"url": url}), 404)

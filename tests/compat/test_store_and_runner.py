@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import contextlib
 import io
+import json
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -379,9 +381,82 @@ def test_a_result_cut_short_on_disk_reads_as_absent(tmp_path: Path) -> None:
     assert opened is not None
     with opened[1] as stream:
         assert stream.read() == b"%PDF-1.7 whole document"
-    (tmp_path / file_id / "content").write_bytes(b"%PDF-1.7")
-    assert store.open(file_id) is None
-    assert LocalFileStore(tmp_path).open(file_id) is None  # after a restart too
+    for kept in (8, 0):  # part of it, or nothing at all
+        with (tmp_path / file_id).open("r+b") as stored:
+            stored.truncate(kept)
+        assert store.open(file_id) is None and store.info(file_id) is None
+        assert LocalFileStore(tmp_path).open(file_id) is None  # after a restart too
+
+
+def test_a_stored_document_reads_without_its_metadata(tmp_path: Path) -> None:
+    """A stored file holds its metadata behind the document: readers see the document
+    alone, whatever they do with the stream."""
+    store = LocalFileStore(tmp_path)
+    file_id, document = new_file_id(), bytes(range(256)) * 700  # more than one buffer
+    store.put(io.BytesIO(document), file_id=file_id, name="d.pdf", expires_at=LATER)
+    for reader in (store, LocalFileStore(tmp_path)):  # remembered, and read from disk
+        opened = reader.open(file_id)
+        assert opened is not None
+        info, stream = opened
+        with stream:
+            assert info.size == len(document) and stream.read() == document
+            assert stream.read() == b"" and stream.seek(0, io.SEEK_END) == len(document)
+            stream.seek(-10, io.SEEK_END)
+            assert stream.read(100) == document[-10:]
+            stream.seek(1000)
+            assert stream.read(5) == document[1000:1005] and stream.tell() == 1005
+            assert stream.seek(3, io.SEEK_CUR) == 1008
+            with pytest.raises(ValueError):
+                stream.seek(-1)
+    assert (tmp_path / file_id).stat().st_size > len(document)
+
+
+def test_files_stored_by_version_0_1_are_read_swept_and_deleted(tmp_path: Path) -> None:
+    """0.1 stored a directory per id: ``content`` and ``meta.json``."""
+
+    def old_file(file_id: str, content: bytes, expires_at: datetime) -> None:
+        (tmp_path / file_id).mkdir()
+        (tmp_path / file_id / "content").write_bytes(content)
+        meta = {"name": "o.pdf", "size": len(content), "expires_at": expires_at.isoformat()}
+        meta |= {"owner": "k1", "original_name": "o 1.pdf"}
+        (tmp_path / file_id / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
+
+    kept, expired, deleted = new_file_id(), new_file_id(), new_file_id()
+    old_file(kept, b"%PDF-kept", LATER)
+    old_file(expired, b"%PDF-expired", utcnow() - timedelta(seconds=1))
+    old_file(deleted, b"%PDF-deleted", LATER)
+    store = LocalFileStore(tmp_path)
+    info = store.info(kept)
+    assert info is not None and (info.name, info.size, info.owner) == ("o.pdf", 9, "k1")
+    assert info.shown_name == "o 1.pdf"
+    opened = store.open(kept)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"%PDF-kept"
+    assert store.info(expired) is None and store.open(expired) is None
+    assert store.delete(deleted) and not (tmp_path / deleted).exists()
+    assert store.sweep() == 1
+    assert not (tmp_path / expired).exists() and (tmp_path / kept).is_dir()
+    (tmp_path / kept / "content").write_bytes(b"%PDF")  # cut short
+    assert store.open(kept) is None
+
+
+def test_the_sweep_removes_damaged_files_once_they_are_old(tmp_path: Path) -> None:
+    """A file a power cut left short, or any entry without readable metadata, is removed
+    once it is as old as a stale temp file, and not before."""
+    store = LocalFileStore(tmp_path)
+    damaged, young, whole = new_file_id(), new_file_id(), new_file_id()
+    for file_id in (damaged, young, whole):
+        store.put(io.BytesIO(b"%PDF-1.7 whole"), file_id=file_id, name="r.pdf", expires_at=LATER)
+    for file_id in (damaged, young):
+        with (tmp_path / file_id).open("r+b") as stored:
+            stored.truncate(5)
+    long_ago = time.time() - 7 * 3600
+    os.utime(tmp_path / damaged, (long_ago, long_ago))
+    os.utime(tmp_path / whole, (long_ago, long_ago))
+    assert store.sweep() == 1
+    assert not (tmp_path / damaged).exists()
+    assert (tmp_path / young).exists() and store.info(whole) is not None
 
 
 @pytest.mark.parametrize("syncfs", [True, False], ids=["syncfs", "fsync-per-file"])
@@ -434,7 +509,7 @@ def test_results_committed_meanwhile_are_flushed_in_one_round(
     if syncfs:
         assert (sorted(calls), fsyncs) == ([str(tmp_path / "a"), str(tmp_path / "b")], [])
     else:
-        assert (calls, len(fsyncs)) == ([], 6 * 2 + 2)  # content + meta each, then 2 folders
+        assert (calls, len(fsyncs)) == ([], 6 + 2)  # each file, then the 2 folders
     for store, file_id in written:
         opened = store.open(file_id)
         assert opened is not None

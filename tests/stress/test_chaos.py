@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE
 from tests.support.compat import ServeProcess, make_jpeg, make_noise_bmp, make_pdf, make_png
 from tests.support.stress import page_count, save_result
@@ -134,18 +135,22 @@ def _verify(base: str, data_dir: Path, ledger: Ledger) -> dict[str, int]:
                     f"upload {file_id}: {stored.status_code}, "
                     f"{len(stored.content)} of {len(payload)} bytes"
                 )
-    for folder in (data_dir / "files").iterdir():
-        if folder.name == ".tmp":
-            assert not any(folder.iterdir()), "interrupted writes were left behind"
+    store = LocalFileStore(data_dir / "files")
+    for entry in (data_dir / "files").iterdir():
+        if entry.name == ".tmp":
+            assert not any(entry.iterdir()), "interrupted writes were left behind"
             continue
-        content = (folder / "content").read_bytes()
-        if folder.name in ledger.sent:
+        if entry.name in ledger.sent:
             continue  # compared byte for byte above
+        opened = store.open(entry.name)
+        assert opened is not None, f"stored file {entry.name} is not whole"
+        with opened[1] as stream:
+            content = stream.read()
         # A result: of an accepted job (known page count), or of one whose answer the kill
         # swallowed (it must still be a whole PDF: page_count raises otherwise).
         pages = page_count(content)
-        if pages != ledger.outputs.get(folder.name, pages):
-            problems.append(f"stored result {folder.name} has {pages} pages")
+        if pages != ledger.outputs.get(entry.name, pages):
+            problems.append(f"stored result {entry.name} has {pages} pages")
     counts["data_lost"] = len(problems)
     assert not problems, problems[:10]
     assert not ledger.client_errors, ledger.client_errors[:10]
