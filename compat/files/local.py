@@ -256,17 +256,16 @@ def _read_footer(file_id: str, raw: io.FileIO, length: int) -> FileInfo | None:
     if length < _FOOTER.size:
         return None
     raw.seek(length - _FOOTER.size)
-    meta_length, magic = _FOOTER.unpack(raw.read(_FOOTER.size))
-    if magic != _MAGIC or meta_length > length - _FOOTER.size:
-        return None
-    raw.seek(length - _FOOTER.size - meta_length)
     try:
+        meta_length, magic = _FOOTER.unpack(raw.read(_FOOTER.size))
+        if magic != _MAGIC or meta_length > length - _FOOTER.size:
+            return None
+        raw.seek(length - _FOOTER.size - meta_length)
         info = _info_of(file_id, json.loads(raw.read(meta_length)))
-    except (ValueError, KeyError, TypeError):
+        whole = info.size + meta_length + _FOOTER.size == length
+    except (ValueError, KeyError, TypeError, struct.error):  # damaged, or changed meanwhile
         return None
-    if info.size + meta_length + _FOOTER.size != length:
-        return None
-    return info
+    return info if whole else None
 
 
 class _Document(io.RawIOBase):
@@ -386,6 +385,15 @@ class LocalFileStore(FileStore):
                 self._recent.popitem(last=False)
 
     def info(self, file_id: str) -> FileInfo | None:
+        path = self._path(file_id)
+        remembered = self._recent.get(file_id)
+        if path is not None and remembered is not None:
+            try:  # one look at a file this process committed: still there, still whole?
+                whole = os.stat(path).st_size == remembered[1]
+            except OSError:
+                whole = False
+            if whole:
+                return None if remembered[0].expired() else remembered[0]
         opened = self._open(file_id)
         if opened is None:
             return None
@@ -411,10 +419,10 @@ class LocalFileStore(FileStore):
             return None
         try:
             raw = io.FileIO(path, "r")
-        except IsADirectoryError:
-            return self._open_old(file_id, path)
-        except OSError:  # not there, or deleted by another process
-            with self._recent_lock:
+        except OSError:
+            if os.path.isdir(path):  # stored by a version before 0.2
+                return self._open_old(file_id, path)
+            with self._recent_lock:  # not there, or deleted by another process
                 self._recent.pop(file_id, None)
             return None
         try:

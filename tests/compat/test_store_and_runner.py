@@ -441,6 +441,36 @@ def test_files_stored_by_version_0_1_are_read_swept_and_deleted(tmp_path: Path) 
     assert store.open(kept) is None
 
 
+def test_a_stored_file_with_damaged_metadata_reads_as_absent(tmp_path: Path) -> None:
+    store = LocalFileStore(tmp_path)
+    footer = local_store._FOOTER
+    meta = {"name": "d.pdf", "size": 4, "expires_at": LATER.isoformat()}
+
+    def stored(document: bytes, text: bytes, length: int | None = None) -> bytes:
+        return document + text + footer.pack(len(text) if length is None else length, b"pdfbmeta")
+
+    whole = stored(b"%PDF", json.dumps(meta).encode())
+    damaged = [
+        b"%PDF-1.7 and no metadata at all",
+        whole[:-1] + b"X",  # not our footer
+        stored(b"%PDF", json.dumps(meta).encode(), length=2**40),  # longer than the file
+        stored(b"%PDF", b"{not json"),
+        stored(b"%PDF", b"[1, 2]"),
+        stored(b"%PDF", json.dumps(meta | {"size": "4"}).encode()),
+        stored(b"%PDF", json.dumps(meta | {"expires_at": 5}).encode()),
+        stored(b"%PDF!", json.dumps(meta).encode()),  # one byte more than it says
+    ]
+    file_id = new_file_id()
+    (tmp_path / file_id).write_bytes(whole)
+    opened = store.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"%PDF"
+    for content in damaged:
+        (tmp_path / file_id).write_bytes(content)
+        assert store.info(file_id) is None and store.open(file_id) is None, content
+
+
 def test_the_sweep_removes_damaged_files_once_they_are_old(tmp_path: Path) -> None:
     """A file a power cut left short, or any entry without readable metadata, is removed
     once it is as old as a stale temp file, and not before."""
