@@ -6,7 +6,9 @@ big-endian) and the 8 bytes ``pdfbmeta``. A reader is given the document's bytes
 only. A write fills a private file under ``root/.tmp`` and is committed by one
 ``link`` of it to ``root/<id>``, which is atomic on POSIX and fails if the id
 exists — so a crash leaves at most a stray temp file, never a half file behind a
-URL, and an id is written once. Deletion renames the file away before removing it.
+URL, and an id is written once. (On a file system without hard links, such as FAT,
+the id is claimed by creating it exclusively, and the file is renamed over the claim.)
+Deletion renames the file away before removing it.
 
 Versions before 0.2 wrote a directory per id (``<id>/content`` and
 ``<id>/meta.json``, committed by renaming the directory): such files are read,
@@ -33,6 +35,7 @@ removes it once it is as old as a stale temp file.
 from __future__ import annotations
 
 import ctypes
+import errno
 import io
 import json
 import logging
@@ -229,6 +232,31 @@ def mount_type(place: str, mounts: str) -> str | None:
     return best_type
 
 
+_NO_HARD_LINKS = frozenset(
+    {errno.EPERM, errno.EOPNOTSUPP, errno.ENOTSUP, errno.ENOSYS, errno.EMLINK, errno.EXDEV}
+)
+
+
+def _publish(temp: str, target: str, file_id: str) -> None:
+    """Make the whole file at ``temp`` the stored file ``target``; :class:`FileExists` if
+    the id is taken. The temp file stays for the caller to remove."""
+    try:
+        os.link(temp, target)
+    except FileExistsError as error:
+        raise FileExists(file_id) from error
+    except OSError as error:
+        if error.errno not in _NO_HARD_LINKS:
+            raise
+        # A file system without hard links (FAT, some network shares): claim the id by
+        # creating it exclusively, then move the whole file over the claim in one rename.
+        # Until then the claim is empty, and an empty file reads as absent.
+        try:
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
+        except FileExistsError as taken:
+            raise FileExists(file_id) from taken
+        os.replace(temp, target)
+
+
 def _remove(path: str) -> None:
     """Delete the file or directory at ``path``, if it is there."""
     try:
@@ -368,10 +396,7 @@ class LocalFileStore(FileStore):
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
-            try:
-                os.link(temp, target)
-            except FileExistsError as error:
-                raise FileExists(file_id) from error
+            _publish(temp, target, file_id)
         finally:
             _remove(temp)  # committed under its id, or given up
         if durable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import os
@@ -76,6 +77,29 @@ def test_failed_write_leaves_nothing_and_ids_are_written_once(tmp_path: Path) ->
     opened = store.open(file_id)
     assert opened is not None and opened[1].read() == b"one"
     opened[1].close()
+
+
+def test_a_file_system_without_hard_links_stores_files_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FAT and some network shares refuse ``link``: the id is claimed by an exclusive
+    create and the whole file renamed over the claim, written once all the same."""
+
+    def no_links(source: str, target: str) -> None:
+        raise OSError(errno.EPERM, "Operation not permitted", target)
+
+    monkeypatch.setattr(os, "link", no_links)
+    store = LocalFileStore(tmp_path)
+    file_id = new_file_id()
+    store.put(io.BytesIO(b"%PDF-one"), file_id=file_id, name="x.pdf", expires_at=LATER)
+    with pytest.raises(FileExists):
+        store.put(io.BytesIO(b"%PDF-two"), file_id=file_id, name="x.pdf", expires_at=LATER)
+    for reader in (store, LocalFileStore(tmp_path)):
+        opened = reader.open(file_id)
+        assert opened is not None
+        with opened[1] as stream:
+            assert stream.read() == b"%PDF-one"
+    assert list((tmp_path / ".tmp").iterdir()) == []
 
 
 def test_expiry_and_sweep(tmp_path: Path) -> None:
