@@ -72,16 +72,26 @@ class AccessLog:
         try:
             await self.app(scope, receive, record_status)
         finally:
-            path, query = loggable_target(scope["path"], scope["query_string"].decode("latin-1"))
-            entry: dict[str, Any] = {
-                "method": scope["method"],
-                "path": path,
-                "status": status,
-                "duration_ms": round((time.perf_counter() - began) * 1000, 1),
-            }
-            if query:
-                entry["query"] = query
-            access_log.info(json.dumps(entry))
+            if access_log.isEnabledFor(logging.INFO):
+                self._log(scope, status, time.perf_counter() - began)
+
+    @staticmethod
+    def _log(scope: Scope, status: int, seconds: float) -> None:
+        path, query = loggable_target(scope["path"], scope["query_string"].decode("latin-1"))
+        entry: dict[str, Any] = {
+            "method": scope["method"],
+            "path": path,
+            "status": status,
+            "duration_ms": round(seconds * 1000, 1),
+        }
+        if query:
+            entry["query"] = query
+        # The record is made here: the logger's own info() would first look up the file and
+        # line it was called from, which a line holding only the message never shows.
+        record = access_log.makeRecord(
+            access_log.name, logging.INFO, "", 0, json.dumps(entry), (), None
+        )
+        access_log.handle(record)
 
 
 @dataclass(frozen=True)

@@ -563,6 +563,9 @@ def _shortened(name: str) -> str:
     return stem[:keep] + dot + extension if dot and keep > 0 else name[:_MAX_NAME_LENGTH]
 
 
+_BODY_HEADERS = frozenset({b"content-length", b"transfer-encoding"})
+
+
 async def read_params(request: Request, *, max_part_size: int = 1024 * 1024) -> Params:
     """Every parameter of ``request``: query string first, then the body over it."""
     params = Params()
@@ -570,6 +573,8 @@ async def read_params(request: Request, *, max_part_size: int = 1024 * 1024) -> 
     # parser lets only ASCII through there, so the decoding is a formality.
     query = request.scope["query_string"].decode("latin-1")
     params.update(parse_qsl(query, keep_blank_values=True))
+    if not any(name in _BODY_HEADERS for name, _ in request.scope["headers"]):
+        return params  # a request has a body only when its head announces one
     content_type = request.headers.get("content-type", "").lower()
     if content_type.startswith("multipart/form-data"):
         form = await request.form(max_part_size=max_part_size)
