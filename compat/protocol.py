@@ -289,6 +289,8 @@ class JobOptions:
 
     def to_params(self) -> dict[str, Any]:
         """A JSON-ready form for the job spec (defaults left out)."""
+        if self is NO_OPTIONS:
+            return {}
         values: dict[str, Any] = {}
         for item in fields(self):
             value = getattr(self, item.name)
@@ -299,6 +301,8 @@ class JobOptions:
 
     @classmethod
     def from_params(cls, values: dict[str, Any]) -> JobOptions:
+        if not values:
+            return NO_OPTIONS
         options = cls()
         for name, value in values.items():
             if name in ("encrypt_output", "decrypt_inputs"):
@@ -308,6 +312,10 @@ class JobOptions:
             options = replace(options, **{name: value})
         return options
 
+
+NO_OPTIONS = JobOptions()
+"""A job's options when ``profiles`` asks for nothing: most jobs (shared, it is frozen;
+making one costs more than the rest of reading the parameters)."""
 
 _ALL_JOBS = frozenset({"convert", "merge", "merge2"})
 _MERGES = frozenset({"merge", "merge2"})
@@ -524,6 +532,8 @@ def job_options(params: Params, kind: str) -> JobOptions:
         raise _bad("DropBookmarks", "and GenerateBookmarks cannot both be true")
     if values.get("pad_to_even") and values.get("collate"):
         raise _bad("padToEven", "and collate cannot both be true")
+    if not (values or notes or ignored):
+        return NO_OPTIONS
     return JobOptions(**values, notes=tuple(notes), ignored_parameters=tuple(ignored))
 
 

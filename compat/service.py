@@ -32,7 +32,7 @@ from .jobs.progress import ProgressReport
 from .leases import ProcessLease
 from .limits import JobBudget, JobSlots, check_input_count, process_share
 from .netpolicy import NetPolicy, PolicyRefusal
-from .protocol import REMAINING_CREDITS, JobOptions, timestamp
+from .protocol import NO_OPTIONS, REMAINING_CREDITS, JobOptions, timestamp
 from .settings import Settings
 from .sources import FetchAuth, Sources
 from .tenancy import visible_to
@@ -63,7 +63,7 @@ class JobRequest:
     callback: str | None = None
     password: str | None = None
     auth: FetchAuth | None = None
-    options: JobOptions = field(default_factory=JobOptions)
+    options: JobOptions = NO_OPTIONS
     job_id: str = field(default_factory=lambda: secrets.token_urlsafe(16))
     """Known before the job starts, so a client that stops waiting can be told it."""
 
