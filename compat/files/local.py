@@ -23,8 +23,8 @@ what a process that is gone left, never a live sibling's write in progress;
 Durability: a committed file survives the process being killed at once. A
 ``durable`` write (uploads) is also fsynced (file and directory) before it is
 reported; any other (job results, which can be made again) is made durable
-shortly afterwards by one flusher thread for every file committed meanwhile, off
-the job's path: on Linux with one ``syncfs`` per round, which costs a fraction of
+within about a tenth of a second by one flusher thread for every file committed
+meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which costs a fraction of
 the CPU of an fsync per file (none at all on a file system in memory, such as
 tmpfs, which has no disk to flush to). A power cut inside that window can leave
 such a file short or empty on disk: its footer and size are checked when it is
@@ -75,10 +75,12 @@ _UNLEASED = "unleased"
 
 _REMEMBERED = 10_000
 """Files this process committed whose metadata stays in memory (a download or a job
-input then reads no ``meta.json``)."""
-_FLUSH_INTERVAL = 0.02
-"""Seconds between the flusher's rounds: commits gather meanwhile into one round of fsyncs."""
-_FLUSH_PARK_ROUNDS = 50
+input then reads no metadata from disk)."""
+_FLUSH_INTERVAL = 0.1
+"""Seconds between the flusher's rounds: commits gather meanwhile into one round, so a
+busy server pays for few rounds (ext4's own journal commits every 5 s)."""
+_FLUSH_PARK_ROUNDS = 10
+"""Idle rounds (a second) before the flusher sleeps until the next commit."""
 _BUFFER = 64 * 1024
 """A stored file's buffer, given so that opening it asks nothing of the terminal or the
 file system (without it, each open costs an ``isatty`` and an ``fstat``)."""
