@@ -24,9 +24,9 @@ Durability: a committed file survives the process being killed at once. A
 ``durable`` write (uploads) is also fsynced (file and directory) before it is
 reported; any other (job results, which can be made again) is made durable
 within about a tenth of a second by one flusher thread for every file committed
-meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which costs a fraction of
-the CPU of an fsync per file (none at all on a file system in memory, such as
-tmpfs, which has no disk to flush to). A power cut inside that window can leave
+meanwhile, off the job's path: on Linux with one ``syncfs`` per round, which costs
+a fraction of the CPU of an fsync per file (none at all on a file system in
+memory, such as tmpfs, which has no disk to flush to). A power cut inside that window can leave
 such a file short or empty on disk: its footer and size are checked when it is
 opened, so it reads as absent (404), never as a truncated document, and the sweep
 removes it once it is as old as a stale temp file.
@@ -413,14 +413,13 @@ class LocalFileStore(FileStore):
 
     def info(self, file_id: str) -> FileInfo | None:
         path = self._path(file_id)
-        remembered = self._recent.get(file_id)
-        if path is not None and remembered is not None:
+        if path is not None and file_id in self._recent:
             try:  # one look at a file this process committed: still there, still whole?
-                whole = os.stat(path).st_size == remembered[1]
+                known = self._remembered(file_id, os.stat(path).st_size)
             except OSError:
-                whole = False
-            if whole:
-                return None if remembered[0].expired() else remembered[0]
+                known = None
+            if known is not None:
+                return None if known.expired() else known
         opened = self._open(file_id)
         if opened is None:
             return None
@@ -453,11 +452,9 @@ class LocalFileStore(FileStore):
                 self._recent.pop(file_id, None)
             return None
         try:
-            remembered = self._recent.get(file_id)
             length = os.fstat(raw.fileno()).st_size
-            if remembered is not None and remembered[1] == length:
-                info: FileInfo | None = remembered[0]
-            else:
+            info = self._remembered(file_id, length)
+            if info is None:
                 info = _read_footer(file_id, raw, length)
                 raw.seek(0)
         except BaseException:
@@ -467,6 +464,12 @@ class LocalFileStore(FileStore):
             raw.close()
             return None
         return info, raw
+
+    def _remembered(self, file_id: str, length: int) -> FileInfo | None:
+        """The info of a file this process committed, if the file on disk still has the
+        length it was written with (else it was cut short, or replaced, since)."""
+        remembered = self._recent.get(file_id)
+        return remembered[0] if remembered is not None and remembered[1] == length else None
 
     def _open_old(self, file_id: str, directory: str) -> tuple[FileInfo, io.FileIO] | None:
         """:meth:`_open` for a file stored by a version before 0.2 (a directory)."""
