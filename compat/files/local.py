@@ -148,11 +148,12 @@ class _Flusher:
         if not files:
             return
         parents = {path.parent for path in files}
-        if _SYNCFS is not None:
+        syncfs = _SYNCFS  # read once: a round uses one way of flushing throughout
+        if syncfs is not None:
             # One call per file system instead of an fsync per file and directory: on a busy
             # server the fsyncs cost more CPU than the jobs whose results they keep.
             for parent in parents:
-                if not _sync_file_system(parent):
+                if not _sync_file_system(syncfs, parent):
                     break
             else:
                 return
@@ -186,16 +187,15 @@ def _find_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = _find_syncfs()
 
 
-def _sync_file_system(directory: Path) -> bool:
+def _sync_file_system(syncfs: Callable[[int], int], directory: Path) -> bool:
     """``syncfs`` on the file system holding ``directory``; ``False`` when it failed
     (the caller then fsyncs file by file)."""
-    assert _SYNCFS is not None
     try:
         descriptor = os.open(directory, os.O_RDONLY)
     except FileNotFoundError:
         return True  # the store itself is gone: nothing left to keep
     try:
-        if _SYNCFS(descriptor) == 0:
+        if syncfs(descriptor) == 0:
             return True
         _log.warning("syncfs failed (%s); flushing file by file", os.strerror(ctypes.get_errno()))
         return False
