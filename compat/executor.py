@@ -186,12 +186,8 @@ class JobExecutor:
         on_progress: Callable[[int, int], None],
     ) -> Report:
         pixels = self._pixels()
-        merging = _merge_options(params, options)
-        merging["on_progress"] = on_progress
-        merging["attach_sources"] = options.attach_sources
-        report: Report
         if kind == "convert":
-            report = images_to_pdf(
+            return images_to_pdf(
                 inputs,
                 output,
                 on_progress=on_progress,
@@ -202,10 +198,13 @@ class JobExecutor:
                 auto_orient=options.auto_orient,
                 **pixels,
             )
-        elif kind == "merge":
-            report = merge_pdfs(_with_choices(inputs, options), output, **merging)
-        elif kind == "merge2":
-            report = merge_any(
+        merging = _merge_options(params, options)
+        merging["on_progress"] = on_progress
+        merging["attach_sources"] = options.attach_sources
+        if kind == "merge":
+            return merge_pdfs(_with_choices(inputs, options), output, **merging)
+        if kind == "merge2":
+            return merge_any(
                 _with_choices(inputs, options),
                 output,
                 limits=ArchiveLimits(max_total_bytes=self._max_job_bytes),
@@ -214,9 +213,7 @@ class JobExecutor:
                 **merging,
                 **pixels,
             )
-        else:
-            raise ApiError(400, f"Unknown job kind {kind!r}.")
-        return report
+        raise ApiError(400, f"Unknown job kind {kind!r}.")
 
     def _pixels(self) -> dict[str, Any]:
         # None keeps the engine's own default pixel limit.

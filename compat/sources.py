@@ -19,7 +19,6 @@ import re
 import tempfile
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import BinaryIO, NamedTuple, cast
 from urllib.parse import unquote, urlsplit
 
@@ -55,8 +54,10 @@ class FetchAuth:
     password: str
 
 
+@functools.lru_cache(maxsize=1024)
 def own_file_id(url: str) -> str | None:
-    """The store id behind one of our file URLs or a ``filetoken://`` URL, else ``None``."""
+    """The store id behind one of our file URLs or a ``filetoken://`` URL, else ``None``
+    (remembered: a job asks for each source's twice)."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "filetoken":
@@ -128,7 +129,7 @@ class Sources:
         mapped = self._mapped(url)
         return mapped[1] if mapped is not None else None
 
-    def _mapped(self, url: str) -> tuple[Path, int] | None:
+    def _mapped(self, url: str) -> tuple[str, int] | None:
         """The URL map's local file for an http(s) ``url`` and its size, if it has one."""
         if self._url_map is None or urlsplit(url).scheme.lower() not in _REMOTE_SCHEMES:
             return None
@@ -148,7 +149,7 @@ class Sources:
         mapped = self._mapped(url)
         if mapped is not None:
             path, size = mapped
-            return OpenedSource(NamedSource(str(path), url_file_name(url)), size)
+            return OpenedSource(NamedSource(path, url_file_name(url)), size)
         self.check(url)  # what is left is remote: the scheme, offline mode and the policy
         spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115
         stack.enter_context(spool)

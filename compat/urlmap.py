@@ -20,6 +20,7 @@ mirror are followed, as the operator who put them there meant.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import stat
@@ -33,7 +34,7 @@ class UrlMap:
     def __init__(self, location: Path) -> None:
         self.location = location
         self._root = str(location.resolve())
-        self._table: dict[str, Path] | None = None
+        self._table: dict[str, str] | None = None
         if location.is_file():
             try:
                 entries = json.loads(location.read_text(encoding="utf-8"))
@@ -41,29 +42,41 @@ class UrlMap:
                 raise ValueError(f"{location}: not valid JSON ({error})") from None
             if not isinstance(entries, dict):
                 raise ValueError(f"{location}: a URL map file must be a JSON object")
-            self._table = {str(url): location.parent / str(path) for url, path in entries.items()}
+            self._table = {
+                str(url): str(location.parent / str(path)) for url, path in entries.items()
+            }
         elif not location.is_dir():
             raise ValueError(f"{location}: URL map not found (expected a directory or JSON file)")
 
-    def find(self, url: str) -> tuple[Path, int] | None:
-        """The local file for ``url`` and its size in bytes (from the same ``stat``), or
-        ``None`` when the map has no entry for it."""
+    def find(self, url: str) -> tuple[str, int] | None:
+        """The local file's path for ``url`` and its size in bytes (from the same
+        ``stat``), or ``None`` when the map has no entry for it."""
         if self._table is not None:
             path = self._table.get(url)
             if path is None:
                 return None
-            return _regular(str(path), _file_status(str(path)))
-        parts = urlsplit(url)
-        names = [(parts.hostname or "").lower()]
-        names += [unquote(piece) for piece in parts.path.split("/") if piece]
-        if not names[0] or any(_unsafe(name) for name in names):
+            return _regular(path, _file_status(path))
+        candidate = _mirror_path(self._root, url)
+        if candidate is None:
             return None
-        candidate = os.path.join(self._root, *names)
         found = _file_status(candidate)
         if found is not None and stat.S_ISDIR(found.st_mode):
             candidate = os.path.join(candidate, "index.html")
             found = _file_status(candidate)
         return _regular(candidate, found)
+
+
+@functools.lru_cache(maxsize=1024)
+def _mirror_path(root: str, url: str) -> str | None:
+    """Where ``url`` is in a mirror directory at ``root`` (``<host>/<path>``), or ``None``
+    when it names nothing there (remembered: a job looks each source up twice, and a
+    server sees the same URLs again and again; what is there is asked each time)."""
+    parts = urlsplit(url)
+    names = [(parts.hostname or "").lower()]
+    names += [unquote(piece) for piece in parts.path.split("/") if piece]
+    if not names[0] or any(_unsafe(name) for name in names):
+        return None
+    return os.path.join(root, *names)
 
 
 def _file_status(path: str) -> os.stat_result | None:
@@ -73,11 +86,12 @@ def _file_status(path: str) -> os.stat_result | None:
         return None
 
 
-def _regular(path: str, status: os.stat_result | None) -> tuple[Path, int] | None:
-    """``path`` and its size when ``status`` says it is a regular file (links followed)."""
+def _regular(path: str, status: os.stat_result | None) -> tuple[str, int] | None:
+    """``path`` and its size when ``status`` says it is a regular file (links followed).
+    A string, not a ``Path``: it is looked up twice in a small job, and opened by name."""
     if status is None or not stat.S_ISREG(status.st_mode):
         return None
-    return Path(path), status.st_size
+    return path, status.st_size
 
 
 def _unsafe(name: str) -> bool:

@@ -37,11 +37,11 @@ from __future__ import annotations
 import ctypes
 import errno
 import io
+import itertools
 import json
 import logging
 import os
 import re
-import secrets
 import shutil
 import struct
 import sys
@@ -71,6 +71,9 @@ _OLD_META = "meta.json"
 """The two files of a directory written by a version before 0.2."""
 _UNLEASED = "unleased"
 """The writer token in temp names of a store without a lease (one process only)."""
+_TEMP_NUMBERS = itertools.count()
+"""Numbers this process gives its temp files: with the writer token before them, a name
+no other write uses (a random one cost a system call for every write)."""
 
 
 _REMEMBERED = 10_000
@@ -379,7 +382,7 @@ class LocalFileStore(FileStore):
             raise ValueError(f"invalid file id {file_id!r}")
         # Plain strings and os calls: a small job's result is written in about the time
         # pathlib's layers would take to get there.
-        temp = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{secrets.token_hex(4)}"
+        temp = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{next(_TEMP_NUMBERS)}"
         try:
             with open(temp, "xb", buffering=_BUFFER) as handle:
                 sink = CountingWriter(handle, max_bytes)

@@ -24,9 +24,9 @@ def mirror(tmp_path: Path) -> Path:
 def test_urls_name_files_under_their_host(mirror: Path) -> None:
     urls = UrlMap(mirror)
     found = urls.find("https://H.example/docs/a%20b.png?v=2")
-    assert found is not None and (found[0].read_bytes(), found[1]) == (b"png", 3)
+    assert found is not None and (Path(found[0]).read_bytes(), found[1]) == (b"png", 3)
     index = urls.find("http://h.example/site/")
-    assert index is not None and (index[0].read_bytes(), index[1]) == (b"<p>", 3)
+    assert index is not None and (Path(index[0]).read_bytes(), index[1]) == (b"<p>", 3)
     assert urls.find("https://h.example/docs/missing.png") is None
     assert urls.find("https://h.example/docs") is None  # a folder with no index.html
     assert urls.find("https://other.example/docs/a%20b.png") is None
