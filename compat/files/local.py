@@ -90,7 +90,7 @@ file system (without it, each open costs an ``isatty`` and an ``fstat``)."""
 _log = logging.getLogger("pdfbinder.files")
 
 
-def _fsync_path(path: Path) -> None:
+def _fsync_path(path: str | Path) -> None:
     descriptor = os.open(path, os.O_RDONLY)
     try:
         os.fsync(descriptor)
@@ -108,13 +108,13 @@ class _Flusher:
     """
 
     def __init__(self) -> None:
-        self._pending: deque[Path] = deque()  # append and popleft are atomic: no lock
+        self._pending: deque[str] = deque()  # append and popleft are atomic: no lock
         self._wake = threading.Event()
         self._parked = False
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def add(self, path: Path) -> None:
+    def add(self, path: str) -> None:
         self._pending.append(path)
         if self._thread is None:
             with self._lock:
@@ -145,12 +145,12 @@ class _Flusher:
 
     def flush(self) -> None:
         """Make everything added so far durable (also callable from any thread)."""
-        files: list[Path] = []
+        files: list[str] = []
         while self._pending:
             files.append(self._pending.popleft())
         if not files:
             return
-        parents = {path.parent for path in files}
+        parents = {os.path.dirname(path) for path in files}
         syncfs = _SYNCFS  # read once: a round uses one way of flushing throughout
         if syncfs is not None:
             # One call per file system instead of an fsync per file and directory: on a busy
@@ -190,7 +190,7 @@ def _find_syncfs() -> Callable[[int], int] | None:
 _SYNCFS = _find_syncfs()
 
 
-def _sync_file_system(syncfs: Callable[[int], int], directory: Path) -> bool:
+def _sync_file_system(syncfs: Callable[[int], int], directory: str) -> bool:
     """``syncfs`` on the file system holding ``directory``; ``False`` when it failed
     (the caller then fsyncs file by file)."""
     try:
@@ -407,7 +407,7 @@ class LocalFileStore(FileStore):
         if durable:
             _fsync_path(self.root)  # the link itself, durable before we answer 200
         elif self._flushed:
-            _FLUSHER.add(Path(target))
+            _FLUSHER.add(target)
         sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
         with self._recent_lock:
             self._recent[file_id] = (sink.info, size + len(meta) + _FOOTER.size)
