@@ -303,6 +303,17 @@ def soffice_pids(ancestor: int) -> set[int]:
     return found
 
 
+def process_ended(pid: int) -> bool:
+    """Whether process ``pid`` has ended: gone, or a zombie. A killed LibreOffice is its
+    driver's child; the driver is killed too, and the orphan is left for init to reap,
+    which some inits (this VM's among them) do a moment later."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True
+    return stat[stat.rindex(")") + 2] in "ZX"
+
+
 def external_image_docx(url: str) -> bytes:
     """A DOCX showing an image that is not in the file but linked from ``url``."""
     data = make_docx([("Linked picture", "The picture below lives elsewhere.")])

@@ -57,11 +57,16 @@ const api = new Api(askForKey);
 
 // ---- announcements ----------------------------------------------------------------------
 
+let pendingAnnouncement = 0;
+
 function announce(text) {
   const announcer = $("announcer");
   announcer.textContent = "";
-  // A fresh node each time, so the same sentence twice is still read out.
-  window.setTimeout(() => {
+  // A fresh node each time, so the same sentence twice is still read out. A newer
+  // announcement replaces one still waiting: two quick moves are read out as where the
+  // file ended up, never with the first one's position after the second's.
+  window.clearTimeout(pendingAnnouncement);
+  pendingAnnouncement = window.setTimeout(() => {
     announcer.textContent = text;
   }, 30);
 }
