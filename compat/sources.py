@@ -54,10 +54,8 @@ class FetchAuth:
     password: str
 
 
-@functools.lru_cache(maxsize=1024)
 def own_file_id(url: str) -> str | None:
-    """The store id behind one of our file URLs or a ``filetoken://`` URL, else ``None``
-    (remembered: a job asks for each source's twice)."""
+    """The store id behind one of our file URLs or a ``filetoken://`` URL, else ``None``."""
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "filetoken":

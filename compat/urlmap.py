@@ -56,7 +56,10 @@ class UrlMap:
             if path is None:
                 return None
             return _regular(path, _file_status(path))
-        candidate = _mirror_path(self._root, url)
+        # Only short URLs are remembered: a client's megabyte-long ones would otherwise stay
+        # in memory, a thousand of them.
+        lookup = _mirror_path if len(url) <= _REMEMBERED_URL_LENGTH else _mirror_path.__wrapped__
+        candidate = lookup(self._root, url)
         if candidate is None:
             return None
         found = _file_status(candidate)
@@ -64,6 +67,10 @@ class UrlMap:
             candidate = os.path.join(candidate, "index.html")
             found = _file_status(candidate)
         return _regular(candidate, found)
+
+
+_REMEMBERED_URL_LENGTH = 2048
+"""Longest URL whose place in the mirror is remembered (1,024 of them: a few MB at most)."""
 
 
 @functools.lru_cache(maxsize=1024)

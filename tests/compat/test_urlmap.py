@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from pdfbinder.compat import urlmap
 from pdfbinder.compat.urlmap import UrlMap
 
 
@@ -48,3 +49,14 @@ def test_urls_name_files_under_their_host(mirror: Path) -> None:
 )
 def test_no_url_steps_out_of_its_host_folder(mirror: Path, url: str) -> None:
     assert UrlMap(mirror).find(url) is None
+
+
+def test_a_long_url_is_found_and_not_remembered(mirror: Path) -> None:
+    """A URL past the remembered length (here by its query, which the mirror ignores) names
+    its file as a short one does, and leaves nothing behind in the lookups' memory."""
+    urls = UrlMap(mirror)
+    remembered = urlmap._mirror_path.cache_info().currsize
+    found = urls.find("https://h.example/docs/a%20b.png?token=" + "x" * 5000)
+    assert found is not None and (Path(found[0]).read_bytes(), found[1]) == (b"png", 3)
+    assert urls.find("https://h.example/%2e%2e/secret.txt?" + "x" * 5000) is None
+    assert urlmap._mirror_path.cache_info().currsize == remembered
