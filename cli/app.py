@@ -8,10 +8,12 @@ imports the engine half (or the server stack) it uses when it runs.
 
 from __future__ import annotations
 
+import atexit
+import os
 import sys
 from collections.abc import Callable, Iterable
 from importlib import import_module
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 
@@ -19,6 +21,8 @@ from pdfbinder.engine import __version__
 
 # Each command is the function of the same name in the module of the same name.
 COMMANDS = ("convert", "merge", "inspect", "serve", "worker", "demo")
+ONE_JOB_COMMANDS = ("convert", "merge", "inspect")
+"""Commands that do one job and end, so their run ends without unwinding the heap."""
 
 
 def command(name: str) -> Callable[..., Any]:
@@ -68,4 +72,39 @@ def main() -> None:
     # and worker have some forty options), so a run naming its command builds only it.
     # The group stays a group, so usage lines, help and errors read the same.
     named = sys.argv[1] if len(sys.argv) > 1 else None
-    build_app([named] if named in COMMANDS else COMMANDS)()
+    app = build_app([named] if named in COMMANDS else COMMANDS)
+    if named not in ONE_JOB_COMMANDS:
+        app()
+        return
+    from pdfbinder.engine.teardown import leave_to_exit
+
+    leave_to_exit()
+    try:
+        app()
+    except SystemExit as ended:
+        _exit_now(ended.code)
+    _exit_now(0)
+
+
+def _exit_now(code: object) -> NoReturn:
+    """End a one-job run as ``sys.exit(code)`` would, without unwinding the heap first.
+
+    The job's output is written and closed by now; what is left is freeing
+    memory, which the operating system does at once. Exit handlers still run
+    (log handlers, a coverage tool's), the standard streams are flushed, and a
+    failed flush fails the run, as at a normal exit.
+    """
+    if code is None:
+        status = 0
+    elif isinstance(code, int):
+        status = code
+    else:
+        print(code, file=sys.stderr)
+        status = 1
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            status = status or 120  # what Python itself returns when the final flush fails
+    os._exit(status)

@@ -107,17 +107,34 @@ class Provenance:
     def add_pages(
         self, output_first: int, input_index: int, pages: list[int], member: str | None = None
     ) -> None:
-        """Record that output pages ``output_first``… show ``pages`` (1-based) of one input."""
-        for offset, page in enumerate(pages):
-            output_page = output_first + offset
-            last = self.runs[-1] if self.runs else None
-            step = last.extends_with(output_page, input_index, page, member) if last else 0
+        """Record that output pages ``output_first``… show ``pages`` (1-based) of one input.
+
+        A run is made once it ends, not page by page: a 2,000-page input is one run.
+        """
+        runs = self.runs
+        position, end = 0, len(pages)
+        while position < end:
+            last = runs[-1] if runs else None
+            step = (
+                last.extends_with(output_first + position, input_index, pages[position], member)
+                if last is not None
+                else 0
+            )
             if last is not None and step:
-                self.runs[-1] = PageRun(
-                    last.output_first, last.count + 1, input_index, last.input_first, step, member
-                )
+                runs.pop()
+                run_output, run_input, count = last.output_first, last.input_first, last.count
             else:
-                self.runs.append(PageRun(output_page, 1, input_index, page, 1, member))
+                run_output, run_input, count = output_first + position, pages[position], 1
+                position += 1
+                step = pages[position] - run_input if position < end else 1
+                if step not in (1, -1):  # the next page starts a run of its own
+                    step = 1
+            previous = run_input + (count - 1) * step
+            while position < end and pages[position] == previous + step:
+                previous += step
+                count += 1
+                position += 1
+            runs.append(PageRun(run_output, count, input_index, run_input, step, member))
 
     def reorder(self, order: list[int]) -> None:
         """Output page ``i + 1`` becomes the page that was ``order[i] + 1``: the runs again.

@@ -46,6 +46,7 @@ from ..office.detect import DocumentType, document_type
 from ..output import Destination, atomic_output
 from ..provenance import InputDigest, digest_bytes, digest_source
 from ..report import ProgressCallback, Report
+from ..teardown import finished
 from .archives import (
     ArchiveLimits,
     MemberFilter,
@@ -543,7 +544,9 @@ def merge_groups(
         raise InvalidOption("nothing to merge: the inputs have no pages")
     if collate:
         merger.collate()
-    return merger.save(output, linearize=linearize, info=info)
+    report = merger.save(output, linearize=linearize, info=info)
+    finished(merger)
+    return report
 
 
 BOOKMARK_TITLES = ("document", "file")

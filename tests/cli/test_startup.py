@@ -31,6 +31,22 @@ sys.argv[0] = "pdfbinder"
 from pdfbinder.cli.app import main
 main()
 """
+# Runs the command line, then reports what its exit left to the operating system and
+# what the last exit handler saw: a one-job command ends by os._exit after its exit
+# handlers, so a handler still runs, and the documents it kept were never freed.
+_EXIT_PROBE = """
+import atexit, json, sys
+report = sys.argv.pop(1)
+from pdfbinder.engine import teardown
+def record():
+    left = teardown._left
+    kinds = None if left is None else [type(item).__name__ for item in left]
+    open(report, "w").write(json.dumps(kinds))
+atexit.register(record)
+sys.argv[0] = "pdfbinder"
+from pdfbinder.cli.app import main
+main()
+"""
 # Loaded by no command that does not need it: the server stack, Typer's optional
 # pydantic coercion (Typer 0.29+), rich (only for a progress bar on a terminal),
 # pillow-heif (only once a HEIF file is seen).
@@ -166,3 +182,39 @@ def test_the_json_summary_of_stdout_output_goes_to_stderr(jpeg: Path) -> None:
     with pikepdf.open(io.BytesIO(done.stdout)) as pdf:
         assert len(pdf.pages) == 1
     assert json.loads(done.stderr)["pages"] == 1
+
+
+def _left_at_exit(
+    tmp_path: Path, *arguments: str
+) -> tuple[object, subprocess.CompletedProcess[str]]:
+    report = tmp_path / "left.json"
+    done = subprocess.run(
+        [sys.executable, "-c", _EXIT_PROBE, str(report), *arguments],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    return json.loads(report.read_text()), done
+
+
+def test_a_merge_run_leaves_its_finished_document_to_the_exit(tmp_path: Path) -> None:
+    first, second = _small_pdf(tmp_path / "a.pdf", 2), _small_pdf(tmp_path / "b.pdf", 1)
+    left, done = _left_at_exit(tmp_path, "merge", str(first), str(second), "-o", "m.pdf")
+    assert done.returncode == 0, done.stderr
+    assert left == ["_Merger"]  # kept, not unwound, and the exit handlers still ran
+    with pikepdf.open(tmp_path / "m.pdf") as pdf:
+        assert len(pdf.pages) == 3
+
+
+def test_a_failing_one_job_run_keeps_its_exit_status_and_message(tmp_path: Path) -> None:
+    left, done = _left_at_exit(tmp_path, "merge", "missing.pdf", "-o", "m.pdf")
+    assert done.returncode == 3
+    assert "missing.pdf" in done.stderr and "Traceback" not in done.stderr
+    assert left == []
+    assert not (tmp_path / "m.pdf").exists()
+
+
+def test_a_server_command_frees_as_usual(tmp_path: Path) -> None:
+    left, done = _left_at_exit(tmp_path, "serve", "--help")
+    assert done.returncode == 0, done.stderr
+    assert left is None  # nothing is left to the exit of a long-running command
