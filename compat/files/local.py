@@ -3,11 +3,13 @@
 Layout under ``root``: ``<id>``, one file holding the document's bytes, then its
 metadata (JSON), then a 16-byte footer: the metadata's length (8 bytes,
 big-endian) and the 8 bytes ``pdfbmeta``. A reader is given the document's bytes
-only. A write fills a private file under ``root/.tmp`` and is committed by one
-``link`` of it to ``root/<id>``, which is atomic on POSIX and fails if the id
-exists — so a crash leaves at most a stray temp file, never a half file behind a
-URL, and an id is written once. (On a file system without hard links, such as FAT,
-the id is claimed by creating it exclusively, and the file is renamed over the claim.)
+only. A write fills an unnamed file (Linux's ``O_TMPFILE``, which vanishes if the
+process dies) or, where the file system has none, a private file under
+``root/.tmp``, and is committed by one ``link`` of it to ``root/<id>``, which is
+atomic on POSIX and fails if the id exists — so a crash leaves at most a stray temp
+file, never a half file behind a URL, and an id is written once. (On a file system
+without hard links, such as FAT, the id is claimed by creating it exclusively, and
+the file is renamed over the claim.)
 Deletion renames the file away before removing it.
 
 Versions before 0.2 wrote a directory per id (``<id>/content`` and
@@ -242,15 +244,58 @@ _NO_HARD_LINKS = frozenset(
 )
 
 
-def _publish(temp: str, target: str, file_id: str) -> None:
-    """Make the whole file at ``temp`` the stored file ``target``; :class:`FileExists` if
-    the id is taken. The temp file stays for the caller to remove."""
+_UNNAMED = getattr(os, "O_TMPFILE", 0)
+"""Linux's flag for a file with no name until it is linked in (0 elsewhere)."""
+
+
+def _open_unnamed(directory: str) -> int:
+    return os.open(directory, _UNNAMED | os.O_WRONLY | os.O_CLOEXEC, 0o666)
+
+
+def _link_unnamed(descriptor: int, target: str) -> None:
+    """Give the unnamed file open at ``descriptor`` the name ``target``.
+
+    Through its ``/proc/self/fd`` link, which needs no privilege (``AT_EMPTY_PATH``
+    does). Python asks for the link to be followed (``linkat`` with
+    ``AT_SYMLINK_FOLLOW``) only when given a directory descriptor; the path is
+    absolute, so the kernel ignores the one given.
+    """
+    os.link(f"/proc/self/fd/{descriptor}", target, src_dir_fd=descriptor, follow_symlinks=True)
+
+
+def takes_unnamed_files(directory: str) -> bool:
+    """Whether files can be made unnamed in ``directory`` and linked in later: tried
+    once, the probe's name removed at once."""
+    if not _UNNAMED:
+        return False
     try:
-        os.link(temp, target)
+        descriptor = _open_unnamed(directory)
+    except OSError:  # a kernel or file system without O_TMPFILE
+        return False
+    probe = f"{directory}/.tmp/unnamed-probe-{os.getpid()}-{next(_TEMP_NUMBERS)}"
+    try:
+        _link_unnamed(descriptor, probe)
+    except OSError:  # no /proc, or no hard links
+        return False
+    finally:
+        os.close(descriptor)
+    _remove(probe)
+    return True
+
+
+def _publish(temp: str | int, target: str, file_id: str) -> None:
+    """Make the whole file at ``temp`` (a path, or an unnamed file's descriptor) the
+    stored file ``target``; :class:`FileExists` if the id is taken. A named temp file
+    stays for the caller to remove."""
+    try:
+        if isinstance(temp, int):
+            _link_unnamed(temp, target)
+        else:
+            os.link(temp, target)
     except FileExistsError as error:
         raise FileExists(file_id) from error
     except OSError as error:
-        if error.errno not in _NO_HARD_LINKS:
+        if isinstance(temp, int) or error.errno not in _NO_HARD_LINKS:
             raise
         # A file system without hard links (FAT, some network shares): claim the id by
         # creating it exclusively, then move the whole file over the claim in one rename.
@@ -354,6 +399,7 @@ class LocalFileStore(FileStore):
         self._temp_root = root / ".tmp"
         self._temp_root.mkdir(parents=True, exist_ok=True)
         self._temp_root_name = str(self._temp_root)
+        self._unnamed = takes_unnamed_files(str(root))
         self._flushed = not in_memory(root)
         self._root_name = str(root)
         # file id → its info and its length on disk, for files this process committed.
@@ -382,9 +428,14 @@ class LocalFileStore(FileStore):
             raise ValueError(f"invalid file id {file_id!r}")
         # Plain strings and os calls: a small job's result is written in about the time
         # pathlib's layers would take to get there.
-        temp = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{next(_TEMP_NUMBERS)}"
+        temp: str | None = None
+        if self._unnamed:  # no name to make now, or to remove if the write fails
+            descriptor = _open_unnamed(self._root_name)
+        else:
+            temp = f"{self._temp_root_name}/{self._writer}.put-{file_id}-{next(_TEMP_NUMBERS)}"
+            descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            with open(temp, "xb", buffering=_BUFFER) as handle:
+            with open(descriptor, "wb", buffering=_BUFFER) as handle:
                 sink = CountingWriter(handle, max_bytes)
                 yield sink
                 size = handle.tell()
@@ -401,9 +452,10 @@ class LocalFileStore(FileStore):
                 handle.flush()
                 if durable:
                     os.fsync(handle.fileno())
-            _publish(temp, target, file_id)
+                _publish(descriptor if temp is None else temp, target, file_id)
         finally:
-            _remove(temp)  # committed under its id, or given up
+            if temp is not None:
+                _remove(temp)  # committed under its id, or given up
         if durable:
             _fsync_path(self.root)  # the link itself, durable before we answer 200
         elif self._flushed:

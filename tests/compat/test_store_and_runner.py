@@ -85,7 +85,7 @@ def test_a_file_system_without_hard_links_stores_files_too(
     """FAT and some network shares refuse ``link``: the id is claimed by an exclusive
     create and the whole file renamed over the claim, written once all the same."""
 
-    def no_links(source: str, target: str) -> None:
+    def no_links(source: str, target: str, **how: Any) -> None:
         raise OSError(errno.EPERM, "Operation not permitted", target)
 
     monkeypatch.setattr(os, "link", no_links)
@@ -288,10 +288,47 @@ os.kill(os.getpid(), signal.SIGKILL)
 """
 
 
-def test_a_shared_store_removes_only_what_a_dead_writer_left(tmp_path: Path) -> None:
+def test_an_unnamed_write_is_unseen_until_committed_and_leaves_nothing_when_killed(
+    tmp_path: Path,
+) -> None:
+    """Where the file system takes unnamed files (Linux's O_TMPFILE), a write in flight
+    has no name at all, and a writer killed mid-write leaves nothing to clean up."""
+    if not hasattr(os, "O_TMPFILE"):
+        pytest.skip("unnamed files are Linux's")
+    root, leases = tmp_path / "files", tmp_path / LEASES
+    store = LocalFileStore(root)
+    assert local_store.takes_unnamed_files(str(root))
+    dead = subprocess.run(
+        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases), "unnamed"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dead.returncode == -signal.SIGKILL, dead.stderr
+    file_id = new_file_id()
+    with store.writer(file_id, name="a.txt", expires_at=LATER) as sink:
+        sink.write(b"in flight")
+        assert sorted(entry.name for entry in root.iterdir()) == [".tmp"]
+        assert list((root / ".tmp").iterdir()) == []
+    assert sorted(entry.name for entry in root.iterdir()) == [".tmp", file_id]
+    opened = store.open(file_id)
+    assert opened is not None
+    with opened[1] as stream:
+        assert stream.read() == b"in flight"
+    with pytest.raises(FileExists), store.writer(file_id, name="b.txt", expires_at=LATER) as sink:
+        sink.write(b"second")
+    assert list((root / ".tmp").iterdir()) == []
+
+
+def test_a_shared_store_removes_only_what_a_dead_writer_left(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where writes go through named temp files (no O_TMPFILE), each process removes only
+    those of writers that are gone."""
+    monkeypatch.setattr(local_store, "_UNNAMED", 0)
     root, leases = tmp_path / "files", tmp_path / LEASES
     dead = subprocess.run(
-        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases)],
+        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases), "named"],
         capture_output=True,
         text=True,
         timeout=120,
@@ -323,9 +360,12 @@ _DOOMED_WRITER = """
 import os, signal, sys
 from datetime import datetime, timezone
 from pathlib import Path
+from pdfbinder.compat.files import local
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.leases import ProcessLease
 
+if sys.argv[3] == "named":
+    local._UNNAMED = 0
 store = LocalFileStore(Path(sys.argv[1]), lease=ProcessLease(Path(sys.argv[2])))
 with store.writer("d" * 22, name="a.txt", expires_at=datetime.now(timezone.utc)) as sink:
     sink.write(b"cut short")
