@@ -14,6 +14,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 import pytest
@@ -62,16 +63,24 @@ _NEVER_FOR_FILES = {
 }
 
 
-def _modules_loaded(tmp_path: Path, *arguments: str) -> tuple[set[str], str]:
-    report = tmp_path / "modules.json"
+def _probed(
+    tmp_path: Path, probe: str, *arguments: str
+) -> tuple[Any, subprocess.CompletedProcess[str]]:
+    """Run the command line under ``probe``: what the probe reported, and the run."""
+    report = tmp_path / "probe.json"
     done = subprocess.run(
-        [sys.executable, "-c", _PROBE, str(report), *arguments],
+        [sys.executable, "-c", probe, str(report), *arguments],
         capture_output=True,
         text=True,
         cwd=tmp_path,
     )
+    return json.loads(report.read_text()), done
+
+
+def _modules_loaded(tmp_path: Path, *arguments: str) -> tuple[set[str], str]:
+    loaded, done = _probed(tmp_path, _PROBE, *arguments)
     assert done.returncode == 0, done.stderr
-    modules = set(json.loads(report.read_text()))
+    modules = set(loaded)
     return modules | {name.split(".")[0] for name in modules}, done.stdout
 
 
@@ -184,17 +193,8 @@ def test_the_json_summary_of_stdout_output_goes_to_stderr(jpeg: Path) -> None:
     assert json.loads(done.stderr)["pages"] == 1
 
 
-def _left_at_exit(
-    tmp_path: Path, *arguments: str
-) -> tuple[object, subprocess.CompletedProcess[str]]:
-    report = tmp_path / "left.json"
-    done = subprocess.run(
-        [sys.executable, "-c", _EXIT_PROBE, str(report), *arguments],
-        capture_output=True,
-        text=True,
-        cwd=tmp_path,
-    )
-    return json.loads(report.read_text()), done
+def _left_at_exit(tmp_path: Path, *arguments: str) -> tuple[Any, subprocess.CompletedProcess[str]]:
+    return _probed(tmp_path, _EXIT_PROBE, *arguments)
 
 
 def test_a_merge_run_leaves_its_finished_document_to_the_exit(tmp_path: Path) -> None:

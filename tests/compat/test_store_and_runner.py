@@ -298,13 +298,7 @@ def test_an_unnamed_write_is_unseen_until_committed_and_leaves_nothing_when_kill
     root, leases = tmp_path / "files", tmp_path / LEASES
     store = LocalFileStore(root)
     assert local_store.takes_unnamed_files(str(root))
-    dead = subprocess.run(
-        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases), "unnamed"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert dead.returncode == -signal.SIGKILL, dead.stderr
+    _kill_a_writer(root, leases, "unnamed")
     file_id = new_file_id()
     with store.writer(file_id, name="a.txt", expires_at=LATER) as sink:
         sink.write(b"in flight")
@@ -327,13 +321,7 @@ def test_a_shared_store_removes_only_what_a_dead_writer_left(
     those of writers that are gone."""
     monkeypatch.setattr(local_store, "_UNNAMED", 0)
     root, leases = tmp_path / "files", tmp_path / LEASES
-    dead = subprocess.run(
-        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases), "named"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert dead.returncode == -signal.SIGKILL, dead.stderr
+    _kill_a_writer(root, leases, "named")
     (root / ".tmp" / "put-from-an-older-version").mkdir()
     lease = ProcessLease(leases)
     live = LocalFileStore(root, lease=lease)
@@ -354,6 +342,17 @@ def test_a_shared_store_removes_only_what_a_dead_writer_left(
         assert stream.read() == b"in flight"
     # Deleted by one process: the other, which wrote it, no longer reports it either.
     assert sibling.delete(file_id) and live.info(file_id) is None and live.open(file_id) is None
+
+
+def _kill_a_writer(root: Path, leases: Path, temp_files: str) -> None:
+    """A process of the store at ``root`` killed in the middle of a write."""
+    dead = subprocess.run(
+        [sys.executable, "-c", _DOOMED_WRITER, str(root), str(leases), temp_files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert dead.returncode == -signal.SIGKILL, dead.stderr
 
 
 _DOOMED_WRITER = """
