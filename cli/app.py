@@ -66,7 +66,12 @@ def build_app(commands: Iterable[str] = COMMANDS) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """Console-script entry point.
+
+    It ends the process: a one-job command (``ONE_JOB_COMMANDS``) by ``os._exit``
+    once its exit handlers have run. To run commands inside a process that goes
+    on, call the Typer app from :func:`build_app` instead.
+    """
     # Typer turns the signature of every registered command into options before it
     # dispatches; for all five that is several times what one command's takes (serve
     # and worker have some forty options), so a run naming its command builds only it.
