@@ -265,14 +265,15 @@ def _link_unnamed(descriptor: int, target: str) -> None:
 
 def takes_unnamed_files(directory: str) -> bool:
     """Whether files can be made unnamed in ``directory`` and linked in later: tried
-    once, the probe's name removed at once."""
+    once, under a name no file id can have (so the store never sees it), removed at
+    once."""
     if not _UNNAMED:
         return False
     try:
         descriptor = _open_unnamed(directory)
     except OSError:  # a kernel or file system without O_TMPFILE
         return False
-    probe = f"{directory}/.tmp/unnamed-probe-{os.getpid()}-{next(_TEMP_NUMBERS)}"
+    probe = f"{directory}/.unnamed-probe.{os.getpid()}.{next(_TEMP_NUMBERS)}"
     try:
         _link_unnamed(descriptor, probe)
     except OSError:  # no /proc, or no hard links

@@ -296,8 +296,10 @@ def test_an_unnamed_write_is_unseen_until_committed_and_leaves_nothing_when_kill
     if not hasattr(os, "O_TMPFILE"):
         pytest.skip("unnamed files are Linux's")
     root, leases = tmp_path / "files", tmp_path / LEASES
-    store = LocalFileStore(root)
+    root.mkdir()
     assert local_store.takes_unnamed_files(str(root))
+    assert list(root.iterdir()) == []  # the probe's name is gone
+    store = LocalFileStore(root)
     _kill_a_writer(root, leases, "unnamed")
     file_id = new_file_id()
     with store.writer(file_id, name="a.txt", expires_at=LATER) as sink:
