@@ -84,6 +84,8 @@ class JobExecutor:
         inputs: list[Any] = []
 
         def working_on(position: int, done: int = 0) -> None:
+            if progress is ignore_progress:
+                return
             # Below 100 until the result is committed; no input once every input was read.
             percent = min(99, done * 100 // len(spec.urls))
             if position >= len(spec.urls):

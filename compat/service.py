@@ -407,11 +407,11 @@ class Service:
         finally:
             self.slots.release(spec.params["output_id"])
 
-    def _job_finished(self, record: JobRecord) -> None:
-        self.slots.release(record.spec.params["output_id"])  # e.g. cancelled before it ran
-        callback = record.spec.params.get("callback")
+    def _job_finished(self, record: JobRecord, spec: JobSpec) -> None:
+        self.slots.release(spec.params["output_id"])  # e.g. cancelled before it ran
+        callback = spec.params.get("callback")
         if callback:
-            self.callbacks.send(callback, job_body(record, record.spec.params["base_url"]))
+            self.callbacks.send(callback, job_body(record, spec.params["base_url"]))
 
 
 def job_body(record: JobRecord, base_url: str) -> dict[str, Any]:

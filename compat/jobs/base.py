@@ -83,8 +83,9 @@ CancelCheck = Callable[[], bool]
 Executor = Callable[[JobSpec, CancelCheck, ProgressReport], dict[str, Any]]
 """Does the work of one job, reporting its progress, and returns its JSON-able result."""
 
-FinishHook = Callable[[JobRecord], None]
-"""Called once with the final record of every job that ends (e.g. to send callbacks)."""
+FinishHook = Callable[[JobRecord, JobSpec], None]
+"""Called once for every job that ends, with its final record and its full spec (the
+record keeps no secrets; the spec has the callback's URL and credentials)."""
 
 
 class JobRunner(ABC):

@@ -51,7 +51,7 @@ from .base import (
     JobState,
 )
 from .outcome import notify_finished, outcome_of
-from .progress import JobProgress
+from .progress import JobProgress, ignore_progress
 
 INTERRUPTED_CODE = 500
 INTERRUPTED_MESSAGE = (
@@ -139,6 +139,10 @@ class _Running:
     its client stopped waiting)."""
     recorded_at_end: bool = False
     """An async job run before its answer: recorded once, as it ended."""
+    known: bool = True
+    """Whether anyone but its caller can ask for the job, so that it is listed as running
+    and then remembered: not a sync job run in the calling thread, whose id is never
+    handed out (its client gets the answer, or the error, before any other request)."""
     done: threading.Event | None = None
     """Made by the first request that waits for the job (under the runner's lock, which
     the job's end holds too); most jobs end with nobody waiting."""
@@ -325,9 +329,12 @@ class LocalJobRunner(JobRunner):
     ) -> JobRecord | None:
         if not self._slots.acquire(blocking=False):
             return None
-        running = _Running(spec, utcnow(), recorded=False, recorded_at_end=asynchronous)
-        with self._lock:
-            self._running[job_id] = running
+        running = _Running(
+            spec, utcnow(), recorded=False, recorded_at_end=asynchronous, known=asynchronous
+        )
+        if running.known:
+            with self._lock:
+                self._running[job_id] = running
         return self._run(job_id, running, holding_slot=True)
 
     def _keep(self, job_id: str, running: _Running, cancel: bool) -> None:
@@ -366,7 +373,9 @@ class LocalJobRunner(JobRunner):
             if running.cancel_asked:  # while it waited for a slot
                 raise JobCancelled
             started = utcnow()
-            return self._execute(running.spec, running.cancelled, running.report)
+            # Nobody can ask how far a job along nobody knows of is.
+            report = running.report if running.known else ignore_progress
+            return self._execute(running.spec, running.cancelled, report)
 
         try:
             outcome = outcome_of(job_id, running.cancelled, start_and_execute)
@@ -384,12 +393,15 @@ class LocalJobRunner(JobRunner):
             error_code=outcome.code,
             message=outcome.message,
         )
+        running.final = final
+        if not running.known:
+            notify_finished(self._on_finish, final, running.spec)
+            return final
         with self._lock:
             if running.recorded and not self._closed:
                 self._store_final(final)
             elif running.recorded_at_end and not self._closed:  # never recorded working
                 self._insert_final(final)
-            running.final = final
             self._finished[job_id] = final
             while len(self._finished) > _REMEMBERED:
                 self._finished.popitem(last=False)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from ..errors import ApiError
@@ -52,11 +52,11 @@ def outcome_of(
 
 
 def notify_finished(hook: FinishHook | None, record: JobRecord | None, spec: JobSpec) -> None:
-    """Give ``hook`` the final ``record`` with the full ``spec`` (callback URL included;
-    storage keeps none of it); a failing hook is logged, never raised."""
+    """Give ``hook`` the final ``record`` and the job's full ``spec``; a failing hook is
+    logged, never raised."""
     if hook is None or record is None:
         return
     try:
-        hook(replace(record, spec=spec))
+        hook(record, spec)
     except Exception:
         _log.exception("finish hook failed for job %s", record.job_id)

@@ -143,7 +143,7 @@ def test_runner_states_persist_across_instances(tmp_path: Path) -> None:
     database = tmp_path / "jobs.sqlite3"
     finished: list[str] = []
     runner = LocalJobRunner(
-        database, _execute, workers=2, on_finish=lambda record: finished.append(record.job_id)
+        database, _execute, workers=2, on_finish=lambda record, spec: finished.append(record.job_id)
     )
     runner.submit(JobSpec("ok", ["a", "b"], {"password": "p", "callback": "http://x"}), "j-ok")
     runner.submit(JobSpec("fail", ["a"]), "j-fail")
@@ -172,6 +172,8 @@ def test_jobs_run_in_the_calling_thread_are_recorded_only_when_async(tmp_path: P
     answered = runner.run_now(spec, "j-sync")
     assert polled is not None and polled.state is JobState.SUCCESS
     assert answered is not None and answered.result == {"pageCount": 2}
+    # Only the async one is remembered: nobody but its caller ever had the sync one's id.
+    assert runner.recent("j-async") == polled and runner.recent("j-sync") is None
     runner.close()
     again = LocalJobRunner(database, _execute, workers=1)
     # The async one answers /job/check from any process and after a restart; the sync
