@@ -79,16 +79,47 @@ def main() -> None:
     named = sys.argv[1] if len(sys.argv) > 1 else None
     app = build_app([named] if named in COMMANDS else COMMANDS)
     if named not in ONE_JOB_COMMANDS:
-        app()
+        _run(app)
         return
     from pdfbinder.engine.teardown import leave_to_exit
 
     leave_to_exit()
     try:
-        app()
+        _run(app)
     except SystemExit as ended:
         _exit_now(ended.code)
     _exit_now(0)
+
+
+def _run(app: typer.Typer) -> None:
+    """Run ``app``; an error of the system that reaches the top (above all, standard
+    output on a full disk) ends it with one line, not a traceback.
+
+    Every command turns the errors it expects into a message of its own, and Typer
+    ends a run whose reader went away (``pdfbinder inspect a.pdf | head -1``) quietly
+    with status 1.
+    """
+    try:
+        app()
+    except OSError as error:
+        _drop_standard_output()
+        raise SystemExit(f"pdfbinder: {_describe(error)}") from None
+
+
+def _describe(error: OSError) -> str:
+    reason = error.strerror or str(error)
+    return f"{reason}: {error.filename}" if error.filename else reason
+
+
+def _drop_standard_output() -> None:
+    """When standard output can no longer be written, point it at the null device, so
+    that the flush at exit does not fail again over what it still holds."""
+    try:
+        sys.stdout.flush()
+    except (OSError, ValueError):
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 def _exit_now(code: object) -> NoReturn:
