@@ -22,19 +22,20 @@ ones stay in memory and large ones go to disk.
 from __future__ import annotations
 
 import fnmatch
-import lzma
 import re
 import tempfile
-import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import BinaryIO, Literal
+from typing import TYPE_CHECKING, BinaryIO, Literal
 
 from ..errors import CorruptInput, TooLarge, UnsupportedInput
 from ..images.heif import heif_kind
 from ..inputs import NamedSource, Source, display_name, open_binary
 from ..office.detect import OLE2_SIGNATURE, RTF_SIGNATURE
+
+if TYPE_CHECKING:
+    import zipfile
 
 InputKind = Literal["pdf", "image", "zip", "office", "unknown"]
 
@@ -177,6 +178,8 @@ def archive_members(
     Each yielded member's file is closed once the consumer moves on; the
     consumer must be done with it by then.
     """
+    import zipfile  # here: a merge of PDFs alone never needs it, and it costs start-up time
+
     name = display_name(source)
     total = 0
     with open_binary(source) as handle:
@@ -216,6 +219,9 @@ def _extract(
     limits: ArchiveLimits,
 ) -> BinaryIO:
     """Copy one member into a spooled temporary file, enforcing the limits on real bytes."""
+    import lzma
+    import zipfile
+
     budget = min(limits.max_total_bytes, max(info.compress_size, 1) * limits.max_ratio)
     spool = tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY)  # noqa: SIM115 (returned)
     written = 0

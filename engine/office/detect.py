@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import codecs
 import os
-import zipfile
 from dataclasses import dataclass
 
 from ..inputs import NamedSource, Source, open_binary
@@ -101,6 +100,8 @@ def document_type(source: Source | NamedSource, head: bytes, name: str) -> Docum
 
 def _zip_document(source: Source | NamedSource, extension: str) -> DocumentType | None:
     """An Office Open XML or OpenDocument file, or ``None`` for a plain archive."""
+    import zipfile  # here: a merge of PDFs alone never needs it, and it costs start-up time
+
     with open_binary(source) as handle:
         position = handle.tell()
         try:

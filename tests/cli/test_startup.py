@@ -137,8 +137,9 @@ def test_merge_loads_no_image_path(tmp_path: Path) -> None:
         assert len(pdf.pages) == 5
     assert "pikepdf" in loaded
     assert not loaded & {"PIL", "pdfbinder.engine.images.convert", *_NEVER_FOR_FILES}
-    # LibreOffice's pool is loaded for the first Office document, not for PDFs.
-    assert "pdfbinder.engine.office.pool" not in loaded
+    # LibreOffice's pool is loaded for the first Office document, not for PDFs, and the
+    # ZIP reader for the first archive or zipped document.
+    assert not loaded & {"pdfbinder.engine.office.pool", "zipfile"}
     # Only the command named is loaded.
     assert not loaded & {f"pdfbinder.cli.{name}" for name in ("convert", "serve", "demo")}
 
