@@ -373,7 +373,7 @@ class LocalJobRunner(JobRunner):
             if running.cancel_asked:  # while it waited for a slot
                 raise JobCancelled
             started = utcnow()
-            # Nobody can ask how far a job along nobody knows of is.
+            # A job nobody else knows of has nobody to report its progress to.
             report = running.report if running.known else ignore_progress
             return self._execute(running.spec, running.cancelled, report)
 
