@@ -1,5 +1,5 @@
 """``python -m pdfbinder.cli``: the same command as the ``pdfbinder`` script."""
 
-from .app import main
+from . import main
 
 main()

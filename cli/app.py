@@ -66,7 +66,7 @@ def build_app(commands: Iterable[str] = COMMANDS) -> typer.Typer:
 
 
 def main() -> None:
-    """Console-script entry point.
+    """Run the command line (the console script, :func:`pdfbinder.cli.main`, calls this).
 
     It ends the process: a one-job command (``ONE_JOB_COMMANDS``) by ``os._exit``
     once its exit handlers have run. To run commands inside a process that goes

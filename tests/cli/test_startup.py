@@ -8,6 +8,7 @@ lists the modules it loaded.
 
 from __future__ import annotations
 
+import gc
 import importlib.metadata
 import io
 import json
@@ -20,6 +21,7 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from pdfbinder.cli import YOUNG_COLLECTION_THRESHOLD
 from tests.support.heif import heic_bytes, needs_heif, sample_image
 
 # Runs the command line as the console script does, then reports sys.modules even
@@ -29,7 +31,7 @@ import atexit, json, sys
 report = sys.argv.pop(1)
 atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
 sys.argv[0] = "pdfbinder"
-from pdfbinder.cli.app import main
+from pdfbinder.cli import main
 main()
 """
 # Runs the command line, then reports what its exit left to the operating system and
@@ -45,7 +47,17 @@ def record():
     open(report, "w").write(json.dumps(kinds))
 atexit.register(record)
 sys.argv[0] = "pdfbinder"
-from pdfbinder.cli.app import main
+from pdfbinder.cli import main
+main()
+"""
+# Runs the command line as the console script does, then reports the young generation's
+# collection threshold that the run ended with.
+_GC_PROBE = """
+import atexit, gc, json, sys
+report = sys.argv.pop(1)
+atexit.register(lambda: open(report, "w").write(json.dumps(gc.get_threshold()[0])))
+sys.argv[0] = "pdfbinder"
+from pdfbinder.cli import main
 main()
 """
 # Loaded by no command that does not need it: the server stack, Typer's optional
@@ -219,3 +231,21 @@ def test_a_server_command_frees_as_usual(tmp_path: Path) -> None:
     left, done = _left_at_exit(tmp_path, "serve", "--help")
     assert done.returncode == 0, done.stderr
     assert left is None  # nothing is left to the exit of a long-running command
+
+
+def test_a_one_job_command_collects_garbage_less_often(tmp_path: Path) -> None:
+    first, second = _small_pdf(tmp_path / "a.pdf", 1), _small_pdf(tmp_path / "b.pdf", 2)
+    threshold, done = _probed(tmp_path, _GC_PROBE, "merge", str(first), str(second), "-o", "m.pdf")
+    assert done.returncode == 0, done.stderr
+    with pikepdf.open(tmp_path / "m.pdf") as pdf:
+        assert len(pdf.pages) == 3
+    assert threshold == YOUNG_COLLECTION_THRESHOLD
+
+
+@pytest.mark.parametrize("arguments", [["serve", "--help"], ["--version"]])
+def test_other_commands_keep_the_usual_collection_threshold(
+    tmp_path: Path, arguments: list[str]
+) -> None:
+    threshold, done = _probed(tmp_path, _GC_PROBE, *arguments)
+    assert done.returncode == 0, done.stderr
+    assert threshold == gc.get_threshold()[0] != YOUNG_COLLECTION_THRESHOLD
