@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import gc
-import sys
 
 YOUNG_COLLECTION_THRESHOLD = 50_000
 """Allocations between two collections of the youngest generation during a one-job run."""
@@ -21,11 +20,9 @@ def main() -> None:
     """
     usual = gc.get_threshold()
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *usual[1:])
-    from .app import ONE_JOB_COMMANDS
+    from .app import ONE_JOB_COMMANDS, named_command
     from .app import main as run
 
-    if sys.argv[1:2] and sys.argv[1] in ONE_JOB_COMMANDS:
-        run()
-        return
-    gc.set_threshold(*usual)
+    if named_command() not in ONE_JOB_COMMANDS:
+        gc.set_threshold(*usual)
     run()

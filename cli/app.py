@@ -25,6 +25,11 @@ ONE_JOB_COMMANDS = ("convert", "merge", "inspect")
 """Commands that do one job and end, so their run ends without unwinding the heap."""
 
 
+def named_command() -> str | None:
+    """The first word of the command line: the command, when it names one."""
+    return sys.argv[1] if len(sys.argv) > 1 else None
+
+
 def command(name: str) -> Callable[..., Any]:
     """The function behind command ``name``, its module imported now."""
     function: Callable[..., Any] = getattr(import_module(f"{__package__}.{name}"), name)
@@ -76,7 +81,7 @@ def main() -> None:
     # dispatches; for all five that is several times what one command's takes (serve
     # and worker have some forty options), so a run naming its command builds only it.
     # The group stays a group, so usage lines, help and errors read the same.
-    named = sys.argv[1] if len(sys.argv) > 1 else None
+    named = named_command()
     app = build_app([named] if named in COMMANDS else COMMANDS)
     if named not in ONE_JOB_COMMANDS:
         _run(app)
