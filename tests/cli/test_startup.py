@@ -24,42 +24,39 @@ from PIL import Image
 from pdfbinder.cli import YOUNG_COLLECTION_THRESHOLD
 from tests.support.heif import heic_bytes, needs_heif, sample_image
 
-# Runs the command line as the console script does, then reports sys.modules even
-# though the command ends the process with SystemExit.
-_PROBE = """
-import atexit, json, sys
-report = sys.argv.pop(1)
-atexit.register(lambda: open(report, "w").write(json.dumps(sorted(sys.modules))))
-sys.argv[0] = "pdfbinder"
-from pdfbinder.cli import main
-main()
-"""
-# Runs the command line, then reports what its exit left to the operating system and
-# what the last exit handler saw: a one-job command ends by os._exit after its exit
-# handlers, so a handler still runs, and the documents it kept were never freed.
-_EXIT_PROBE = """
-import atexit, json, sys
-report = sys.argv.pop(1)
-from pdfbinder.engine import teardown
-def record():
-    left = teardown._left
-    kinds = None if left is None else [type(item).__name__ for item in left]
-    open(report, "w").write(json.dumps(kinds))
-atexit.register(record)
-sys.argv[0] = "pdfbinder"
-from pdfbinder.cli import main
-main()
-"""
-# Runs the command line as the console script does, then reports the young generation's
-# collection threshold that the run ended with.
-_GC_PROBE = """
+
+def _console_probe(reported: str, setup: str = "") -> str:
+    """A script that runs the command line as the console script does and, from an exit
+    handler, writes ``reported`` (an expression) as JSON to the path given first.
+
+    A one-job command ends by ``os._exit`` after its exit handlers, so the handler
+    still runs then, and sees what the run left behind.
+    """
+    return f"""
 import atexit, gc, json, sys
 report = sys.argv.pop(1)
-atexit.register(lambda: open(report, "w").write(json.dumps(gc.get_threshold()[0])))
+{setup}
+atexit.register(lambda: open(report, "w").write(json.dumps({reported})))
 sys.argv[0] = "pdfbinder"
 from pdfbinder.cli import main
 main()
 """
+
+
+# The modules the run loaded, though the command ends the process with SystemExit.
+_PROBE = _console_probe("sorted(sys.modules)")
+# What the run's exit left to the operating system: the documents it kept were never freed.
+_EXIT_PROBE = _console_probe(
+    "left_kinds()",
+    setup="""
+from pdfbinder.engine import teardown
+def left_kinds():
+    left = teardown._left
+    return None if left is None else [type(item).__name__ for item in left]
+""",
+)
+# The young generation's collection threshold that the run ended with.
+_GC_PROBE = _console_probe("gc.get_threshold()[0]")
 # Loaded by no command that does not need it: the server stack, Typer's optional
 # pydantic coercion (Typer 0.29+), rich (only for a progress bar on a terminal),
 # pillow-heif (only once a HEIF file is seen).
