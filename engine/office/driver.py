@@ -11,8 +11,9 @@ It starts ``soffice.bin`` headless with its own user profile, listening on a
 private UNO pipe, connects to it and converts one document per request. The
 lines it exchanges with the pool on stdin/stdout are JSON objects:
 
-* first answer: ``{"ready": true, "pid": N}`` once LibreOffice accepts
-  requests (``N`` is its process id and process group), or
+* first answer: ``{"ready": true, "pid": N, "sockets": [PATH, ...]}`` once
+  LibreOffice accepts requests (``N`` is its process id and process group;
+  the paths are the Unix sockets it listens on, see below), or
   ``{"ready": false, "detail": "..."}``;
 * request ``{"input": PATH, "output": PATH, "filter": NAME|null,
   "options": STR|null, "password": STR|null}``;
@@ -25,6 +26,12 @@ died) kills LibreOffice and ends the driver, so no ``soffice`` outlives its
 pool; LibreOffice also gets SIGKILL should the driver itself die. When
 LibreOffice ends (it crashed), so does the driver, and the pool, finding its
 stdout closed, starts a new pair.
+
+LibreOffice makes its sockets (the UNO pipe and the one a second start of the
+same profile would talk to) as files in ``/tmp``, whatever ``TMPDIR`` says,
+and only a LibreOffice that exits by itself removes them. Killed, it leaves
+two files behind per start, so whoever kills it removes them: the driver
+when its stdin ends, the pool when it stops a pair.
 """
 
 from __future__ import annotations
@@ -98,6 +105,33 @@ def kill_office(office: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(office.pid, signal.SIGKILL)
     office.wait()
+
+
+def office_sockets(pid: int) -> list[str]:
+    """The paths of LibreOffice's sockets that process ``pid`` holds, read from /proc."""
+    inodes = set()
+    fds = f"/proc/{pid}/fd"
+    for fd in os.listdir(fds):
+        with contextlib.suppress(OSError):  # closed meanwhile
+            target = os.readlink(os.path.join(fds, fd))
+            if target.startswith("socket:["):
+                inodes.add(target[len("socket:[") : -1])
+    paths = set()
+    with open("/proc/net/unix", encoding="utf-8", errors="replace") as table:
+        next(table)  # Num RefCount Protocol Flags Type St Inode Path
+        for line in table:
+            fields = line.split()
+            if len(fields) == 8 and fields[6] in inodes:
+                path = fields[7]
+                if path.startswith("/") and os.path.basename(path).startswith("OSL_PIPE_"):
+                    paths.add(path)
+    return sorted(paths)
+
+
+def remove_files(paths: list[str]) -> None:
+    for path in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
 
 
 def connect(uno: Any, office: subprocess.Popen[bytes], start: Any, pipe: str) -> tuple[Any, Any]:
@@ -220,11 +254,15 @@ def convert(uno: Any, unohelper: Any, desktop: Any, request: dict[str, Any]) -> 
     return {"ok": True}
 
 
-def read_requests(requests: queue.Queue[dict[str, Any]], office: subprocess.Popen[bytes]) -> None:
+def read_requests(
+    requests: queue.Queue[dict[str, Any]], office: subprocess.Popen[bytes], sockets: list[str]
+) -> None:
     """Queue the pool's requests; at the end of stdin kill LibreOffice and leave."""
     for line in sys.stdin:
         if line.strip():
             requests.put(json.loads(line))
+    # Its files go first: once LibreOffice is dead, exit_with_office ends this process.
+    remove_files(sockets)
     kill_office(office)
     os._exit(0)
 
@@ -258,10 +296,14 @@ def main() -> int:
         kill_office(office)
         answer({"ready": False, "detail": str(error)})
         return 1
+    try:
+        sockets = office_sockets(office.pid)
+    except OSError:  # no /proc to read: the files stay, as they would without this
+        sockets = []
     requests: queue.Queue[dict[str, Any]] = queue.Queue()
-    threading.Thread(target=read_requests, args=(requests, office), daemon=True).start()
+    threading.Thread(target=read_requests, args=(requests, office, sockets), daemon=True).start()
     threading.Thread(target=exit_with_office, args=(office,), daemon=True).start()
-    answer({"ready": True, "pid": office.pid})
+    answer({"ready": True, "pid": office.pid, "sockets": sockets})
     while True:
         request = requests.get()
         try:

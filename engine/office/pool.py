@@ -22,7 +22,10 @@ and supervises the pair:
 * no LibreOffice outlives the pool: :meth:`OfficePool.close` kills them,
   and a driver whose stdin closes (the process running the pool died) kills
   its LibreOffice and exits, which in turn is killed by the kernel if its
-  driver dies.
+  driver dies;
+* a killed LibreOffice leaves no files behind: its temp folder (``TMPDIR``)
+  is the pair's own and removed with it, and the socket files it makes in
+  ``/tmp`` are removed by whoever killed it (see ``driver.py``).
 
 Nothing starts before it is needed: the first conversion (or
 :meth:`OfficePool.start`) finds LibreOffice and starts the processes.
@@ -180,9 +183,13 @@ class _Office:
     def __init__(self, install: OfficeInstall, profile: str) -> None:
         self.install = install
         self.profile = profile
+        # LibreOffice's temp folder (TMPDIR): removed with the pair, since a killed
+        # LibreOffice leaves its own behind.
+        self.scratch = profile + "-tmp"
         self.lock = threading.Lock()
         self.driver: subprocess.Popen[str] | None = None
         self.office_pid: int | None = None
+        self.sockets: list[str] = []
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.conversions = 0
         self.retired = False
@@ -205,6 +212,7 @@ class _Office:
         if not os.path.isdir(os.path.join(self.profile, "user")):
             write_profile(self.profile)
         pipe = f"pdfbinder-{os.getpid()}-{secrets.token_hex(6)}"
+        os.makedirs(self.scratch, mode=0o700, exist_ok=True)
         try:
             driver = subprocess.Popen(
                 [
@@ -217,6 +225,7 @@ class _Office:
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.DEVNULL,
+                env={**os.environ, "TMPDIR": self.scratch},
                 text=True,
                 encoding="utf-8",
                 start_new_session=True,  # a terminal's Ctrl-C goes to the server, which closes us
@@ -243,6 +252,7 @@ class _Office:
             detail = ready.get("detail") or "its driver exited"
             raise OfficeUnavailable(f"cannot be converted: LibreOffice did not start ({detail})")
         self.driver, self.office_pid, self.lines = driver, int(ready["pid"]), lines
+        self.sockets = [str(path) for path in ready.get("sockets") or ()]
         self.conversions = 0
 
     def convert(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
@@ -279,7 +289,11 @@ class _Office:
     def _stop(self) -> None:
         if self.driver is not None:
             _kill(self.driver, self.office_pid)
-        self.driver, self.office_pid = None, None
+        for path in self.sockets:  # a killed LibreOffice leaves them in /tmp
+            with suppress(OSError):
+                os.unlink(path)
+        shutil.rmtree(self.scratch, ignore_errors=True)
+        self.driver, self.office_pid, self.sockets = None, None, []
 
     @property
     def running(self) -> bool:

@@ -6,6 +6,7 @@ import io
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import zipfile
@@ -44,6 +45,7 @@ from tests.support.office import (
     open_with_every_macro_allowed,
     page_texts,
     process_ended,
+    socket_files,
     soffice_pids,
     zip_of,
 )
@@ -338,17 +340,75 @@ def test_a_hung_libreoffice_times_out_and_is_replaced(tmp_path: Path) -> None:
         assert process_ended(frozen)
 
 
+def _temp_files(pid: int) -> set[Path]:
+    """What LibreOffice process ``pid`` keeps in its temp folder (its ``TMPDIR``)."""
+    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    (folder,) = [entry[len(b"TMPDIR=") :] for entry in environment if entry[:7] == b"TMPDIR="]
+    return set(Path(os.fsdecode(folder)).glob("lu*.tmp"))
+
+
 def test_a_libreoffice_that_died_idle_is_restarted_for_the_next_document(tmp_path: Path) -> None:
+    """Killed, LibreOffice cannot remove its socket files and temp folder; the pool does, so
+    a server that restarts LibreOffice for months does not fill /tmp."""
     document = NamedSource(make_docx([("Again", "and again")]), "again.docx")
     others = soffice_pids(os.getpid())  # the module's pool
+    before = socket_files()
     with OfficePool(processes=1) as pool:
         _merge(pool, tmp_path, document)
         (first,) = soffice_pids(os.getpid()) - others
+        first_temp = _temp_files(first)
+        assert first_temp and all(path.parent != Path("/tmp") for path in first_temp)
+        first_sockets = socket_files() - before
+        assert {path.name.split("_")[3].split("-")[0] for path in first_sockets} == {
+            "pdfbinder",
+            "SingleOfficeIPC",
+        }
         os.kill(first, signal.SIGKILL)
         assert page_texts(_merge(pool, tmp_path, document)) == ["Again and again"]
         (second,) = soffice_pids(os.getpid()) - others
         assert second != first
+        second_sockets = socket_files() - before
+        assert len(second_sockets) == 2
+        assert second_sockets != first_sockets  # a new UNO pipe; the first pair's is gone
+        assert not any(path.exists() for path in first_temp)
     assert soffice_pids(os.getpid()) - others == set()  # closing the pool ends its LibreOffice
+    assert socket_files() - before == set()
+
+
+_CONVERT_THEN_WAIT = """
+import sys, time
+from pdfbinder.engine.office.pool import OfficePool
+pool = OfficePool(processes=1)
+pool.convert(sys.argv[1], sys.argv[2])
+print("converted", flush=True)
+time.sleep(600)
+"""
+
+
+def test_when_the_process_running_the_pool_is_killed_its_libreoffice_ends_clean(
+    tmp_path: Path,
+) -> None:
+    """No close, no exit handler: the driver sees its stdin end, removes LibreOffice's
+    socket files and kills it."""
+    document = tmp_path / "memo.rtf"
+    document.write_bytes(make_rtf("Left alone"))
+    before = socket_files()
+    with subprocess.Popen(
+        [sys.executable, "-c", _CONVERT_THEN_WAIT, str(document), str(tmp_path / "memo.pdf")],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as owner:
+        try:
+            assert owner.stdout is not None and owner.stdout.readline() == "converted\n"
+            assert page_texts(tmp_path / "memo.pdf") == ["Left alone"]
+            (office,) = soffice_pids(owner.pid)
+            assert len(socket_files() - before) == 2
+        finally:
+            owner.kill()
+    deadline = time.monotonic() + 30
+    while not process_ended(office) or socket_files() - before:
+        assert time.monotonic() < deadline, "LibreOffice or its socket files outlived the pool"
+        time.sleep(0.1)
 
 
 def test_without_soffice_the_error_names_the_input_and_the_fix(tmp_path: Path) -> None:

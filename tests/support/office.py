@@ -53,8 +53,15 @@ def legacy_documents(folder: Path) -> dict[str, bytes]:
             str(folder / "out"),
             str(folder / name),
         ]
+        scratch = folder / f"tmp-{target}"  # LibreOffice's temp folder, inside the test's
+        scratch.mkdir()
         conversions.append(
-            subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            subprocess.Popen(
+                command,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                env={**os.environ, "TMPDIR": str(scratch)},
+            )
         )
     for conversion in conversions:
         _, errors = conversion.communicate(timeout=600)
@@ -215,10 +222,14 @@ def open_with_every_macro_allowed(document: Path, profile: Path, marker: Path) -
         "</oor:items>",
         encoding="utf-8",
     )
+    sockets = socket_files()
+    scratch = profile / "tmp"  # LibreOffice's temp folder, inside the test's
+    scratch.mkdir()
     office = subprocess.Popen(
         ["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", str(document)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        env={**os.environ, "TMPDIR": str(scratch)},
         start_new_session=True,  # its own process group, ended below with every child
     )
     deadline = time.monotonic() + _CONTROL_SECONDS
@@ -229,6 +240,14 @@ def open_with_every_macro_allowed(document: Path, profile: Path, marker: Path) -
     finally:
         os.killpg(office.pid, signal.SIGKILL)
         office.wait()
+        for path in socket_files() - sockets:  # what the killed LibreOffice could not remove
+            path.unlink(missing_ok=True)
+
+
+def socket_files() -> set[Path]:
+    """The socket files LibreOffice makes in /tmp (its UNO pipe, its profile's own), which it
+    removes only when it exits by itself."""
+    return set(Path("/tmp").glob("OSL_PIPE_*"))
 
 
 def make_rtf(*paragraphs: str) -> bytes:
