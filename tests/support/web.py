@@ -59,7 +59,12 @@ class Browser:
             },
         )
         self.download_dir = download_dir
-        self.driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+        # Chromium's temp folder beside the downloads: its singleton socket, left in /tmp
+        # otherwise whenever the browser is ended by chromedriver.
+        scratch = download_dir.parent / f"{download_dir.name}-chromium-tmp"
+        scratch.mkdir(exist_ok=True)
+        service = Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": str(scratch)})
+        self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.execute_cdp_cmd(
             "Browser.setDownloadBehavior",
             {"behavior": "allow", "downloadPath": str(download_dir)},
