@@ -55,9 +55,14 @@ _NAME_SAFE = frozenset(
 )
 
 
+_NAME_SAFE_BYTES = bytes(sorted(_NAME_SAFE))
+
+
 def _name(value: str) -> bytes:
     raw = value.encode("utf-8")
-    return b"/" + b"".join(bytes([c]) if c in _NAME_SAFE else b"#%02X" % c for c in raw)
+    if raw.translate(None, _NAME_SAFE_BYTES):  # what is left needs escaping; seldom
+        raw = b"".join(bytes([c]) if c in _NAME_SAFE else b"#%02X" % c for c in raw)
+    return b"/" + raw
 
 
 def _number(value: float) -> bytes:
