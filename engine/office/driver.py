@@ -5,7 +5,7 @@ Python that has LibreOffice's UNO bridge (Debian's ``python3-uno`` is built
 for the system ``python3``, not for whatever interpreter runs pdfbinder), so
 it must not import pdfbinder::
 
-    PYTHON driver.py SOFFICE_BIN PROFILE_URL PIPE_NAME
+    PYTHON driver.py SOFFICE_BIN PROFILE_URL PIPE_NAME POOL_FOLDER
 
 It starts ``soffice.bin`` headless with its own user profile, listening on a
 private UNO pipe, connects to it and converts one document per request. The
@@ -21,9 +21,11 @@ lines it exchanges with the pool on stdin/stdout are JSON objects:
   where KIND is ``password`` (one is needed), ``wrong-password``, ``load``
   (LibreOffice cannot read the input) or ``export``.
 
-The end of stdin (the pool closed it, or the process that runs the pool
-died) kills LibreOffice and ends the driver, so no ``soffice`` outlives its
-pool; LibreOffice also gets SIGKILL should the driver itself die. When
+The end of stdin (the process that runs the pool died, or ended without
+closing it) kills LibreOffice and ends the driver, so no ``soffice`` outlives
+its pool; LibreOffice also gets SIGKILL should the driver itself die. The
+driver then also removes ``POOL_FOLDER``, the pool's own folder (profiles and
+the documents being converted), which its dead pool can no longer remove. When
 LibreOffice ends (it crashed), so does the driver, and the pool, finding its
 stdout closed, starts a new pair.
 
@@ -41,6 +43,7 @@ import ctypes
 import json
 import os
 import queue
+import shutil
 import signal
 import subprocess
 import sys
@@ -255,26 +258,33 @@ def convert(uno: Any, unohelper: Any, desktop: Any, request: dict[str, Any]) -> 
 
 
 def read_requests(
-    requests: queue.Queue[dict[str, Any]], office: subprocess.Popen[bytes], sockets: list[str]
+    requests: queue.Queue[dict[str, Any]],
+    office: subprocess.Popen[bytes],
+    sockets: list[str],
+    pool_folder: str,
+    leaving: threading.Event,
 ) -> None:
-    """Queue the pool's requests; at the end of stdin kill LibreOffice and leave."""
+    """Queue the pool's requests; at the end of stdin kill LibreOffice, remove what the
+    pool left, and leave."""
     for line in sys.stdin:
         if line.strip():
             requests.put(json.loads(line))
-    # Its files go first: once LibreOffice is dead, exit_with_office ends this process.
-    remove_files(sockets)
+    leaving.set()
     kill_office(office)
+    remove_files(sockets)
+    shutil.rmtree(pool_folder, ignore_errors=True)
     os._exit(0)
 
 
-def exit_with_office(office: subprocess.Popen[bytes]) -> None:
+def exit_with_office(office: subprocess.Popen[bytes], leaving: threading.Event) -> None:
     """End the driver when LibreOffice ends, busy or idle: the pool then starts a new pair."""
     office.wait()
-    os._exit(3)
+    if not leaving.is_set():  # else read_requests, which killed it, ends the driver
+        os._exit(3)
 
 
 def main() -> int:
-    binary, profile_url, pipe = sys.argv[1:4]
+    binary, profile_url, pipe, pool_folder = sys.argv[1:5]
 
     def start() -> subprocess.Popen[bytes]:
         return start_office(binary, profile_url, pipe)
@@ -301,8 +311,13 @@ def main() -> int:
     except OSError:  # no /proc to read: the files stay, as they would without this
         sockets = []
     requests: queue.Queue[dict[str, Any]] = queue.Queue()
-    threading.Thread(target=read_requests, args=(requests, office, sockets), daemon=True).start()
-    threading.Thread(target=exit_with_office, args=(office,), daemon=True).start()
+    leaving = threading.Event()
+    threading.Thread(
+        target=read_requests,
+        args=(requests, office, sockets, pool_folder, leaving),
+        daemon=True,
+    ).start()
+    threading.Thread(target=exit_with_office, args=(office, leaving), daemon=True).start()
     answer({"ready": True, "pid": office.pid, "sockets": sockets})
     while True:
         request = requests.get()

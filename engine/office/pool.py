@@ -221,6 +221,7 @@ class _Office:
                     self.install.soffice,
                     Path(self.profile).as_uri(),
                     pipe,
+                    os.path.dirname(self.profile),  # the pool's folder
                 ],
                 stdin=subprocess.PIPE,
                 stdout=subprocess.PIPE,

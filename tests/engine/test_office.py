@@ -388,8 +388,8 @@ time.sleep(600)
 def test_when_the_process_running_the_pool_is_killed_its_libreoffice_ends_clean(
     tmp_path: Path,
 ) -> None:
-    """No close, no exit handler: the driver sees its stdin end, removes LibreOffice's
-    socket files and kills it."""
+    """No close, no exit handler: the driver sees its stdin end, kills LibreOffice and
+    removes its socket files and the pool's folder (profiles, documents in conversion)."""
     document = tmp_path / "memo.rtf"
     document.write_bytes(make_rtf("Left alone"))
     before = socket_files()
@@ -403,12 +403,22 @@ def test_when_the_process_running_the_pool_is_killed_its_libreoffice_ends_clean(
             assert page_texts(tmp_path / "memo.pdf") == ["Left alone"]
             (office,) = soffice_pids(owner.pid)
             assert len(socket_files() - before) == 2
+            pool_folder = _profile(office).parent
+            assert pool_folder.name.startswith("pdfbinder-office-")
         finally:
             owner.kill()
     deadline = time.monotonic() + 30
-    while not process_ended(office) or socket_files() - before:
-        assert time.monotonic() < deadline, "LibreOffice or its socket files outlived the pool"
+    while not process_ended(office) or socket_files() - before or pool_folder.exists():
+        assert time.monotonic() < deadline, "LibreOffice or its files outlived the pool"
         time.sleep(0.1)
+
+
+def _profile(pid: int) -> Path:
+    """The user profile LibreOffice process ``pid`` was started with."""
+    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    prefix = b"-env:UserInstallation=file://"
+    (profile,) = [argument[len(prefix) :] for argument in arguments if argument.startswith(prefix)]
+    return Path(os.fsdecode(profile))
 
 
 def test_without_soffice_the_error_names_the_input_and_the_fix(tmp_path: Path) -> None:
