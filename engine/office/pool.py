@@ -21,8 +21,8 @@ and supervises the pair:
   long-running LibreOffice grows;
 * no LibreOffice outlives the pool: :meth:`OfficePool.close` kills them,
   and a driver whose stdin closes (the process running the pool died) kills
-  its LibreOffice and exits, which in turn is killed by the kernel if its
-  driver dies;
+  its LibreOffice, removes the pool's folder and exits; LibreOffice in turn
+  is killed by the kernel if its driver dies;
 * a killed LibreOffice leaves no files behind: its temp folder (``TMPDIR``)
   is the pair's own and removed with it, and the socket files it makes in
   ``/tmp`` are removed by whoever killed it (see ``driver.py``).
