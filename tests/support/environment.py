@@ -15,6 +15,10 @@ else:  # the same parser, before it joined the standard library
     import tomli as tomllib
 
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
+PROJECT_VENV = PYPROJECT.parent / ".venv"
+"""The virtual environment ``.ci/run`` makes and installs the test requirements into."""
+HANDED_OVER = "PDFBINDER_TESTS_HANDED_OVER"
+"""Set for the interpreter a test run was handed over to: what the first one lacked."""
 TEST_EXTRAS = ("test", "scale")
 
 
@@ -49,3 +53,12 @@ def unmet_requirements(
         if not requirement.specifier.contains(installed, prereleases=True):
             unmet.append(f"{requirement} (found {installed})")
     return unmet
+
+
+def project_venv_python() -> Path | None:
+    """``.venv``'s interpreter, when it exists and is not the one running (``.ci/run`` made
+    it, so it has what the tests need)."""
+    python = PROJECT_VENV / "bin" / "python"
+    if not python.is_file() or Path(sys.prefix).resolve() == PROJECT_VENV.resolve():
+        return None
+    return python
