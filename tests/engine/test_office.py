@@ -340,11 +340,17 @@ def test_a_hung_libreoffice_times_out_and_is_replaced(tmp_path: Path) -> None:
         assert process_ended(frozen)
 
 
+def _started_with(pid: int, table: str, prefix: bytes) -> Path:
+    """The path after ``prefix`` in process ``pid``'s ``/proc`` ``table`` (``environ`` or
+    ``cmdline``: entries separated by NUL bytes)."""
+    entries = Path(f"/proc/{pid}/{table}").read_bytes().split(b"\0")
+    (value,) = [entry[len(prefix) :] for entry in entries if entry.startswith(prefix)]
+    return Path(os.fsdecode(value))
+
+
 def _temp_files(pid: int) -> set[Path]:
     """What LibreOffice process ``pid`` keeps in its temp folder (its ``TMPDIR``)."""
-    environment = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
-    (folder,) = [entry[len(b"TMPDIR=") :] for entry in environment if entry[:7] == b"TMPDIR="]
-    return set(Path(os.fsdecode(folder)).glob("lu*.tmp"))
+    return set(_started_with(pid, "environ", b"TMPDIR=").glob("lu*.tmp"))
 
 
 def test_a_libreoffice_that_died_idle_is_restarted_for_the_next_document(tmp_path: Path) -> None:
@@ -403,7 +409,7 @@ def test_when_the_process_running_the_pool_is_killed_its_libreoffice_ends_clean(
             assert page_texts(tmp_path / "memo.pdf") == ["Left alone"]
             (office,) = soffice_pids(owner.pid)
             assert len(socket_files() - before) == 2
-            pool_folder = _profile(office).parent
+            pool_folder = _started_with(office, "cmdline", b"-env:UserInstallation=file://").parent
             assert pool_folder.name.startswith("pdfbinder-office-")
         finally:
             owner.kill()
@@ -411,14 +417,6 @@ def test_when_the_process_running_the_pool_is_killed_its_libreoffice_ends_clean(
     while not process_ended(office) or socket_files() - before or pool_folder.exists():
         assert time.monotonic() < deadline, "LibreOffice or its files outlived the pool"
         time.sleep(0.1)
-
-
-def _profile(pid: int) -> Path:
-    """The user profile LibreOffice process ``pid`` was started with."""
-    arguments = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    prefix = b"-env:UserInstallation=file://"
-    (profile,) = [argument[len(prefix) :] for argument in arguments if argument.startswith(prefix)]
-    return Path(os.fsdecode(profile))
 
 
 def test_without_soffice_the_error_names_the_input_and_the_fix(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -53,6 +54,13 @@ def unmet_requirements(
         if not requirement.specifier.contains(installed, prereleases=True):
             unmet.append(f"{requirement} (found {installed})")
     return unmet
+
+
+def private_temp_environment(folder: Path) -> dict[str, str]:
+    """This process's environment with ``TMPDIR`` at ``folder`` (made here), for a program
+    that, killed, would leave its temp files in the shared /tmp."""
+    folder.mkdir(exist_ok=True)
+    return {**os.environ, "TMPDIR": str(folder)}
 
 
 def project_venv_python() -> Path | None:

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pikepdf
 
+from tests.support.environment import private_temp_environment
+
 ODF_TEXT = "application/vnd.oasis.opendocument.text"
 _CONTROL_SECONDS = 300  # a cold LibreOffice on a busy two-core machine takes its time
 LEGACY_TEXTS = {
@@ -53,14 +55,12 @@ def legacy_documents(folder: Path) -> dict[str, bytes]:
             str(folder / "out"),
             str(folder / name),
         ]
-        scratch = folder / f"tmp-{target}"  # LibreOffice's temp folder, inside the test's
-        scratch.mkdir()
         conversions.append(
             subprocess.Popen(
                 command,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
-                env={**os.environ, "TMPDIR": str(scratch)},
+                env=private_temp_environment(folder / f"tmp-{target}"),
             )
         )
     for conversion in conversions:
@@ -223,13 +223,11 @@ def open_with_every_macro_allowed(document: Path, profile: Path, marker: Path) -
         encoding="utf-8",
     )
     sockets = socket_files()
-    scratch = profile / "tmp"  # LibreOffice's temp folder, inside the test's
-    scratch.mkdir()
     office = subprocess.Popen(
         ["soffice", "--headless", f"-env:UserInstallation={profile.as_uri()}", str(document)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        env={**os.environ, "TMPDIR": str(scratch)},
+        env=private_temp_environment(profile / "tmp"),
         start_new_session=True,  # its own process group, ended below with every child
     )
     deadline = time.monotonic() + _CONTROL_SECONDS

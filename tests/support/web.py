@@ -17,6 +17,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from tests.support.environment import private_temp_environment
+
 CHROMIUM = os.environ.get("PDFBINDER_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("PDFBINDER_CHROMEDRIVER", "/usr/bin/chromedriver")
 CHROMIUM_FLAGS = (
@@ -62,8 +64,7 @@ class Browser:
         # Chromium's temp folder beside the downloads: its singleton socket, left in /tmp
         # otherwise whenever the browser is ended by chromedriver.
         scratch = download_dir.parent / f"{download_dir.name}-chromium-tmp"
-        scratch.mkdir(exist_ok=True)
-        service = Service(CHROMEDRIVER, env={**os.environ, "TMPDIR": str(scratch)})
+        service = Service(CHROMEDRIVER, env=private_temp_environment(scratch))
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.execute_cdp_cmd(
             "Browser.setDownloadBehavior",
