@@ -44,6 +44,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,9 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from pdfbinder.compat.clock import utcnow
+from pdfbinder.compat.files.base import new_file_id
+from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.engine import images_to_pdf
 from tests.support.bench import FULL, REPO
 from tests.support.compat import LoggedProcess, ServeProcess, free_port
@@ -408,3 +412,52 @@ def test_the_floor_beside_the_engine(floor: Server, tmp_path: Path) -> None:
         f"{end_to_end['client_cpu'] / jobs * 1000:.3f} ms/job"
     )
     print("\n", _RESULTS)
+
+
+def _stat_every_entry(folder: Path) -> int:
+    """The floor of any sweep that looks at each stored file: list the folder, stat each."""
+    count = 0
+    for entry in os.scandir(folder):
+        entry.stat(follow_symlinks=False)
+        count += 1
+    return count
+
+
+def test_the_sweep_beside_a_bare_listing() -> None:
+    """Every process sweeps its data directory each ``--sweep-interval`` (60 s), over every
+    result still kept (an hour's worth, by default): a result is swept about sixty times
+    per process over its life, so the sweep's cost per stored file is a per-job cost.
+    Measured on tmpfs beside the bare listing of the same folder."""
+    count = 20_000 if FULL else 2_000
+    root = Path(tempfile.mkdtemp(prefix="pdfbinder-bench-sweep-", dir="/dev/shm"))
+    try:
+        store = LocalFileStore(root)
+        later = utcnow() + timedelta(hours=1)
+        began = time.process_time()
+        for _ in range(count):
+            with store.writer(
+                new_file_id(), name="one.pdf", expires_at=later, durable=False
+            ) as sink:
+                sink.stream.write(b"%PDF-1.7 one small result")
+        commit = (time.process_time() - began) / count
+        sweeps: list[float] = []
+        listings: list[float] = []
+        for _ in range(ROUNDS):
+            sibling = LocalFileStore(root)  # another process: it committed none of them
+            began = time.process_time()
+            assert sibling.sweep() == 0
+            sweeps.append((time.process_time() - began) / count)
+            began = time.process_time()
+            assert _stat_every_entry(root) == count + 1  # and the temp folder
+            listings.append((time.process_time() - began) / count)
+        assert store.sweep(now=later + timedelta(seconds=1)) == count
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    sweep, listing = statistics.median(sweeps), statistics.median(listings)
+    _RESULTS["the sweep, per stored result (tmpfs, none expired)"] = (
+        f"{sweep * 1e6:.1f} µs = {sweep / listing:.2f}× a bare listing and stat "
+        f"({listing * 1e6:.1f} µs); committing one costs {commit * 1e6:.1f} µs"
+    )
+    print("\n", _RESULTS)
+    if FULL:
+        assert sweep <= 2 * listing

@@ -112,6 +112,28 @@ def test_expiry_and_sweep(tmp_path: Path) -> None:
     assert not (tmp_path / old).exists() and (tmp_path / fresh).exists()
 
 
+def test_the_sweep_reads_only_the_files_whose_expiry_time_has_come(tmp_path: Path) -> None:
+    """A committed file's modification time is its expiry. The sweep opens a file only
+    once that time has passed; deleting still takes the file's own metadata."""
+    store = LocalFileStore(tmp_path)
+    writer = LocalFileStore(tmp_path / "elsewhere")
+    touched, hidden, fresh = new_file_id(), new_file_id(), new_file_id()
+    for file_id in (touched, fresh):
+        store.put(io.BytesIO(b"%PDF"), file_id=file_id, name="r.pdf", expires_at=LATER)
+    assert os.stat(tmp_path / fresh).st_mtime == int(LATER.timestamp())
+    # Metadata saying "expired" behind a time still ahead: the sweep does not look yet.
+    gone = utcnow() - timedelta(minutes=1)
+    writer.put(io.BytesIO(b"%PDF"), file_id=hidden, name="h.pdf", expires_at=gone)
+    os.link(tmp_path / "elsewhere" / hidden, tmp_path / hidden)
+    os.utime(tmp_path / hidden, (LATER.timestamp(), LATER.timestamp()))
+    # A time put back (copied, touched): looked at, and kept, its metadata being unexpired.
+    os.utime(tmp_path / touched, (0, 0))
+    assert store.sweep() == 0
+    assert all((tmp_path / file_id).exists() for file_id in (touched, hidden, fresh))
+    assert store.sweep(now=LATER + timedelta(seconds=1)) == 3
+    assert sorted(path.name for path in tmp_path.iterdir()) == [".tmp", "elsewhere"]
+
+
 def test_ids_cannot_address_paths(tmp_path: Path) -> None:
     store = LocalFileStore(tmp_path / "files")
     (tmp_path / "secret").mkdir()
