@@ -141,7 +141,10 @@ class FileStore(ABC):
 
     @abstractmethod
     def sweep(self, now: datetime | None = None) -> int:
-        """Remove every expired file (and leftovers of interrupted writes); return the count."""
+        """Remove expired files (and leftovers of interrupted writes); return the count.
+
+        A store may leave some for a later sweep (the local store's rounds visit the files
+        its process committed, and every stored file now and then)."""
 
     def direct_download_url(self, file_id: str) -> str | None:
         """A URL the client may fetch the file from directly (e.g. presigned S3), or ``None``

@@ -12,13 +12,17 @@ without hard links, such as FAT, the id is claimed by creating it exclusively, a
 the file is renamed over the claim.)
 Deletion renames the file away before removing it.
 
-A committed file's modification time is set to its expiry, so that the sweep, which
-looks at every stored file each round, opens only the files whose time has come: the
-rest cost it one ``stat``. Reading a file's metadata would cost many times that, for
-every file a busy server keeps, in every round of every process. The footer stays
-the authority: a file is deleted only once its own metadata says it expired, so a
-file whose time was changed since (copied, or touched) is at worst looked at
-sooner, or kept longer.
+The sweep: a server keeps every result for its expiration (an hour by default) and
+sweeps each minute, in every process, so a sweep that looked at every stored file would
+visit each one sixty times per process, at a cost near that of the job that made it.
+Each process keeps the expiry of the files it commits, in order, and a sweep visits
+those that are due. Every :data:`_FULL_SCAN_EVERY` sweeps, and at its first, it looks
+at every stored file, to find what no schedule holds (files of other processes, of a
+process that died, of earlier runs). There a file costs one ``stat``: a committed file's
+modification time is set to its expiry, and only files past it are opened. The footer
+stays the authority: a file is deleted only once its own metadata says it expired, so a
+file whose time was changed since (copied, or touched) is at worst looked at sooner, or
+kept longer.
 
 Versions before 0.2 wrote a directory per id (``<id>/content`` and
 ``<id>/meta.json``, committed by renaming the directory): such files are read,
@@ -46,10 +50,12 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import heapq
 import io
 import itertools
 import json
 import logging
+import math
 import os
 import re
 import shutil
@@ -89,6 +95,12 @@ no other write uses (a random one cost a system call for every write)."""
 _REMEMBERED = 10_000
 """Files this process committed whose metadata stays in memory (a download or a job
 input then reads no metadata from disk)."""
+_SCHEDULED = 200_000
+"""Files whose expiry this process keeps for its sweeps (about 150 bytes each); the full
+scans find any committed past that."""
+_FULL_SCAN_EVERY = 60
+"""A sweep in so many (and the first) looks at every stored file: at the default interval,
+one an hour."""
 _FLUSH_INTERVAL = 0.1
 """Seconds between the flusher's rounds: commits gather meanwhile into one round, so a
 busy server pays for few rounds (ext4's own journal commits every 5 s)."""
@@ -414,6 +426,9 @@ class LocalFileStore(FileStore):
         # file id → its info and its length on disk, for files this process committed.
         self._recent: OrderedDict[str, tuple[FileInfo, int]] = OrderedDict()
         self._recent_lock = threading.Lock()
+        # (expiry, file id) of files this process committed, a heap; under _recent_lock.
+        self._schedule: list[tuple[int, str]] = []
+        self._sweeps = 0
 
     def _path(self, file_id: str) -> str | None:
         return f"{self._root_name}/{file_id}" if _VALID_ID.fullmatch(file_id) else None
@@ -460,8 +475,9 @@ class LocalFileStore(FileStore):
                 handle.write(meta + _FOOTER.pack(len(meta), _MAGIC))
                 handle.flush()
                 # After the last write, which would set it to now (see the module's docstring).
-                expiry = int(expires_at.timestamp()) * 1_000_000_000
-                os.utime(descriptor, ns=(expiry, expiry))
+                # Rounded up: a file is never due by its time before its metadata says so.
+                expiry = math.ceil(expires_at.timestamp())
+                os.utime(descriptor, (expiry, expiry))
                 if durable:
                     os.fsync(handle.fileno())
                 _publish(descriptor if temp is None else temp, target, file_id)
@@ -477,6 +493,8 @@ class LocalFileStore(FileStore):
             self._recent[file_id] = (sink.info, size + len(meta) + _FOOTER.size)
             while len(self._recent) > _REMEMBERED:
                 self._recent.popitem(last=False)
+            if len(self._schedule) < _SCHEDULED:
+                heapq.heappush(self._schedule, (expiry, file_id))
 
     def info(self, file_id: str) -> FileInfo | None:
         path = self._path(file_id)
@@ -567,7 +585,43 @@ class LocalFileStore(FileStore):
         return True
 
     def sweep(self, now: datetime | None = None) -> int:
+        """Remove the expired files this process committed (all stored files, at the first
+        sweep and every :data:`_FULL_SCAN_EVERY`) and stale temp files; return the count."""
         moment = now or utcnow()
+        full = self._sweeps % _FULL_SCAN_EVERY == 0
+        self._sweeps += 1
+        removed = self._sweep_everything(moment) if full else self._sweep_scheduled(moment)
+        if self._lease is not None:
+            self.remove_interrupted_writes()
+        stale_before = time.time() - _STALE_TEMP_SECONDS
+        for leftover in self._temp_root.iterdir():
+            try:
+                stale = leftover.stat().st_mtime < stale_before
+            except FileNotFoundError:  # a writer committed or gave up meanwhile
+                continue
+            if stale:
+                _remove(str(leftover))
+        return removed
+
+    def _sweep_scheduled(self, moment: datetime) -> int:
+        """Remove the expired files among those this process committed that are due."""
+        due = moment.timestamp()
+        names: list[str] = []
+        with self._recent_lock:
+            while self._schedule and self._schedule[0][0] <= due:
+                names.append(heapq.heappop(self._schedule)[1])
+        removed = 0
+        for name in names:
+            opened = self._open(name)
+            if opened is None:  # deleted meanwhile (or damaged: the full scans see to those)
+                continue
+            opened[1].close()
+            if opened[0].expired(moment) and self.delete(name):
+                removed += 1
+        return removed
+
+    def _sweep_everything(self, moment: datetime) -> int:
+        """Remove every expired stored file, and damaged ones once they are old."""
         due = moment.timestamp()
         stale_before = time.time() - _STALE_TEMP_SECONDS
         removed = 0
@@ -591,15 +645,6 @@ class LocalFileStore(FileStore):
             # stale temp file, so that a file another process is deleting is left to it.
             if modified < stale_before and self.delete(entry.name):
                 removed += 1
-        if self._lease is not None:
-            self.remove_interrupted_writes()
-        for leftover in self._temp_root.iterdir():
-            try:
-                stale = leftover.stat().st_mtime < stale_before
-            except FileNotFoundError:  # a writer committed or gave up meanwhile
-                continue
-            if stale:
-                _remove(str(leftover))
         return removed
 
     def remove_interrupted_writes(self) -> None:

@@ -424,14 +424,16 @@ def _stat_every_entry(folder: Path) -> int:
 
 
 def test_the_sweep_beside_a_bare_listing() -> None:
-    """Every process sweeps its data directory each ``--sweep-interval`` (60 s), over every
-    result still kept (an hour's worth, by default): a result is swept about sixty times
-    per process over its life, so the sweep's cost per stored file is a per-job cost.
-    Measured on tmpfs beside the bare listing of the same folder."""
+    """Every process sweeps its data directory each ``--sweep-interval`` (60 s) while a
+    result is kept (an hour, by default). Most sweeps visit only the results their process
+    committed that are due; the first, and one an hour, look at every stored file, measured
+    per file on tmpfs beside the bare listing of the same folder (the floor of any sweep
+    that looks at each file)."""
     count = 20_000 if FULL else 2_000
     root = Path(tempfile.mkdtemp(prefix="pdfbinder-bench-sweep-", dir="/dev/shm"))
     try:
         store = LocalFileStore(root)
+        assert store.sweep() == 0  # the first sweep, on an empty folder
         later = utcnow() + timedelta(hours=1)
         began = time.process_time()
         for _ in range(count):
@@ -440,24 +442,30 @@ def test_the_sweep_beside_a_bare_listing() -> None:
             ) as sink:
                 sink.stream.write(b"%PDF-1.7 one small result")
         commit = (time.process_time() - began) / count
-        sweeps: list[float] = []
+        fulls: list[float] = []
         listings: list[float] = []
+        betweens: list[float] = []
         for _ in range(ROUNDS):
-            sibling = LocalFileStore(root)  # another process: it committed none of them
+            sibling = LocalFileStore(root)  # another process, at its first sweep
             began = time.process_time()
             assert sibling.sweep() == 0
-            sweeps.append((time.process_time() - began) / count)
+            fulls.append((time.process_time() - began) / count)
             began = time.process_time()
             assert _stat_every_entry(root) == count + 1  # and the temp folder
             listings.append((time.process_time() - began) / count)
+            began = time.process_time()
+            assert store.sweep() == 0
+            betweens.append(time.process_time() - began)
         assert store.sweep(now=later + timedelta(seconds=1)) == count
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    sweep, listing = statistics.median(sweeps), statistics.median(listings)
-    _RESULTS["the sweep, per stored result (tmpfs, none expired)"] = (
-        f"{sweep * 1e6:.1f} µs = {sweep / listing:.2f}× a bare listing and stat "
-        f"({listing * 1e6:.1f} µs); committing one costs {commit * 1e6:.1f} µs"
+    full, listing = statistics.median(fulls), statistics.median(listings)
+    between = statistics.median(betweens)
+    _RESULTS[f"the sweep, {count:,} results kept, none due (tmpfs)"] = (
+        f"looking at every file: {full * 1e6:.1f} µs per result = {full / listing:.2f}× a bare "
+        f"listing and stat ({listing * 1e6:.1f} µs); a sweep in between: {between * 1e3:.2f} ms "
+        f"in all. Committing a result costs {commit * 1e6:.1f} µs"
     )
     print("\n", _RESULTS)
     if FULL:
-        assert sweep <= 2 * listing
+        assert full <= 2 * listing

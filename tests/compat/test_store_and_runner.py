@@ -6,6 +6,7 @@ import contextlib
 import errno
 import io
 import json
+import math
 import os
 import signal
 import sqlite3
@@ -113,14 +114,15 @@ def test_expiry_and_sweep(tmp_path: Path) -> None:
 
 
 def test_the_sweep_reads_only_the_files_whose_expiry_time_has_come(tmp_path: Path) -> None:
-    """A committed file's modification time is its expiry. The sweep opens a file only
-    once that time has passed; deleting still takes the file's own metadata."""
+    """A committed file's modification time is its expiry. A sweep looking at every file
+    opens one only once that time has passed; deleting still takes the file's own
+    metadata. The sweeps in between visit the files their process committed, when due."""
     store = LocalFileStore(tmp_path)
     writer = LocalFileStore(tmp_path / "elsewhere")
     touched, hidden, fresh = new_file_id(), new_file_id(), new_file_id()
     for file_id in (touched, fresh):
         store.put(io.BytesIO(b"%PDF"), file_id=file_id, name="r.pdf", expires_at=LATER)
-    assert os.stat(tmp_path / fresh).st_mtime == int(LATER.timestamp())
+    assert os.stat(tmp_path / fresh).st_mtime == math.ceil(LATER.timestamp())
     # Metadata saying "expired" behind a time still ahead: the sweep does not look yet.
     gone = utcnow() - timedelta(minutes=1)
     writer.put(io.BytesIO(b"%PDF"), file_id=hidden, name="h.pdf", expires_at=gone)
@@ -130,8 +132,31 @@ def test_the_sweep_reads_only_the_files_whose_expiry_time_has_come(tmp_path: Pat
     os.utime(tmp_path / touched, (0, 0))
     assert store.sweep() == 0
     assert all((tmp_path / file_id).exists() for file_id in (touched, hidden, fresh))
-    assert store.sweep(now=LATER + timedelta(seconds=1)) == 3
+    # The next sweeps visit the files this store committed, once due.
+    assert store.sweep(now=LATER - timedelta(seconds=1)) == 0
+    assert store.sweep(now=LATER + timedelta(seconds=1)) == 2
+    assert not (tmp_path / touched).exists() and not (tmp_path / fresh).exists()
+    assert (tmp_path / hidden).exists()
+    # Another process's file is found by a sweep that looks at every file.
+    assert LocalFileStore(tmp_path).sweep(now=LATER + timedelta(seconds=1)) == 1
     assert sorted(path.name for path in tmp_path.iterdir()) == [".tmp", "elsewhere"]
+
+
+def test_every_so_often_a_sweep_looks_at_every_file(tmp_path: Path) -> None:
+    """At the first sweep, and every ``_FULL_SCAN_EVERY`` after it, a process sweeps every
+    stored file, finding those of processes that are gone; in between, only its own."""
+    store = LocalFileStore(tmp_path)
+    ours, theirs = new_file_id(), new_file_id()
+    gone = utcnow() - timedelta(seconds=1)
+    store.put(io.BytesIO(b"%PDF"), file_id=ours, name="o.pdf", expires_at=LATER)
+    LocalFileStore(tmp_path).put(io.BytesIO(b"%PDF"), file_id=theirs, name="t.pdf", expires_at=gone)
+    assert store.sweep(now=utcnow()) == 1  # the first: every file
+    LocalFileStore(tmp_path).put(io.BytesIO(b"%PDF"), file_id=theirs, name="t.pdf", expires_at=gone)
+    for _ in range(local_store._FULL_SCAN_EVERY - 1):
+        assert store.sweep() == 0
+    assert (tmp_path / theirs).exists()
+    assert store.sweep() == 1
+    assert not (tmp_path / theirs).exists() and (tmp_path / ours).exists()
 
 
 def test_ids_cannot_address_paths(tmp_path: Path) -> None:
