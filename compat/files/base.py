@@ -5,11 +5,22 @@ name to serve them under, size, expiry, owner). Writes are atomic: a file is
 either fully there under its id or not at all, so a crash never leaves a
 truncated document behind a URL. Expired files read as absent even before a
 sweep removes them.
+
+A server keeps every result for its expiration (an hour by default) and sweeps every
+minute, in every process, so a sweep that looked at every stored file would visit each one
+sixty times per process, at a cost near that of the job that made it (an S3 HEAD each
+time). A store's :class:`SweepSchedule` has its sweeps visit the files its process
+committed, when they are due, and every stored file only at the first sweep and one in
+:data:`FULL_SCAN_EVERY` after it (files of other processes, of a process that died, of
+earlier runs).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 import secrets
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -21,11 +32,54 @@ from ..clock import utcnow
 
 _ID_BYTES = 24
 _COPY_CHUNK = 1024 * 1024
+FULL_SCAN_EVERY = 60
+"""A sweep in so many (and the first) looks at every stored file: at the default interval,
+one an hour."""
+_SCHEDULED = 100_000
+"""Files whose expiry a process keeps for its sweeps (about 150 bytes each, 15 MB in all);
+the full scans find any committed past that."""
 
 
 def new_file_id() -> str:
     """An unguessable id made of ``[A-Za-z0-9_-]`` only (safe raw in a URL path)."""
     return secrets.token_urlsafe(_ID_BYTES)
+
+
+def due_time(expires_at: datetime) -> int:
+    """``expires_at`` in whole seconds since the epoch, rounded up: a file is never due by
+    this time before its metadata says it expired."""
+    return math.ceil(expires_at.timestamp())
+
+
+class SweepSchedule:
+    """What a store's next sweep visits (see the module docstring); safe from any thread."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._due: list[tuple[int, str]] = []  # (due time, file id), a heap
+        self._sweeps = 0
+
+    def add(self, expires_at: datetime, file_id: str) -> None:
+        """Visit ``file_id`` once ``expires_at`` has passed (it was committed here)."""
+        with self._lock:
+            if len(self._due) < _SCHEDULED:
+                heapq.heappush(self._due, (due_time(expires_at), file_id))
+
+    def start(self) -> bool:
+        """Begin a sweep; whether it should look at every stored file."""
+        with self._lock:
+            full = self._sweeps % FULL_SCAN_EVERY == 0
+            self._sweeps += 1
+            return full
+
+    def take_due(self, moment: datetime) -> list[str]:
+        """The scheduled files due at ``moment``, taken off the schedule."""
+        now = moment.timestamp()
+        due: list[str] = []
+        with self._lock:
+            while self._due and self._due[0][0] <= now:
+                due.append(heapq.heappop(self._due)[1])
+        return due
 
 
 class FileExists(Exception):
@@ -143,8 +197,8 @@ class FileStore(ABC):
     def sweep(self, now: datetime | None = None) -> int:
         """Remove expired files (and leftovers of interrupted writes); return the count.
 
-        A store may leave some for a later sweep (the local store's rounds visit the files
-        its process committed, and every stored file now and then)."""
+        Most sweeps visit only the files this process committed that are due; see
+        :class:`SweepSchedule`."""
 
     def direct_download_url(self, file_id: str) -> str | None:
         """A URL the client may fetch the file from directly (e.g. presigned S3), or ``None``

@@ -12,17 +12,11 @@ without hard links, such as FAT, the id is claimed by creating it exclusively, a
 the file is renamed over the claim.)
 Deletion renames the file away before removing it.
 
-The sweep: a server keeps every result for its expiration (an hour by default) and
-sweeps each minute, in every process, so a sweep that looked at every stored file would
-visit each one sixty times per process, at a cost near that of the job that made it.
-Each process keeps the expiry of the files it commits, in order, and a sweep visits
-those that are due. Every :data:`_FULL_SCAN_EVERY` sweeps, and at its first, it looks
-at every stored file, to find what no schedule holds (files of other processes, of a
-process that died, of earlier runs). There a file costs one ``stat``: a committed file's
-modification time is set to its expiry, and only files past it are opened. The footer
-stays the authority: a file is deleted only once its own metadata says it expired, so a
-file whose time was changed since (copied, or touched) is at worst looked at sooner, or
-kept longer.
+The sweep (see :class:`~.base.SweepSchedule`): where it looks at every stored file, a
+file costs one ``stat``, since a committed file's modification time is set to its expiry
+and only files past it are opened. The footer stays the authority: a file is deleted only
+once its own metadata says it expired, so a file whose time was changed since (copied, or
+touched) is at worst looked at sooner, or kept longer.
 
 Versions before 0.2 wrote a directory per id (``<id>/content`` and
 ``<id>/meta.json``, committed by renaming the directory): such files are read,
@@ -50,12 +44,10 @@ from __future__ import annotations
 
 import ctypes
 import errno
-import heapq
 import io
 import itertools
 import json
 import logging
-import math
 import os
 import re
 import shutil
@@ -73,7 +65,15 @@ from typing import TYPE_CHECKING, Any, BinaryIO
 
 from ..clock import utcnow
 from ..leases import ProcessLease, lease_alive
-from .base import CountingWriter, FileExists, FileInfo, FileStore, FileWriter
+from .base import (
+    CountingWriter,
+    FileExists,
+    FileInfo,
+    FileStore,
+    FileWriter,
+    SweepSchedule,
+    due_time,
+)
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -95,12 +95,6 @@ no other write uses (a random one cost a system call for every write)."""
 _REMEMBERED = 10_000
 """Files this process committed whose metadata stays in memory (a download or a job
 input then reads no metadata from disk)."""
-_SCHEDULED = 200_000
-"""Files whose expiry this process keeps for its sweeps (about 150 bytes each); the full
-scans find any committed past that."""
-_FULL_SCAN_EVERY = 60
-"""A sweep in so many (and the first) looks at every stored file: at the default interval,
-one an hour."""
 _FLUSH_INTERVAL = 0.1
 """Seconds between the flusher's rounds: commits gather meanwhile into one round, so a
 busy server pays for few rounds (ext4's own journal commits every 5 s)."""
@@ -426,9 +420,7 @@ class LocalFileStore(FileStore):
         # file id → its info and its length on disk, for files this process committed.
         self._recent: OrderedDict[str, tuple[FileInfo, int]] = OrderedDict()
         self._recent_lock = threading.Lock()
-        # (expiry, file id) of files this process committed, a heap; under _recent_lock.
-        self._schedule: list[tuple[int, str]] = []
-        self._sweeps = 0
+        self._schedule = SweepSchedule()
 
     def _path(self, file_id: str) -> str | None:
         return f"{self._root_name}/{file_id}" if _VALID_ID.fullmatch(file_id) else None
@@ -475,8 +467,7 @@ class LocalFileStore(FileStore):
                 handle.write(meta + _FOOTER.pack(len(meta), _MAGIC))
                 handle.flush()
                 # After the last write, which would set it to now (see the module's docstring).
-                # Rounded up: a file is never due by its time before its metadata says so.
-                expiry = math.ceil(expires_at.timestamp())
+                expiry = due_time(expires_at)
                 os.utime(descriptor, (expiry, expiry))
                 if durable:
                     os.fsync(handle.fileno())
@@ -489,12 +480,11 @@ class LocalFileStore(FileStore):
         elif self._flushed:
             _FLUSHER.add(target)
         sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
+        self._schedule.add(expires_at, file_id)
         with self._recent_lock:
             self._recent[file_id] = (sink.info, size + len(meta) + _FOOTER.size)
             while len(self._recent) > _REMEMBERED:
                 self._recent.popitem(last=False)
-            if len(self._schedule) < _SCHEDULED:
-                heapq.heappush(self._schedule, (expiry, file_id))
 
     def info(self, file_id: str) -> FileInfo | None:
         path = self._path(file_id)
@@ -585,11 +575,8 @@ class LocalFileStore(FileStore):
         return True
 
     def sweep(self, now: datetime | None = None) -> int:
-        """Remove the expired files this process committed (all stored files, at the first
-        sweep and every :data:`_FULL_SCAN_EVERY`) and stale temp files; return the count."""
         moment = now or utcnow()
-        full = self._sweeps % _FULL_SCAN_EVERY == 0
-        self._sweeps += 1
+        full = self._schedule.start()
         removed = self._sweep_everything(moment) if full else self._sweep_scheduled(moment)
         if self._lease is not None:
             self.remove_interrupted_writes()
@@ -605,20 +592,8 @@ class LocalFileStore(FileStore):
 
     def _sweep_scheduled(self, moment: datetime) -> int:
         """Remove the expired files among those this process committed that are due."""
-        due = moment.timestamp()
-        names: list[str] = []
-        with self._recent_lock:
-            while self._schedule and self._schedule[0][0] <= due:
-                names.append(heapq.heappop(self._schedule)[1])
-        removed = 0
-        for name in names:
-            opened = self._open(name)
-            if opened is None:  # deleted meanwhile (or damaged: the full scans see to those)
-                continue
-            opened[1].close()
-            if opened[0].expired(moment) and self.delete(name):
-                removed += 1
-        return removed
+        due = self._schedule.take_due(moment)
+        return sum(self._remove_if_expired(file_id, moment) is True for file_id in due)
 
     def _sweep_everything(self, moment: datetime) -> int:
         """Remove every expired stored file, and damaged ones once they are old."""
@@ -634,18 +609,23 @@ class LocalFileStore(FileStore):
                 continue
             if modified > due:  # its expiry, set at commit, is still ahead
                 continue
-            opened = self._open(entry.name)
-            if opened is not None:
-                opened[1].close()
-                info = opened[0]
-                if info.expired(moment) and self.delete(entry.name):
-                    removed += 1
-                continue
-            # Expired, or not whole (cut short by a power loss): gone once it is as old as a
-            # stale temp file, so that a file another process is deleting is left to it.
-            if modified < stale_before and self.delete(entry.name):
-                removed += 1
+            outcome = self._remove_if_expired(entry.name, moment)
+            # Not whole (cut short by a power loss), or no metadata: gone once it is as old
+            # as a stale temp file, so that a file another process is deleting is left to it.
+            if outcome is None and modified < stale_before:
+                outcome = self.delete(entry.name)
+            removed += outcome is True
         return removed
+
+    def _remove_if_expired(self, file_id: str, moment: datetime) -> bool | None:
+        """Delete ``file_id`` if its metadata says it expired; whether it was deleted, or
+        ``None`` when it is not there or not whole."""
+        opened = self._open(file_id)
+        if opened is None:
+            return None
+        info, raw = opened
+        raw.close()
+        return info.expired(moment) and self.delete(file_id)
 
     def remove_interrupted_writes(self) -> None:
         """Delete the temp files of writers that are gone.

@@ -14,8 +14,12 @@ seekable stream; with ``redirect_downloads`` the download route sends
 clients a short-lived presigned GET URL instead, so result bytes bypass the
 API replicas. Expiry: objects read as absent past their ``expires`` metadata;
 :meth:`sweep` deletes them and aborts multipart uploads left by crashed
-writers. A bucket lifecycle rule (expire after a day or two) is a sensible
-backstop, not a requirement.
+writers. A replica's sweeps visit the objects it committed when due; the others
+(results the workers committed, above all) when a sweep lists every object, one in
+:data:`~.base.FULL_SCAN_EVERY` (an hour at the default interval), which costs a HEAD per
+object. So an expired result may stay in the bucket for up to an hour, unreadable. A
+bucket lifecycle rule (expire after a day or two) is a sensible backstop, not a
+requirement.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from .base import (
     FileInfo,
     FileStore,
     FileWriter,
+    SweepSchedule,
     iter_chunks,
 )
 
@@ -87,6 +92,7 @@ class S3FileStore(FileStore):
         self.bucket = bucket
         self.prefix = f"{prefix.strip('/')}/" if prefix.strip("/") else ""
         self.redirect_downloads = redirect_downloads
+        self._schedule = SweepSchedule()
 
     def _key(self, file_id: str) -> str | None:
         return self.prefix + file_id if _VALID_ID.fullmatch(file_id) else None
@@ -148,6 +154,7 @@ class S3FileStore(FileStore):
                 ExtraArgs={"Metadata": self._metadata(name, expires_at, owner, original_name)},
             )
             sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
+            self._schedule.add(expires_at, file_id)
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
@@ -214,22 +221,32 @@ class S3FileStore(FileStore):
 
     def sweep(self, now: datetime | None = None) -> int:
         moment = now or utcnow()
+        if self._schedule.start():
+            removed = self._sweep_everything(moment)
+        else:
+            due = self._schedule.take_due(moment)
+            removed = sum(self._remove_if_expired(file_id, moment) for file_id in due)
+        self._abort_stale_uploads(moment)
+        return removed
+
+    def _remove_if_expired(self, file_id: str, moment: datetime) -> bool:
+        """Delete ``file_id`` if its metadata says it expired; whether it was deleted."""
+        key = self._key(file_id)
+        head = self._head(key) if key is not None else None
+        if head is None:
+            return False
+        info = self._info(file_id, int(head["ContentLength"]), head.get("Metadata", {}))
+        return info is not None and info.expired(moment) and self.delete(file_id)
+
+    def _sweep_everything(self, moment: datetime) -> int:
+        """List every object under the prefix and delete the expired ones."""
         removed = 0
         pages = self.client.get_paginator("list_objects_v2").paginate(
             Bucket=self.bucket, Prefix=self.prefix
         )
         for page in pages:
             for entry in page.get("Contents", []):
-                file_id = entry["Key"][len(self.prefix) :]
-                head = self._head(entry["Key"]) if _VALID_ID.fullmatch(file_id) else None
-                info = (
-                    self._info(file_id, int(head["ContentLength"]), head.get("Metadata", {}))
-                    if head is not None
-                    else None
-                )
-                if info is not None and info.expired(moment) and self.delete(file_id):
-                    removed += 1
-        self._abort_stale_uploads(moment)
+                removed += self._remove_if_expired(entry["Key"][len(self.prefix) :], moment)
         return removed
 
     def _abort_stale_uploads(self, now: datetime) -> None:

@@ -25,7 +25,7 @@ from pdfbinder.compat.clock import utcnow
 from pdfbinder.compat.errors import ApiError
 from pdfbinder.compat.executor import JobExecutor
 from pdfbinder.compat.files import local as local_store
-from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
+from pdfbinder.compat.files.base import FULL_SCAN_EVERY, FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
 from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LEASES, LocalJobRunner
@@ -143,7 +143,7 @@ def test_the_sweep_reads_only_the_files_whose_expiry_time_has_come(tmp_path: Pat
 
 
 def test_every_so_often_a_sweep_looks_at_every_file(tmp_path: Path) -> None:
-    """At the first sweep, and every ``_FULL_SCAN_EVERY`` after it, a process sweeps every
+    """At the first sweep, and every ``FULL_SCAN_EVERY`` after it, a process sweeps every
     stored file, finding those of processes that are gone; in between, only its own."""
     store = LocalFileStore(tmp_path)
     ours, theirs = new_file_id(), new_file_id()
@@ -152,7 +152,7 @@ def test_every_so_often_a_sweep_looks_at_every_file(tmp_path: Path) -> None:
     LocalFileStore(tmp_path).put(io.BytesIO(b"%PDF"), file_id=theirs, name="t.pdf", expires_at=gone)
     assert store.sweep(now=utcnow()) == 1  # the first: every file
     LocalFileStore(tmp_path).put(io.BytesIO(b"%PDF"), file_id=theirs, name="t.pdf", expires_at=gone)
-    for _ in range(local_store._FULL_SCAN_EVERY - 1):
+    for _ in range(FULL_SCAN_EVERY - 1):
         assert store.sweep() == 0
     assert (tmp_path / theirs).exists()
     assert store.sweep() == 1

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from pdfbinder.compat.clock import utcnow
-from pdfbinder.compat.files.base import FileExists, FileTooLarge, new_file_id
+from pdfbinder.compat.files.base import FULL_SCAN_EVERY, FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.s3 import S3FileStore, parse_s3_url
 from tests.support.cli import pdfbinder_script
 from tests.support.compat import ServeProcess, make_pdf
@@ -102,6 +102,25 @@ def test_expired_files_read_absent_and_are_swept(store: S3FileStore) -> None:
     assert store.info(gone) is None and store.open(gone) is None
     assert store.sweep() == 1
     assert keys(store) == [store.prefix + kept]
+
+
+def test_sweeps_between_listings_visit_only_what_this_replica_committed(
+    store: S3FileStore,
+) -> None:
+    """A sweep lists (and HEADs) every object only at the first and one in
+    ``FULL_SCAN_EVERY``; in between it visits the objects its replica committed, when due."""
+    assert store.sweep() == 0  # the first: every object
+    worker = S3FileStore(store.client, store.bucket, store.prefix)  # another process
+    ours, theirs = new_file_id(), new_file_id()
+    gone = utcnow() - timedelta(seconds=1)
+    store.put(io.BytesIO(b"ours"), file_id=ours, name="o", expires_at=gone)
+    worker.put(io.BytesIO(b"theirs"), file_id=theirs, name="t", expires_at=gone)
+    assert store.sweep() == 1
+    assert keys(store) == [store.prefix + theirs]
+    for _ in range(FULL_SCAN_EVERY - 2):
+        assert store.sweep() == 0
+    assert store.sweep() == 1  # the next that lists every object
+    assert keys(store) == []
 
 
 def test_large_file_goes_up_in_parts_and_comes_back_whole(store: S3FileStore) -> None:
