@@ -80,6 +80,19 @@ CREATE TABLE IF NOT EXISTS jobs (
     runner TEXT
 )
 """
+_WORKING = JobState.WORKING.value
+_INDEXES = (
+    # The sweep asks two questions each minute, in every process: which processes have jobs
+    # working (few rows), and which ended jobs are past their retention (a day's worth by
+    # default). Unindexed, each read the whole table. The queries name the state as a
+    # literal, so that SQLite can use these partial indexes for them.
+    f"CREATE INDEX IF NOT EXISTS jobs_working ON jobs (runner) WHERE state = '{_WORKING}'",
+    f"CREATE INDEX IF NOT EXISTS jobs_ended ON jobs (finished_at) WHERE state != '{_WORKING}'",
+)
+WORKING_RUNNERS = f"SELECT DISTINCT runner FROM jobs WHERE state = '{_WORKING}'"
+"""The lease tokens of the processes that have jobs working."""
+PURGE = f"DELETE FROM jobs WHERE state != '{_WORKING}' AND finished_at < ?"
+"""Forget the ended jobs that ended before the parameter (an ISO time)."""
 _RUNNER_COLUMN = "runner"
 """The lease token of the process running a ``working`` job (added to older databases)."""
 
@@ -216,6 +229,8 @@ class LocalJobRunner(JobRunner):
                 columns = {row[1] for row in self._db.execute("PRAGMA table_info(jobs)")}
                 if _RUNNER_COLUMN not in columns:
                     self._db.execute(f"ALTER TABLE jobs ADD COLUMN {_RUNNER_COLUMN} TEXT")
+                for index in _INDEXES:
+                    self._db.execute(index)
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -229,9 +244,7 @@ class LocalJobRunner(JobRunner):
 
     def recover(self) -> int:
         """Mark the jobs of processes that are gone as interrupted; return how many."""
-        runners = self._sql(
-            "SELECT DISTINCT runner FROM jobs WHERE state=?", (JobState.WORKING.value,)
-        )
+        runners = self._sql(WORKING_RUNNERS)
         recovered = sum(
             self._fail_working(runner) for (runner,) in runners if self._orphaned(runner)
         )
@@ -244,8 +257,7 @@ class LocalJobRunner(JobRunner):
         """Mark the jobs process ``runner`` left ``working`` as interrupted (and drop their
         secrets)."""
         rows = self._sql(
-            "SELECT job_id, spec FROM jobs WHERE state=? AND runner IS ?",
-            (JobState.WORKING.value, runner),
+            f"SELECT job_id, spec FROM jobs WHERE state = '{_WORKING}' AND runner IS ?", (runner,)
         )
         for job_id, spec in rows:
             stored = JobSpec.from_json(json.loads(spec)).without_secrets()
@@ -478,10 +490,7 @@ class LocalJobRunner(JobRunner):
                 if oldest.finished_at is None or oldest.finished_at >= finished_before:
                     break
                 self._finished.popitem(last=False)
-            cursor = self._db.execute(
-                "DELETE FROM jobs WHERE state != ? AND finished_at < ?",
-                (JobState.WORKING.value, finished_before.isoformat()),
-            )
+            cursor = self._db.execute(PURGE, (finished_before.isoformat(),))
             return cursor.rowcount
 
     def close(self) -> None:

@@ -56,6 +56,8 @@ from PIL import Image
 from pdfbinder.compat.clock import utcnow
 from pdfbinder.compat.files.base import new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
+from pdfbinder.compat.jobs.base import JobSpec
+from pdfbinder.compat.jobs.local import LocalJobRunner
 from pdfbinder.engine import images_to_pdf
 from tests.support.bench import FULL, REPO
 from tests.support.compat import LoggedProcess, ServeProcess, free_port
@@ -469,3 +471,37 @@ def test_the_sweep_beside_a_bare_listing() -> None:
     print("\n", _RESULTS)
     if FULL:
         assert full <= 2 * listing
+
+
+def test_the_job_records_sweep() -> None:
+    """Each minute every process asks the job records which processes have jobs working
+    and forgets the ended jobs past their retention (a day, by default): an async job
+    leaves a record, and a day of them is kept. Measured beside what the runner spends on
+    a job that does nothing (run, then recorded as it ended)."""
+    count = 200_000 if FULL else 20_000
+    root = Path(tempfile.mkdtemp(prefix="pdfbinder-bench-records-", dir="/dev/shm"))
+    spec = JobSpec("convert", [f"https://{HOST}/one.png"], {"name": "one.pdf", "expiration": 60})
+    try:
+        runner = LocalJobRunner(root / "jobs.sqlite3", lambda *_: {}, workers=1)
+        began = time.process_time()
+        for number in range(count):
+            assert runner.run_now(spec, f"job-{number}", asynchronous=True) is not None
+        job = (time.process_time() - began) / count
+        sweeps: list[float] = []
+        for _ in range(ROUNDS):
+            began = time.process_time()
+            assert runner.recover() == 0
+            assert runner.purge(utcnow() - timedelta(days=1)) == 0
+            sweeps.append(time.process_time() - began)
+        assert runner.purge(utcnow() + timedelta(seconds=1)) == count
+        runner.close()
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    sweep = statistics.median(sweeps)
+    _RESULTS[f"the job records' sweep, {count:,} ended jobs kept (tmpfs)"] = (
+        f"{sweep * 1e3:.2f} ms = the runner's cost for {sweep / job:.1f} jobs that do "
+        f"nothing ({job * 1e6:.1f} µs each)"
+    )
+    print("\n", _RESULTS)
+    if FULL:
+        assert sweep <= 10 * job

@@ -28,7 +28,13 @@ from pdfbinder.compat.files import local as local_store
 from pdfbinder.compat.files.base import FULL_SCAN_EVERY, FileExists, FileTooLarge, new_file_id
 from pdfbinder.compat.files.local import LocalFileStore
 from pdfbinder.compat.jobs.base import CancelCheck, JobCancelled, JobSpec, JobState
-from pdfbinder.compat.jobs.local import INTERRUPTED_MESSAGE, LEASES, LocalJobRunner
+from pdfbinder.compat.jobs.local import (
+    INTERRUPTED_MESSAGE,
+    LEASES,
+    PURGE,
+    WORKING_RUNNERS,
+    LocalJobRunner,
+)
 from pdfbinder.compat.jobs.progress import ProgressReport, ignore_progress
 from pdfbinder.compat.leases import ProcessLease, lease_alive
 from pdfbinder.compat.sources import Sources
@@ -258,6 +264,28 @@ def test_a_runner_opens_a_new_database_while_another_process_writes_its_schema(
     assert not failed and len(opened) == 1
     assert opened[0].run_now(JobSpec("ok", ["a"]), "j-after") is not None
     opened[0].close()
+
+
+def test_the_sweeps_questions_are_answered_from_indexes(tmp_path: Path) -> None:
+    """Which processes have jobs working, and which ended jobs are past their retention:
+    asked every minute in every process, over a day of records, so neither may read the
+    whole table. A database made before the indexes gets them when a runner opens it."""
+    database = tmp_path / "jobs.sqlite3"
+    with contextlib.closing(sqlite3.connect(database)) as old:
+        old.execute(
+            "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT "
+            "NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, result TEXT, "
+            "error_code INTEGER, message TEXT)"
+        )
+        old.commit()
+    LocalJobRunner(database, _execute, workers=1).close()
+    with contextlib.closing(sqlite3.connect(database)) as opened:
+        for query, args, index in [
+            (WORKING_RUNNERS, (), "jobs_working"),
+            (PURGE, (utcnow().isoformat(),), "jobs_ended"),
+        ]:
+            (plan,) = [row[-1] for row in opened.execute(f"EXPLAIN QUERY PLAN {query}", args)]
+            assert plan.endswith(f"USING INDEX {index}") or f"USING INDEX {index} (" in plan
 
 
 def test_cancel_and_crash_recovery(tmp_path: Path) -> None:
