@@ -266,18 +266,24 @@ def test_a_runner_opens_a_new_database_while_another_process_writes_its_schema(
     opened[0].close()
 
 
+def _older_database(database: Path) -> sqlite3.Connection:
+    """A job database as versions before the ``runner`` column and the indexes made it."""
+    old = sqlite3.connect(database)
+    old.execute(
+        "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT "
+        "NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, result TEXT, "
+        "error_code INTEGER, message TEXT)"
+    )
+    old.commit()
+    return old
+
+
 def test_the_sweeps_questions_are_answered_from_indexes(tmp_path: Path) -> None:
     """Which processes have jobs working, and which ended jobs are past their retention:
     asked every minute in every process, over a day of records, so neither may read the
     whole table. A database made before the indexes gets them when a runner opens it."""
     database = tmp_path / "jobs.sqlite3"
-    with contextlib.closing(sqlite3.connect(database)) as old:
-        old.execute(
-            "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT "
-            "NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, result TEXT, "
-            "error_code INTEGER, message TEXT)"
-        )
-        old.commit()
+    _older_database(database).close()
     LocalJobRunner(database, _execute, workers=1).close()
     with contextlib.closing(sqlite3.connect(database)) as opened:
         for query, args, index in [
@@ -455,12 +461,7 @@ def test_a_database_of_an_older_version_gets_the_runner_column(tmp_path: Path) -
     """Rows written before jobs carried their process's token: ``working`` ones were left by
     a server that is gone (it was the only one), so they fail as interrupted."""
     database = tmp_path / "jobs.sqlite3"
-    with contextlib.closing(sqlite3.connect(database)) as old:
-        old.execute(
-            "CREATE TABLE jobs (job_id TEXT PRIMARY KEY, spec TEXT NOT NULL, state TEXT NOT "
-            "NULL, created_at TEXT NOT NULL, started_at TEXT, finished_at TEXT, result TEXT, "
-            "error_code INTEGER, message TEXT)"
-        )
+    with contextlib.closing(_older_database(database)) as old:
         old.execute(
             "INSERT INTO jobs (job_id, spec, state, created_at) VALUES (?, ?, ?, ?)",
             ("old", '{"kind": "convert", "urls": [], "params": {}}', "working", LATER.isoformat()),
