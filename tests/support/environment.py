@@ -18,6 +18,8 @@ else:  # the same parser, before it joined the standard library
 PYPROJECT = Path(__file__).resolve().parents[2] / "pyproject.toml"
 PROJECT_VENV = PYPROJECT.parent / ".venv"
 """The virtual environment ``.ci/run`` makes and installs the test requirements into."""
+PYTHON_SET_UP = PYPROJECT.parent / ".ci" / "python-env"
+"""The script that makes ``.venv`` and installs the project and its test requirements in it."""
 HANDED_OVER = "PDFBINDER_TESTS_HANDED_OVER"
 """Set for the interpreter a test run was handed over to: what the first one lacked."""
 TEST_EXTRAS = ("test", "scale")
