@@ -115,6 +115,11 @@ def serve(
         "--ui/--no-ui",
         help="Serve the web page for people at / [env PDFBINDER_WEB_UI; on].",
     ),
+    access_log: bool = typer.Option(
+        None,
+        "--access-log/--no-access-log",
+        help="One JSON line per request on stderr [env PDFBINDER_ACCESS_LOG; on].",
+    ),
     max_file_bytes: int = typer.Option(
         None, help="Largest upload or fetched source [env PDFBINDER_MAX_FILE_BYTES; 512 MiB]."
     ),
@@ -177,6 +182,7 @@ def serve(
         "allow_hosts": allow_host or None,
         "allow_private_networks": allow_private_networks,
         "web_ui": ui,
+        "access_log": access_log,
         "max_file_bytes": max_file_bytes,
         "max_body_bytes": max_body_bytes,
         "max_pixels": max_pixels,
@@ -211,6 +217,7 @@ def serve(
     mode = "API keys required" if settings.api_keys else "no API key needed"
     remote = "remote fetching allowed" if settings.allow_remote else "offline"
     page = "web page at /" if settings.web_ui else "no web page"
+    logged = "" if settings.access_log else "; no access log"
     tls: dict[str, Any] = {}
     bind_host = settings.host
     if https:
@@ -225,7 +232,7 @@ def serve(
     several = f"; {settings.processes} processes" if settings.processes > 1 else ""
     typer.echo(
         f"pdfbinder serving on {scheme}://{settings.host}:{settings.port} "
-        f"(data: {settings.data_dir}; {mode}; {remote}; {page}{several})",
+        f"(data: {settings.data_dir}; {mode}; {remote}; {page}{logged}{several})",
         err=True,
     )
     if settings.broker:

@@ -1,6 +1,6 @@
 """``create_app(settings)``: the ASGI application of the PDF.co-compatible server.
 
-Wires the routes and the middlewares (access log, body limits), maps every
+Wires the routes and the middlewares (access log unless switched off, body limits), maps every
 refusal (ours, FastAPI's validation errors, unknown routes, wrong methods)
 into the protocol's error shape, and runs the service's life cycle: the
 store and job runner open at start-up (recovering interrupted jobs), a
@@ -99,7 +99,8 @@ def create_app(
         BodyLimit,
         limits=BodyLimits(file_bytes=config.max_file_bytes, memory_bytes=config.max_body_bytes),
     )
-    app.add_middleware(AccessLog)
+    if config.access_log:
+        app.add_middleware(AccessLog)
     return app
 
 

@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         default=True,
         description="Serve the web page for people at / (the API routes are unchanged).",
     )
+    access_log: bool = Field(
+        default=True,
+        description="One JSON line per request on stderr (method, path, status, duration; "
+        "secrets masked). Off where a proxy in front already logs every request.",
+    )
     unknown_job_status: Literal["unknown", "working"] = Field(
         default="unknown",
         description="Answer for an unknown job id without force=true. `unknown` stops sample "

@@ -43,7 +43,8 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -138,19 +139,20 @@ class Server:
     pid: int
     image: bytes
     setup: str
+    results: Path | None = None
+    """Where it keeps its results, when a test looks at them there."""
 
 
-@pytest.fixture(scope="module", params=list(_SETUPS))
-def server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[Server]:
-    tmpfs, processes = _SETUPS[request.param]
-    root = tmp_path_factory.mktemp("bench-server")
-    data = root / "data"
+@contextmanager
+def _serving(root: Path, tmpfs: bool, processes: int, *flags: str) -> Iterator[Server]:
+    """``pdfbinder serve`` of the one-image job under ``root``, its data on tmpfs or disk."""
+    scratch = root
     if tmpfs:
         if not Path("/dev/shm").is_dir():
             pytest.skip("no tmpfs at /dev/shm")
-        data = Path(tempfile.mkdtemp(prefix="pdfbinder-bench-", dir="/dev/shm"))
+        # The server's log goes beside its data, so both go with this folder.
+        scratch = Path(tempfile.mkdtemp(prefix="pdfbinder-bench-", dir="/dev/shm"))
+    data = scratch / "data"
     buffer = io.BytesIO()
     Image.new("RGB", (64, 48), COLOR).save(buffer, "PNG")
     (root / "mirror" / HOST).mkdir(parents=True)
@@ -164,17 +166,29 @@ def server(
         "2",
         "--processes",
         str(processes),
+        *flags,
     )
     try:
         with serve:
             serve.wait_for_processes(processes)
-            yield Server(serve.url, serve.pid, buffer.getvalue(), request.param)
+            yield Server(serve.url, serve.pid, buffer.getvalue(), "")
     finally:
         # Removed here, not left for pytest to remove at the start of a later session: on an
         # ext4 without a journal (this VM's), each file created within a minute or so of
         # tens of thousands being deleted costs several times the CPU (the kernel steps
         # over every recently freed inode), and the next run's disk row measured that.
         shutil.rmtree(data, ignore_errors=True)
+        if scratch != root:
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+@pytest.fixture(scope="module", params=list(_SETUPS))
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    tmpfs, processes = _SETUPS[request.param]
+    with _serving(tmp_path_factory.mktemp("bench-server"), tmpfs, processes) as serving:
+        yield replace(serving, setup=request.param)
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -275,21 +289,36 @@ class SyncRun:
 
 def _sync_beside_engine(server: Server, path: str, tmp_path: Path) -> SyncRun:
     """The engine alone and the server at 8 connections, in ROUNDS turns of each."""
+    return _sync_rungs({"": (server, path)}, tmp_path)[""]
+
+
+def _sync_rungs(rungs: dict[str, tuple[Server, str]], tmp_path: Path) -> dict[str, SyncRun]:
+    """Each rung (a server and its job's path) at 8 connections, and the engine alone, in
+    ROUNDS rounds of turns: the engine, a rung, the engine, the next rung … (the rungs in
+    reverse order every other round), so a slow or fast spell falls on every side."""
     engine: list[float] = []
-    requests = seconds = server_cpu = client_cpu = 0.0
-    for _ in range(ROUNDS):
-        engine += _engine_times(server.image, SECONDS / ROUNDS)
-        run = _wrk(server, _SYNC, path, 8, tmp_path, SECONDS // ROUNDS)
-        requests += run["requests"]
-        seconds += run["seconds"]
-        server_cpu += run["server_cpu"]
-        client_cpu += run["client_cpu"]
-    return SyncRun(
-        engine_rate=len(engine) / sum(engine),
-        rate=requests / seconds,
-        server_ms=server_cpu / requests * 1000,
-        client_ms=client_cpu / requests * 1000,
-    )
+    totals = {name: [0.0, 0.0, 0.0, 0.0] for name in rungs}
+    for round_number in range(ROUNDS):
+        names = list(rungs) if round_number % 2 == 0 else list(rungs)[::-1]
+        for name in names:
+            server, path = rungs[name]
+            engine += _engine_times(server.image, SECONDS / ROUNDS)
+            run = _wrk(server, _SYNC, path, 8, tmp_path, SECONDS // ROUNDS)
+            total = totals[name]
+            total[0] += run["requests"]
+            total[1] += run["seconds"]
+            total[2] += run["server_cpu"]
+            total[3] += run["client_cpu"]
+    engine_rate = len(engine) / sum(engine)
+    return {
+        name: SyncRun(
+            engine_rate=engine_rate,
+            rate=requests / seconds,
+            server_ms=server_cpu / requests * 1000,
+            client_ms=client_cpu / requests * 1000,
+        )
+        for name, (requests, seconds, server_cpu, client_cpu) in totals.items()
+    }
 
 
 def _production(server: Server) -> bool:
@@ -386,7 +415,7 @@ def floor(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     process.launch()
     try:
         process.wait_for_files(root / "ready", "*", CPUS)
-        yield Server(f"http://127.0.0.1:{port}", process.pid, buffer.getvalue(), "floor")
+        yield Server(f"http://127.0.0.1:{port}", process.pid, buffer.getvalue(), "floor", results)
     finally:
         process.stop()
         shutil.rmtree(results, ignore_errors=True)
@@ -412,6 +441,53 @@ def test_the_floor_beside_the_engine(floor: Server, tmp_path: Path) -> None:
         f"Async end to end: {jobs / end_to_end['seconds']:.0f} jobs/s, server CPU "
         f"{end_to_end['server_cpu'] / jobs * 1000:.2f} ms/job, wrk "
         f"{end_to_end['client_cpu'] / jobs * 1000:.3f} ms/job"
+    )
+    print("\n", _RESULTS)
+
+
+def _stored_by_the_floor(floor: Server, file_id: str) -> bytes:
+    """The document of a ``/stored-job`` answer, read back through the file store."""
+    assert floor.results is not None
+    for folder in floor.results.glob("store-*"):
+        opened = LocalFileStore(folder).open(file_id)
+        if opened is not None:
+            with opened[1] as document:
+                return document.read()
+    raise AssertionError(f"{file_id} is in no store under {floor.results}")
+
+
+def test_the_ladder_from_the_floor_to_the_server(
+    floor: Server, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
+) -> None:
+    """No target: the sync job at 8 connections, one layer added at each rung, every rung
+    and the engine alone taking turns in the same run, a process per CPU on tmpfs: the
+    bare app (the floor), the bare app committing its result through the server's file
+    store, the server without its access log, the server."""
+    stored = httpx.get(floor.url + "/stored-job", timeout=60).json()
+    file_id = stored["url"].split("/")[-2]
+    with pikepdf.open(io.BytesIO(_stored_by_the_floor(floor, file_id))) as pdf:
+        assert len(pdf.pages) == stored["pageCount"] == 1
+    root = tmp_path_factory.mktemp("bench-ladder")
+    with (
+        _serving(root / "quiet", True, CPUS, "--no-access-log") as quiet,
+        _serving(root / "logged", True, CPUS) as logged,
+    ):
+        _check_result(quiet)
+        rungs = {
+            "the bare app (the floor)": (floor, "/job"),
+            "+ the server's file store": (floor, "/stored-job"),
+            "`pdfbinder serve --no-access-log`": (quiet, JOB),
+            "`pdfbinder serve`": (logged, JOB),
+        }
+        runs = _sync_rungs(rungs, tmp_path)
+    engine_rate = runs["`pdfbinder serve`"].engine_rate
+    rows = [
+        f"{name}: {run.rate:.0f} jobs/s = {run.ratio:.2f}×, server CPU {run.server_ms:.3f} ms/job"
+        for name, run in runs.items()
+    ]
+    engine = f" (the engine alone {engine_rate:.0f}/s, in turns with each)"
+    _RESULTS[f"ladder, sync jobs at 8 connections, {CPUS} processes, tmpfs"] = (
+        "; ".join(rows) + engine
     )
     print("\n", _RESULTS)
 

@@ -295,3 +295,16 @@ def test_serve_answers_a_request_it_cannot_parse_in_the_error_shape(
     assert status == 400
     answer = json.loads(body)
     assert answer["error"] is True and answer["status"] == 400
+
+
+def test_the_access_log_can_be_switched_off(tmp_path: Path) -> None:
+    """Off by flag or by environment: requests are answered as before and not logged, while
+    the server's own lines (its start) still are."""
+    for args, env in (("--no-access-log",), None), ((), {"PDFBINDER_ACCESS_LOG": "false"}):
+        data = tmp_path / f"data-{len(args)}"
+        with ServeProcess(data, *args, env=env) as live:
+            assert httpx.get(f"{live.url}/health").status_code == 200
+            assert_error(httpx.get(f"{live.url}/pdf/merge"), 400)
+        log = live.log()
+        assert "no access log" in log, log
+        assert not [line for line in log.splitlines() if line.startswith("{")], log
