@@ -22,7 +22,7 @@ import math
 import secrets
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -59,27 +59,33 @@ class SweepSchedule:
         self._due: list[tuple[int, str]] = []  # (due time, file id), a heap
         self._sweeps = 0
 
-    def add(self, expires_at: datetime, file_id: str) -> None:
-        """Visit ``file_id`` once ``expires_at`` has passed (it was committed here)."""
+    def add(self, due: int, file_id: str) -> None:
+        """Visit ``file_id`` once its :func:`due_time` ``due`` has passed (it was committed
+        here)."""
         with self._lock:
             if len(self._due) < _SCHEDULED:
-                heapq.heappush(self._due, (due_time(expires_at), file_id))
+                heapq.heappush(self._due, (due, file_id))
 
-    def start(self) -> bool:
-        """Begin a sweep; whether it should look at every stored file."""
+    def sweep(
+        self,
+        moment: datetime,
+        everything: Callable[[datetime], int],
+        remove_if_expired: Callable[[str, datetime], bool | None],
+    ) -> int:
+        """One sweep's removals at ``moment``: ``everything`` (which looks at every stored
+        file) at the first sweep and one in :data:`FULL_SCAN_EVERY`, otherwise
+        ``remove_if_expired`` of each scheduled file that is due, taken off the schedule."""
         with self._lock:
             full = self._sweeps % FULL_SCAN_EVERY == 0
             self._sweeps += 1
-            return full
-
-    def take_due(self, moment: datetime) -> list[str]:
-        """The scheduled files due at ``moment``, taken off the schedule."""
-        now = moment.timestamp()
-        due: list[str] = []
-        with self._lock:
-            while self._due and self._due[0][0] <= now:
-                due.append(heapq.heappop(self._due)[1])
-        return due
+            due: list[str] = []
+            if not full:
+                now = moment.timestamp()
+                while self._due and self._due[0][0] <= now:
+                    due.append(heapq.heappop(self._due)[1])
+        if full:
+            return everything(moment)
+        return sum(remove_if_expired(file_id, moment) is True for file_id in due)
 
 
 class FileExists(Exception):

@@ -480,7 +480,7 @@ class LocalFileStore(FileStore):
         elif self._flushed:
             _FLUSHER.add(target)
         sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
-        self._schedule.add(expires_at, file_id)
+        self._schedule.add(expiry, file_id)
         with self._recent_lock:
             self._recent[file_id] = (sink.info, size + len(meta) + _FOOTER.size)
             while len(self._recent) > _REMEMBERED:
@@ -576,8 +576,7 @@ class LocalFileStore(FileStore):
 
     def sweep(self, now: datetime | None = None) -> int:
         moment = now or utcnow()
-        full = self._schedule.start()
-        removed = self._sweep_everything(moment) if full else self._sweep_scheduled(moment)
+        removed = self._schedule.sweep(moment, self._sweep_everything, self._remove_if_expired)
         if self._lease is not None:
             self.remove_interrupted_writes()
         stale_before = time.time() - _STALE_TEMP_SECONDS
@@ -589,11 +588,6 @@ class LocalFileStore(FileStore):
             if stale:
                 _remove(str(leftover))
         return removed
-
-    def _sweep_scheduled(self, moment: datetime) -> int:
-        """Remove the expired files among those this process committed that are due."""
-        due = self._schedule.take_due(moment)
-        return sum(self._remove_if_expired(file_id, moment) is True for file_id in due)
 
     def _sweep_everything(self, moment: datetime) -> int:
         """Remove every expired stored file, and damaged ones once they are old."""

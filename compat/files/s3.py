@@ -45,6 +45,7 @@ from .base import (
     FileStore,
     FileWriter,
     SweepSchedule,
+    due_time,
     iter_chunks,
 )
 
@@ -154,7 +155,7 @@ class S3FileStore(FileStore):
                 ExtraArgs={"Metadata": self._metadata(name, expires_at, owner, original_name)},
             )
             sink.info = FileInfo(file_id, name, size, expires_at, owner, original_name)
-            self._schedule.add(expires_at, file_id)
+            self._schedule.add(due_time(expires_at), file_id)
 
     def _head(self, key: str) -> dict[str, Any] | None:
         try:
@@ -221,11 +222,7 @@ class S3FileStore(FileStore):
 
     def sweep(self, now: datetime | None = None) -> int:
         moment = now or utcnow()
-        if self._schedule.start():
-            removed = self._sweep_everything(moment)
-        else:
-            due = self._schedule.take_due(moment)
-            removed = sum(self._remove_if_expired(file_id, moment) for file_id in due)
+        removed = self._schedule.sweep(moment, self._sweep_everything, self._remove_if_expired)
         self._abort_stale_uploads(moment)
         return removed
 
