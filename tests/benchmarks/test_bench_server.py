@@ -297,27 +297,26 @@ def _sync_rungs(rungs: dict[str, tuple[Server, str]], tmp_path: Path) -> dict[st
     ROUNDS rounds of turns: the engine, a rung, the engine, the next rung … (the rungs in
     reverse order every other round), so a slow or fast spell falls on every side."""
     engine: list[float] = []
-    totals = {name: [0.0, 0.0, 0.0, 0.0] for name in rungs}
+    reports: dict[str, list[dict[str, Any]]] = {name: [] for name in rungs}
     for round_number in range(ROUNDS):
         names = list(rungs) if round_number % 2 == 0 else list(rungs)[::-1]
         for name in names:
             server, path = rungs[name]
             engine += _engine_times(server.image, SECONDS / ROUNDS)
-            run = _wrk(server, _SYNC, path, 8, tmp_path, SECONDS // ROUNDS)
-            total = totals[name]
-            total[0] += run["requests"]
-            total[1] += run["seconds"]
-            total[2] += run["server_cpu"]
-            total[3] += run["client_cpu"]
+            reports[name].append(_wrk(server, _SYNC, path, 8, tmp_path, SECONDS // ROUNDS))
     engine_rate = len(engine) / sum(engine)
+
+    def total(name: str, key: str) -> float:
+        return float(sum(report[key] for report in reports[name]))
+
     return {
         name: SyncRun(
             engine_rate=engine_rate,
-            rate=requests / seconds,
-            server_ms=server_cpu / requests * 1000,
-            client_ms=client_cpu / requests * 1000,
+            rate=total(name, "requests") / total(name, "seconds"),
+            server_ms=total(name, "server_cpu") / total(name, "requests") * 1000,
+            client_ms=total(name, "client_cpu") / total(name, "requests") * 1000,
         )
-        for name, (requests, seconds, server_cpu, client_cpu) in totals.items()
+        for name in rungs
     }
 
 
